@@ -1,0 +1,40 @@
+import importlib
+import json
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+def _declared_tasks():
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.schedule")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.schedule":
+                raise
+            continue
+        yield from module.PERIODIC_TASKS
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the beat entries declared by the apps (idempotent). They are stored by "
+        "django-celery-beat and stay editable in the admin: an existing entry keeps its "
+        "schedule and enabled flag."
+    )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        created = 0
+        for name, task, every_seconds, kwargs in _declared_tasks():
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=every_seconds, period=IntervalSchedule.SECONDS
+            )
+            _, was_created = PeriodicTask.objects.get_or_create(
+                name=name,
+                defaults={"task": task, "interval": interval, "kwargs": json.dumps(kwargs)},
+            )
+            created += was_created
+        self.stdout.write(self.style.SUCCESS(f"Periodic tasks: {created} created."))

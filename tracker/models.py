@@ -1,0 +1,288 @@
+"""The catalogue: markets, their criteria, papers, candidacies and claims."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from tracker.arxiv_ids import InvalidArxivId, normalize_arxiv_id, parse_arxiv_id
+
+
+def normalize_person_name(name: str) -> str:
+    """Casefolded, accent-free, single-spaced: 'Émma  Pierson' -> 'emma pierson'."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    cleaned = "".join(ch if ch.isalnum() else " " for ch in ascii_only.casefold())
+    return " ".join(cleaned.split())
+
+
+def validate_arxiv_id(value: str) -> None:
+    try:
+        canonical = normalize_arxiv_id(value)
+    except InvalidArxivId as exc:
+        raise ValidationError(str(exc)) from None
+    if canonical != value:
+        raise ValidationError(
+            f"Store the arXiv id without its version or prefix: {canonical!r}, not {value!r}."
+        )
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Market(TimeStamped):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        RESOLVED = "resolved", "Resolved"
+        ANNULLED = "annulled", "Annulled"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "Not resolved"
+        YES = "yes", "YES"
+        NO = "no", "NO"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    platform = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    creator = models.CharField(max_length=200, blank=True, help_text="Who resolves it.")
+    creator_handle = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True, help_text="In the project's own words.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=3, choices=Outcome.choices, default="", blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    annulled_at = models.DateTimeField(null=True, blank=True)
+    source_urls = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="resolved", outcome__in=["yes", "no"])
+                | (~Q(status="resolved") & Q(outcome="")),
+                name="market_outcome_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:market", args=[self.slug])
+
+
+class Criterion(TimeStamped):
+    class Kind(models.TextChoices):
+        MUST_PASS = "must_pass", "Must pass"
+        JUDGEMENT = "judgement", "Judgement"
+        INFORMATIONAL = "informational", "Informational"
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="criteria")
+    key = models.SlugField(max_length=80)
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    description = models.TextField(help_text="In the project's own words.")
+    kind = models.CharField(max_length=15, choices=Kind.choices, default=Kind.JUDGEMENT)
+    group = models.CharField(max_length=40, blank=True)
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="E.g. {'sae_training_compute_fraction_charged': 0.1} or a baseline list.",
+    )
+
+    class Meta:
+        ordering = ["market", "order", "key"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["market", "key"], name="criterion_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.get_kind_display()})"
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=200)
+    normalized_name = models.CharField(max_length=200, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["normalized_name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalized_name = normalize_person_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class Paper(TimeStamped):
+    """A paper or other public work. arXiv papers are keyed by id without version;
+    works without an arXiv id are kept by URL."""
+
+    class Kind(models.TextChoices):
+        PAPER = "paper", "Paper"
+        BLOG = "blog", "Blog post"
+        POST = "post", "Forum post"
+        DEMO = "demo", "Demo"
+        TOOL = "tool", "Tool"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    arxiv_id = models.CharField(
+        max_length=40, null=True, blank=True, validators=[validate_arxiv_id],
+        help_text="Without version, e.g. 2502.04382 or hep-th/9901001.",
+    )
+    arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=500)
+    short_name = models.CharField(max_length=100, blank=True)
+    abstract = models.TextField(blank=True)
+    authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+    published = models.DateField(null=True, blank=True)
+    updated = models.DateField(null=True, blank=True)
+    date_text = models.CharField(
+        max_length=10, blank=True, help_text="The date as known: YYYY, YYYY-MM or YYYY-MM-DD."
+    )
+    url = models.URLField(max_length=500, blank=True)
+    venue = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAPER)
+    uses_sae = models.BooleanField(null=True, help_text="Unknown when empty.")
+    notes = models.TextField(blank=True)
+    source_urls = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-published", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arxiv_id"], condition=Q(arxiv_id__isnull=False),
+                name="paper_unique_arxiv_id",
+            ),
+            models.UniqueConstraint(
+                fields=["url"], condition=Q(arxiv_id__isnull=True) & ~Q(url=""),
+                name="paper_unique_url_without_arxiv_id",
+            ),
+            models.CheckConstraint(condition=~Q(arxiv_id=""), name="paper_arxiv_id_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:paper", args=[self.public_id])
+
+    def clean(self) -> None:
+        # Accept any written form (arXiv:..., abs URL, with version) and keep the canonical id.
+        if self.arxiv_id:
+            try:
+                parsed = parse_arxiv_id(self.arxiv_id)
+            except InvalidArxivId as exc:
+                raise ValidationError({"arxiv_id": str(exc)}) from None
+            self.arxiv_id = parsed.id
+            if parsed.version is not None:
+                self.arxiv_version = parsed.version
+        else:
+            self.arxiv_id = None
+
+    @property
+    def public_id(self) -> str:
+        return self.arxiv_id or self.slug
+
+    @property
+    def arxiv_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+
+    def ordered_author_names(self) -> list[str]:
+        return [a.author.name for a in self.authorships.all()]
+
+
+class Authorship(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["paper", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "position"], name="authorship_position"),
+            models.UniqueConstraint(fields=["paper", "author"], name="authorship_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.author}"
+
+
+class Candidacy(TimeStamped):
+    """A paper put forward as (possibly) resolving a market."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TRIAGED = "triaged", "Triaged"
+        IN_REVIEW = "in_review", "In review"
+        DECIDED = "decided", "Decided"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="candidacies")
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="candidacies")
+    task = models.TextField(blank=True, help_text="The downstream task the paper attempts.")
+    claimed_result = models.TextField(blank=True)
+    baselines_compared = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["market", "paper__title"]
+        verbose_name_plural = "candidacies"
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "market"], name="candidacy_once_per_market"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} for {self.market.slug}"
+
+
+class Claim(TimeStamped):
+    """One reported number (or qualitative result) for one method in a candidacy."""
+
+    candidacy = models.ForeignKey(Candidacy, on_delete=models.CASCADE, related_name="claims")
+    method = models.CharField(max_length=200)
+    is_sae_method = models.BooleanField(help_text="The SAE method, or a baseline.")
+    metric = models.CharField(max_length=200, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True, help_text="Where in the paper.")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["candidacy", "-is_sae_method", "method"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidacy", "method", "metric"], name="claim_once_per_method_metric"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.metric} = {self.value}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a Celery task: shows that a worker consumed from the broker."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField()
+    beats = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,9 @@
+"""Periodic tasks of the catalogue, installed by `manage.py setup_periodic_tasks`.
+
+Each app may ship `<app>/schedule.py` with PERIODIC_TASKS: a list of
+(name, task, every_seconds, kwargs) tuples.
+"""
+
+PERIODIC_TASKS = [
+    ("Worker heartbeat", "tracker.heartbeat", 60, {}),
+]

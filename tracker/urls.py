@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from tracker import api
+
+api_patterns = [
+    path("markets/", api.MarketList.as_view(), name="api-markets"),
+    path("markets/<slug:slug>/", api.MarketDetail.as_view(), name="api-market"),
+    re_path(
+        r"^papers/(?P<public_id>[\w.\-]+(?:/[\w.\-]+)?)/$", api.PaperDetail.as_view(),
+        name="api-paper",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("tracker.urls_public")),
+]
