@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "tracker",
+    "evaluations",
+    "evaluations.forecasts",
 ]
 
 MIDDLEWARE = [

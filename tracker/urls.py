@@ -19,4 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("tracker.urls_public")),
+    path("", include("evaluations.urls")),
+    path("", include("evaluations.forecasts.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Pages and API routes of forecasts (included at the site root)."""
+
+urlpatterns: list = []
