@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from tracker.arxiv_ids import InvalidArxivId, normalize_arxiv_id, parse_arxiv_id
+from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 
 
 def normalize_person_name(name: str) -> str:
@@ -18,17 +19,6 @@ def normalize_person_name(name: str) -> str:
     ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     cleaned = "".join(ch if ch.isalnum() else " " for ch in ascii_only.casefold())
     return " ".join(cleaned.split())
-
-
-def validate_arxiv_id(value: str) -> None:
-    try:
-        canonical = normalize_arxiv_id(value)
-    except InvalidArxivId as exc:
-        raise ValidationError(str(exc)) from None
-    if canonical != value:
-        raise ValidationError(
-            f"Store the arXiv id without its version or prefix: {canonical!r}, not {value!r}."
-        )
 
 
 class TimeStamped(models.Model):
@@ -141,8 +131,11 @@ class Paper(TimeStamped):
 
     slug = models.SlugField(max_length=120, unique=True)
     arxiv_id = models.CharField(
-        max_length=40, null=True, blank=True, validators=[validate_arxiv_id],
-        help_text="Without version, e.g. 2502.04382 or hep-th/9901001.",
+        max_length=40, null=True, blank=True,
+        help_text=(
+            "Any form is accepted (arXiv:..., abs URL, with version); it is stored "
+            "without its version, e.g. 2502.04382 or hep-th/9901001."
+        ),
     )
     arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
     title = models.CharField(max_length=500)
@@ -157,9 +150,18 @@ class Paper(TimeStamped):
     url = models.URLField(max_length=500, blank=True)
     venue = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAPER)
-    uses_sae = models.BooleanField(null=True, help_text="Unknown when empty.")
+    uses_sae = models.BooleanField(null=True, blank=True, help_text="Unknown when empty.")
     notes = models.TextField(blank=True)
     source_urls = models.JSONField(default=list, blank=True)
+    # Filled by arXiv ingestion.
+    primary_category = models.CharField(max_length=40, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    arxiv_comment = models.TextField(blank=True)
+    journal_ref = models.CharField(max_length=500, blank=True)
+    doi = models.CharField(max_length=200, blank=True)
+    withdrawn = models.BooleanField(
+        default=False, help_text="The latest arXiv version withdraws the paper."
+    )
 
     class Meta:
         ordering = ["-published", "title"]
@@ -230,6 +232,11 @@ class Candidacy(TimeStamped):
         TRIAGED = "triaged", "Triaged"
         IN_REVIEW = "in_review", "In review"
         DECIDED = "decided", "Decided"
+        DISMISSED = "dismissed", "Dismissed"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Added by hand"
+        ARXIV = "arxiv", "arXiv triage"
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="candidacies")
     market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="candidacies")
@@ -238,12 +245,34 @@ class Candidacy(TimeStamped):
     baselines_compared = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     notes = models.TextField(blank=True)
+    # Triage of candidacies proposed by arXiv ingestion.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    found_by = models.ForeignKey(
+        "SavedSearch", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="candidacies", help_text="The saved search whose run proposed it.",
+    )
+    relevance_score = models.FloatField(
+        null=True, blank=True, help_text="Triage score (0 to 1) when proposed by ingestion."
+    )
+    relevance_signals = models.JSONField(
+        default=dict, blank=True, help_text="Which triage signals matched, and how."
+    )
+    dismissed_reason = models.TextField(blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["market", "paper__title"]
         verbose_name_plural = "candidacies"
         constraints = [
             models.UniqueConstraint(fields=["paper", "market"], name="candidacy_once_per_market"),
+            models.CheckConstraint(
+                condition=~Q(status="dismissed") | ~Q(dismissed_reason=""),
+                name="candidacy_dismissed_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -286,3 +315,155 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- arXiv ingestion and triage ---------------------------------------------------------
+
+
+class PaperVersion(models.Model):
+    """One arXiv version of a paper as ingested: the history kept when a new version lands."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=500)
+    abstract = models.TextField(blank=True)
+    published_at = models.DateTimeField(help_text="When version 1 was submitted.")
+    updated_at = models.DateTimeField(help_text="When this version was submitted.")
+    comment = models.TextField(blank=True)
+    withdrawn = models.BooleanField(default=False)
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paper", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "version"], name="paper_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper.arxiv_id}v{self.version}"
+
+
+class SavedSearch(TimeStamped):
+    """An arXiv query that the scheduled ingestion runs for a market."""
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=200)
+    query = models.TextField(
+        help_text="arXiv API search_query syntax, e.g. "
+        "abs:\"sparse autoencoder\" AND abs:baseline. Combined with the categories below."
+    )
+    categories = models.JSONField(
+        default=list, blank=True,
+        help_text="arXiv categories such as cs.LG; the search is limited to any of them.",
+    )
+    max_results = models.PositiveIntegerField(
+        default=200, help_text="Most entries fetched per run (newest updated first)."
+    )
+    active = models.BooleanField(default=True, help_text="Only active searches run on schedule.")
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    running_since = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set while an ingestion runs: the lock that keeps two runs apart.",
+    )
+
+    class Meta:
+        ordering = ["market", "name"]
+        verbose_name_plural = "saved searches"
+        constraints = [
+            models.UniqueConstraint(fields=["market", "name"], name="saved_search_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def full_query(self) -> str:
+        """The query sent to arXiv: the query, limited to the categories when any are set."""
+        query = self.query.strip()
+        if not self.categories:
+            return query
+        cats = " OR ".join(f"cat:{c}" for c in self.categories)
+        return f"({query}) AND ({cats})"
+
+
+class SearchRun(models.Model):
+    """The run log: one row per ingestion, with its counts and any error."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    search = models.ForeignKey(
+        SavedSearch, on_delete=models.CASCADE, related_name="runs", null=True, blank=True,
+        help_text="Empty for an ad-hoc `ingest_arxiv --query` run.",
+    )
+    query = models.TextField(help_text="The query as sent to arXiv.")
+    api_url = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    candidates = models.PositiveIntegerField(default=0, help_text="Candidacies created.")
+    errors = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["search", "-started_at"], name="search_run_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.search or 'ad hoc'} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class TriageProfile(TimeStamped):
+    """How arXiv papers are scored for one market: keyword signals and a threshold."""
+
+    market = models.OneToOneField(Market, on_delete=models.CASCADE, related_name="triage_profile")
+    active = models.BooleanField(default=True)
+    threshold = models.FloatField(
+        default=0.5, help_text="Papers scoring at least this (0 to 1) become candidacies."
+    )
+    method_terms = models.JSONField(
+        default=list, blank=True, help_text="Phrases naming the method under test."
+    )
+    baseline_terms = models.JSONField(
+        default=list, blank=True, help_text="Phrases naming baselines the method must beat."
+    )
+    task_terms = models.JSONField(
+        default=list, blank=True, help_text="Phrases naming downstream tasks."
+    )
+    use_embeddings = models.BooleanField(
+        default=False,
+        help_text="Add MiniLM similarity to the market description (needs the harness extra).",
+    )
+
+    def __str__(self) -> str:
+        return f"Triage for {self.market.slug}"
+
+
+class PaperRelevance(models.Model):
+    """A paper's relevance to a market, as scored by triage, with the signals that matched."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="relevances")
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="relevances")
+    score = models.FloatField()
+    signals = models.JSONField(default=dict)
+    explanation = models.TextField(blank=True)
+    version = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The arXiv version scored."
+    )
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["market", "-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "market"], name="relevance_once_per_market"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} for {self.market.slug}: {self.score:.2f}"

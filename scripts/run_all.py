@@ -1,0 +1,62 @@
+"""`make run`: the web server, one Celery worker (both queues) with beat embedded.
+
+Everything runs on the embedded defaults (SQLite under var/, filesystem broker) unless
+DATABASE_URL / CELERY_BROKER_URL point elsewhere. Ctrl-C stops all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+
+    python = sys.executable
+    commands = {
+        "worker": [
+            python, "-m", "celery", "-A", "tracker", "worker", "-B",
+            "-Q", "default,gpu", "--concurrency", "1", "--loglevel", "INFO",
+            "--schedule", str(ROOT / "var" / "celerybeat-schedule"),
+        ],
+        "web": [python, "manage.py", "runserver", "--noreload", f"{args.host}:{args.port}"],
+    }
+    procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy())
+             for name, cmd in commands.items()}
+    print(f"Tracker at http://{args.host}:{args.port}/ (admin at /admin/); Ctrl-C stops.",
+          flush=True)
+
+    def stop(*_):
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(proc.poll() is None for proc in procs.values()):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    stop()
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    failed = [name for name, proc in procs.items() if proc.returncode not in (0, -15, None)]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

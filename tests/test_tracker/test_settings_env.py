@@ -1,0 +1,61 @@
+"""A bad environment stops start-up with a message that names the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_KEY = "prod-" + "x9Qz!a7Lm#2Rt$5Vw^8Yb&1Nc*4Pd(6Fe)0Gh_3Jk+" * 2
+
+
+def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"}}
+    env.update(env_overrides)
+    command = args or ("-c", "import django; django.setup()")
+    return subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"DATABASE_URL": "mysql://db/tracker"}, "DATABASE_URL='mysql://db/tracker' is not a supported URL"),
+        ({"DATABASE_URL": "postgres:///nohost"}, "DATABASE_URL='postgres:///nohost' has no host name"),
+        ({"CELERY_BROKER_URL": "ftp://broker"}, "CELERY_BROKER_URL='ftp://broker' is not a supported URL"),
+        ({"DEBUG": "0", "ALLOWED_HOSTS": "example.org"}, "SECRET_KEY is required when DEBUG is off"),
+        ({"DEBUG": "0", "SECRET_KEY": "short", "ALLOWED_HOSTS": "x"}, "SECRET_KEY must be at least 50"),
+        ({"ALLOWED_HOSTS": "a.org,,b.org"}, "ALLOWED_HOSTS='a.org,,b.org' has an empty item"),
+        ({"CELERY_TASK_TIME_LIMIT": "an hour"}, "CELERY_TASK_TIME_LIMIT='an hour' is not an integer"),
+    ],
+)
+def test_a_bad_variable_stops_start_up_naming_it(env, message):
+    result = start_django(env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_the_defaults_start_without_any_variable():
+    result = start_django({}, "-c", "import django; django.setup(); print('started')")
+
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_the_deploy_check_reports_nothing_with_production_settings():
+    env = {"DEBUG": "0", "SECRET_KEY": PROD_KEY, "ALLOWED_HOSTS": "tracker.example.org"}
+
+    result = start_django(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
