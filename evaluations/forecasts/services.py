@@ -1,0 +1,170 @@
+"""Workflows of forecast scoring: typed, keyword-only, each one transaction."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from evaluations import scoring
+from evaluations.forecasts.models import Prediction, Score
+from tracker.models import Market
+
+log = logging.getLogger(__name__)
+
+Outcome = Prediction.Outcome
+
+# While set, saving a prediction does not enqueue a re-score: the caller (seed, importer)
+# scores in-process in the same transaction.
+_scoring_in_process: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "forecasts_scoring_in_process", default=False
+)
+
+
+@contextmanager
+def scoring_in_process() -> Iterator[None]:
+    token = _scoring_in_process.set(True)
+    try:
+        yield
+    finally:
+        _scoring_in_process.reset(token)
+
+
+def is_scoring_in_process() -> bool:
+    return _scoring_in_process.get()
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    predictions: int  # predictions looked at
+    scored: int  # scores written (resolved yes/no)
+    outcomes_from_markets: int  # outcomes changed because a linked market resolved
+
+
+def outcome_from_market(market: Market) -> str | None:
+    """The outcome a market's state implies, or None while it is unresolved.
+
+    None means "no news": rescoring never replaces a known outcome with pending.
+    """
+    if market.status == Market.Status.RESOLVED and market.outcome in ("yes", "no"):
+        return Outcome.YES if market.outcome == "yes" else Outcome.NO
+    if market.status == Market.Status.ANNULLED:
+        return Outcome.ANNULLED
+    return None
+
+
+def _apply_market_outcomes(predictions: Iterable[Prediction]) -> int:
+    changed = 0
+    for prediction in predictions:
+        market = prediction.market
+        if market is None:
+            continue
+        outcome = outcome_from_market(market)
+        if outcome is None or outcome == prediction.outcome:
+            continue
+        prediction.outcome = outcome
+        prediction.outcome_evidence = (
+            f"The linked market {market.slug!r} resolved {market.outcome.upper()}."
+            if outcome != Outcome.ANNULLED
+            else f"The linked market {market.slug!r} was annulled."
+        )
+        when = market.resolved_at or market.annulled_at
+        prediction.outcome_date = when.date() if when else None
+        prediction.outcome_inferred = False
+        # A queryset update: no signal, so this does not enqueue another re-score.
+        Prediction.objects.filter(pk=prediction.pk).update(
+            outcome=prediction.outcome,
+            outcome_evidence=prediction.outcome_evidence,
+            outcome_date=prediction.outcome_date,
+            outcome_inferred=False,
+        )
+        changed += 1
+    return changed
+
+
+def do_rescore(predictions: QuerySet[Prediction]) -> RescoreResult:
+    """Re-score the given predictions: take outcomes from linked resolved markets, delete
+    their scores and recreate them from the current outcomes, all in one transaction.
+
+    Annulled, ambiguous and pending predictions get no score. Running it twice gives the
+    same scores (idempotent); the predictions are locked first so that two workers
+    re-scoring the same rows run one after the other.
+    """
+    with transaction.atomic():
+        ids = list(predictions.order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return RescoreResult(0, 0, 0)
+        # Lock the rows (no join, so Postgres accepts FOR UPDATE), then read them.
+        list(Prediction.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+             .values_list("pk", flat=True))
+        rows = list(Prediction.objects.filter(pk__in=ids).select_related("market").order_by("pk"))
+        from_markets = _apply_market_outcomes(rows)
+        Score.objects.filter(prediction_id__in=ids).delete()
+        resolved = [row for row in rows if row.outcome in Prediction.SCORED_OUTCOMES]
+        if resolved:
+            p = np.fromiter((row.probability for row in resolved), dtype=np.float64)
+            y = np.fromiter((row.outcome == Outcome.YES for row in resolved), dtype=bool)
+            brier = scoring.brier_score(p, y)
+            logs = scoring.log_score(p, y)
+            points = scoring.casper_points(p, y)
+            Score.objects.bulk_create(
+                Score(
+                    prediction=row, happened=bool(y[i]), brier=float(brier[i]),
+                    log_score=float(logs[i]), points=float(points[i]),
+                )
+                for i, row in enumerate(resolved)
+            )
+    return RescoreResult(len(rows), len(resolved), from_markets)
+
+
+def do_rescore_all() -> RescoreResult:
+    return do_rescore(Prediction.objects.all())
+
+
+def do_rescore_market(*, market_id: int) -> RescoreResult:
+    """Re-score predictions linked to a market or to one of its candidacies."""
+    return do_rescore(
+        Prediction.objects.filter(Q(market_id=market_id) | Q(candidacy__market_id=market_id))
+    )
+
+
+def do_rescore_predictions(*, prediction_ids: Iterable[int]) -> RescoreResult:
+    return do_rescore(Prediction.objects.filter(pk__in=list(prediction_ids)))
+
+
+def enqueue_rescore(*, prediction_ids: list[int]) -> None:
+    """Queue a re-score of these predictions once the current transaction commits."""
+    from evaluations.forecasts.tasks import rescore_predictions
+
+    def send() -> None:
+        rescore_predictions.delay(prediction_ids)
+
+    transaction.on_commit(send, robust=True)
+
+
+def do_set_outcome(
+    *,
+    prediction: Prediction,
+    outcome: str,
+    evidence: str = "",
+    outcome_date=None,
+    inferred: bool = False,
+) -> Prediction:
+    """Record a prediction's outcome and re-score it in the same transaction."""
+    if outcome not in Outcome.values:
+        raise ValueError(f"Unknown outcome {outcome!r}: use one of {', '.join(Outcome.values)}.")
+    with transaction.atomic(), scoring_in_process():
+        prediction.outcome = outcome
+        prediction.outcome_evidence = evidence
+        prediction.outcome_date = outcome_date
+        prediction.outcome_inferred = inferred and outcome != Outcome.PENDING
+        prediction.full_clean(validate_unique=False)
+        prediction.save()
+        do_rescore_predictions(prediction_ids=[prediction.pk])
+    return prediction
