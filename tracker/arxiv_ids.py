@@ -49,10 +49,18 @@ def parse_arxiv_id(raw: str) -> ArxivId:
             break
     text = text.removesuffix(".pdf")
     match = _NEW.match(text) or _OLD.match(text)
-    if not match:
+    if not match or (match.re is _NEW and not _plausible_new_style(match.group("id"))):
         raise InvalidArxivId(raw)
     version = match.group("version")
     return ArxivId(id=match.group("id"), version=int(version) if version else None)
+
+
+def _plausible_new_style(identifier: str) -> bool:
+    """A real month, and 4 digits after the dot until 2014, 5 from January 2015."""
+    yymm, number = identifier.split(".")
+    if not 1 <= int(yymm[2:]) <= 12:
+        return False
+    return len(number) == (5 if yymm >= "1501" else 4)
 
 
 def normalize_arxiv_id(raw: str) -> str:

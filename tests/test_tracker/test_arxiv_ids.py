@@ -22,7 +22,9 @@ def test_it_parses_every_written_form(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "2502.1", "25020.04382", "2502.04382v", "hep-th/990100", "sieve", "1234.5678.9"]
+    "raw",
+    ["", "2502.1", "2502.0438", "0704.00001", "2513.04382", "25020.04382", "2502.04382v",
+     "hep-th/990100", "sieve", "1234.5678.9"],
 )
 def test_a_malformed_id_is_refused_showing_the_expected_form(raw):
     with pytest.raises(InvalidArxivId) as error:

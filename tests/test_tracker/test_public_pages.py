@@ -1,0 +1,100 @@
+"""Home, market and paper pages as a reader sees them; queries do not grow with rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tracker.models import Author, Authorship, Candidacy, Paper
+
+pytestmark = pytest.mark.django_db
+
+MARKET_URL = "/markets/sae-downstream-beat-baselines/"
+
+
+def test_home_lists_the_market_with_its_status(client, seed_market):
+    page = client.get("/").content.decode()
+
+    assert seed_market.title in page
+    assert MARKET_URL in page
+    assert seed_market.get_status_display() in page
+
+
+def test_the_market_page_shows_criteria_and_candidates(client, seed_market):
+    page = client.get(MARKET_URL).content.decode()
+
+    assert "Fair-fight baselines" in page
+    assert "Must pass" in page
+    assert "HypotheSAEs" in page
+    assert "/papers/2502.04382/" in page
+    assert "Rajiv Movva, Kenny Peng, Nikhil Garg, et al." in page
+
+
+def test_the_paper_page_shows_metadata_claims_and_links(client, seeded):
+    page = client.get("/papers/2502.04382/").content.decode()
+
+    assert "Sparse Autoencoders for Hypothesis Generation" in page
+    assert "Rajiv Movva, Kenny Peng, Nikhil Garg, Jon Kleinberg, Emma Pierson" in page
+    assert "https://arxiv.org/abs/2502.04382" in page
+    assert "ICML 2025" in page
+    assert "F1 gain in recovering reference hypotheses" in page
+
+
+def test_a_paper_without_arxiv_id_is_found_by_slug(client, seeded):
+    response = client.get("/papers/sieve/")
+
+    assert response.status_code == 200
+    assert "https://tilderesearch.com/blog/sieve" in response.content.decode()
+
+
+def test_a_versioned_id_redirects_to_the_paper(client, seeded):
+    response = client.get("/papers/2502.04382v2/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/papers/2502.04382/"
+
+
+def test_a_malformed_id_gets_the_expected_form(client, seeded):
+    response = client.get("/papers/2502.0438/")
+
+    assert response.status_code == 400
+    assert "expected a form like 2502.04382" in response.content.decode()
+
+
+def test_an_unknown_paper_is_404(client, seeded):
+    assert client.get("/papers/2601.99999/").status_code == 404
+
+
+def add_candidates(market, count: int, start: int) -> None:
+    author = Author.objects.create(name=f"Extra Author {start}")
+    for n in range(start, start + count):
+        paper = Paper.objects.create(slug=f"extra-{n}", title=f"Extra {n}",
+                                     arxiv_id=f"2601.{n:05d}")
+        Authorship.objects.create(paper=paper, author=author, position=1)
+        Candidacy.objects.create(paper=paper, market=market)
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", ["/", MARKET_URL, "/papers/", MARKET_URL + "?page=2"])
+def test_the_number_of_queries_does_not_grow_with_rows(client, seed_market, url):
+    add_candidates(seed_market, 10, start=1)
+    few = count_queries(client, url)
+
+    add_candidates(seed_market, 60, start=100)
+    many = count_queries(client, url)
+
+    assert many == few
+
+
+def test_the_market_page_is_paginated(client, seed_market):
+    add_candidates(seed_market, 30, start=1)
+
+    page = client.get(MARKET_URL + "?page=2").content.decode()
+
+    assert "page 2 of 3" in page
