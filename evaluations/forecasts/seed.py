@@ -1,0 +1,153 @@
+"""Seed of forecasts: forecasters, their published prediction sets, predictions and outcomes.
+
+Runs after the catalogue seed (markets and papers exist) inside `load_seed`'s transaction.
+Upserts by natural keys (forecaster slug, set slug, set + position); scores are then
+rebuilt through the scoring service, so the figures shown are the ones it computes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
+from evaluations.forecasts.services import do_rescore, outcome_from_market, scoring_in_process
+from tracker.models import Market, Paper
+from tracker.seeding import SeedError, read_fixture, require
+
+FIXTURE = "forecasts.json"
+
+
+def load(seed_dir: Path) -> None:
+    data = read_fixture(seed_dir, FIXTURE)
+    touched: list[int] = []
+    with scoring_in_process():
+        forecasters = {}
+        for index, record in enumerate(data.get("forecasters", [])):
+            where = f"{FIXTURE} forecasters[{index}] ({record.get('slug')!r})"
+            forecasters[record.get("slug")] = _load_forecaster(record, where)
+        for index, record in enumerate(data.get("prediction_sets", [])):
+            where = f"{FIXTURE} prediction_sets[{index}] ({record.get('slug')!r})"
+            touched += _load_set(record, forecasters, where)
+    do_rescore(Prediction.objects.filter(pk__in=touched))
+
+
+def _validated(instance, where: str):
+    try:
+        instance.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise SeedError(f"{where}: {'; '.join(exc.messages)}") from None
+    return instance
+
+
+def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], where: str):
+    """Saves only when a value differs, so loading twice changes nothing."""
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **values)
+    elif all(getattr(instance, k) == v for k, v in values.items()):
+        return instance
+    else:
+        for key, value in values.items():
+            setattr(instance, key, value)
+    _validated(instance, where).save()
+    return instance
+
+
+def _date(value: str | None, where: str, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise SeedError(f"{where}: {field} {value!r} is not YYYY-MM-DD.") from None
+
+
+def _by_slug(model, slug: str | None, where: str, what: str):
+    if not slug:
+        return None
+    found = model.objects.filter(slug=slug).first()
+    if found is None:
+        raise SeedError(f"{where}: unknown {what} {slug!r}.")
+    return found
+
+
+def _load_forecaster(record: dict[str, Any], where: str) -> Forecaster:
+    values = {
+        "name": require(record, "name", where),
+        "kind": require(record, "kind", where),
+        "url": record.get("url") or "",
+        "handle": record.get("handle") or "",
+        "description": record.get("description") or "",
+        "source_urls": record.get("source_urls") or [],
+    }
+    return _upsert(Forecaster, {"slug": require(record, "slug", where)}, values, where)
+
+
+def _load_set(
+    record: dict[str, Any], forecasters: dict[str, Forecaster], where: str
+) -> list[int]:
+    forecaster_slug = require(record, "forecaster", where)
+    forecaster = forecasters.get(forecaster_slug) or _by_slug(
+        Forecaster, forecaster_slug, where, "forecaster"
+    )
+    values = {
+        "forecaster": forecaster,
+        "title": require(record, "title", where),
+        "published_on": _date(require(record, "published_on", where), where, "published_on"),
+        "source_url": record.get("source_url") or "",
+        "about": record.get("about") or "",
+        "about_paper": _by_slug(Paper, record.get("about_paper"), where, "paper"),
+        "about_market": _by_slug(Market, record.get("about_market"), where, "market"),
+        "scoring_rule_note": record.get("scoring_rule_note") or "",
+        "reported_points": record.get("reported_points"),
+        "notes": record.get("notes") or "",
+    }
+    prediction_set = _upsert(
+        PredictionSet, {"slug": require(record, "slug", where)}, values, where
+    )
+    ids = []
+    for index, item in enumerate(record.get("predictions", [])):
+        item_where = f"{where} predictions[{index}] (position {item.get('position')!r})"
+        ids.append(_load_prediction(prediction_set, item, item_where).pk)
+    return ids
+
+
+def _load_prediction(prediction_set: PredictionSet, record: dict[str, Any], where: str):
+    probability = require(record, "probability", where)
+    if isinstance(probability, bool) or not isinstance(probability, int | float):
+        raise SeedError(f"{where}: probability {probability!r} is not a number.")
+    if not 0.0 <= probability <= 1.0:
+        raise SeedError(f"{where}: probability {probability!r} is not in [0, 1].")
+    outcome = record.get("outcome") or Prediction.Outcome.PENDING
+    if outcome not in Prediction.Outcome.values:
+        raise SeedError(f"{where}: unknown outcome {outcome!r}.")
+    values = {
+        "statement": require(record, "statement", where),
+        "probability": float(probability),
+        "made_on": _date(require(record, "made_on", where), where, "made_on"),
+        "resolves_by": _date(record.get("resolves_by"), where, "resolves_by"),
+        "market": _by_slug(Market, record.get("market"), where, "market"),
+        "outcome": outcome,
+        "outcome_evidence": record.get("outcome_evidence") or "",
+        "outcome_date": _date(record.get("outcome_date"), where, "outcome_date"),
+        "outcome_inferred": bool(record.get("outcome_inferred")),
+        "notes": record.get("notes") or "",
+    }
+    existing = Prediction.objects.filter(
+        prediction_set=prediction_set, position=require(record, "position", where)
+    ).select_related("market").first()
+    if existing is not None and existing.market is not None and record.get("outcome"):
+        # A market that has resolved since owns the outcome of its linked predictions.
+        if outcome_from_market(existing.market) is not None:
+            for key in ("outcome", "outcome_evidence", "outcome_date", "outcome_inferred"):
+                values[key] = getattr(existing, key)
+    return _upsert(
+        Prediction,
+        {"prediction_set": prediction_set, "position": record["position"]},
+        values,
+        where,
+    )
