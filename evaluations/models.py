@@ -1,0 +1,251 @@
+"""Adjudication: assessments of candidacies against criteria, verdicts, conflicts of
+interest, and the append-only history of market resolutions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+
+from tracker.models import Candidacy, Criterion, Market, Paper
+
+ADJUDICATORS_GROUP = "adjudicators"
+RESOLVERS_GROUP = "resolvers"
+
+
+def validate_url_list(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Evidence links must be a list of URLs.")
+    check = URLValidator(schemes=["http", "https"])
+    for url in value:
+        if not isinstance(url, str):
+            raise ValidationError(f"{url!r} is not a URL.")
+        try:
+            check(url)
+        except ValidationError:
+            raise ValidationError(f"{url!r} is not an http(s) URL.") from None
+
+
+class AdjudicatorProfile(models.Model):
+    """How an adjudicator appears on papers, for the conflict-of-interest check."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="adjudicator_profile"
+    )
+    publishes_as = models.JSONField(
+        default=list, blank=True,
+        help_text="Other spellings of this person's name on papers (the account's full name "
+        "is always checked). Compared after normalisation: case, accents and punctuation "
+        "are ignored.",
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class DeclaredConflict(models.Model):
+    """A conflict of interest the adjudicator (or staff) declared for a paper, beyond
+    authorship, which is detected automatically."""
+
+    adjudicator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="declared_conflicts"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="declared_conflicts")
+    reason = models.CharField(
+        max_length=300, help_text="E.g. 'advised the first author', 'same lab'."
+    )
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paper", "adjudicator"]
+        constraints = [
+            models.UniqueConstraint(fields=["adjudicator", "paper"], name="conflict_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adjudicator} / {self.paper}: {self.reason}"
+
+
+class Assessment(models.Model):
+    """One adjudicator's judgement of one candidacy against one criterion."""
+
+    class Verdict(models.TextChoices):
+        MET = "met", "Met"
+        NOT_MET = "not_met", "Not met"
+        UNCLEAR = "unclear", "Unclear"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    candidacy = models.ForeignKey(Candidacy, on_delete=models.CASCADE, related_name="assessments")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="assessments")
+    adjudicator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments"
+    )
+    verdict = models.CharField(max_length=15, choices=Verdict.choices)
+    confidence = models.PositiveSmallIntegerField(
+        help_text="1 = a guess, 5 = certain."
+    )
+    rationale = models.TextField(help_text="Why: required, and shown publicly once submitted.")
+    evidence_urls = models.JSONField(
+        default=list, blank=True, validators=[validate_url_list],
+        help_text="Links that support the rationale (the paper's section, a table, a post).",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    source_url = models.URLField(
+        max_length=500, blank=True,
+        help_text="Set when the assessment transcribes a judgement the adjudicator published "
+        "elsewhere, rather than one entered here.",
+    )
+    conflict_waiver = models.TextField(
+        blank=True,
+        help_text="Why this assessment stands although its author has a conflict of interest "
+        "with the paper. Shown publicly. Only transcriptions of a published judgement can "
+        "carry one.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised by every save; a save from a stale form is refused."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["candidacy", "criterion__order", "adjudicator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidacy", "criterion", "adjudicator"], name="assessment_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=1, confidence__lte=5),
+                name="assessment_confidence_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(rationale=""), name="assessment_rationale_required"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", submitted_at__isnull=True)
+                | Q(status="submitted", submitted_at__isnull=False),
+                name="assessment_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(conflict_waiver="") | ~Q(source_url=""),
+                name="assessment_waiver_only_for_transcriptions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adjudicator} on {self.candidacy.paper} / {self.criterion.key}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class CandidacyVerdict(models.Model):
+    """The aggregated verdict of a candidacy, recomputed whenever an assessment changes."""
+
+    class Outcome(models.TextChoices):
+        QUALIFIES = "qualifies", "Qualifies"
+        FALLS_SHORT = "falls_short", "Falls short"
+        UNDECIDED = "undecided", "Undecided"
+
+    candidacy = models.OneToOneField(
+        Candidacy, on_delete=models.CASCADE, related_name="verdict", primary_key=True
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    deciding_criteria = models.JSONField(
+        default=list, help_text="Keys of the criteria that carried the verdict."
+    )
+    criteria_met = models.JSONField(default=list, help_text="Must-pass keys met by a majority.")
+    criteria_not_met = models.JSONField(
+        default=list, help_text="Must-pass keys not met by a majority."
+    )
+    submitted_count = models.PositiveIntegerField(default=0)
+    adjudicator_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["candidacy"]
+
+    def __str__(self) -> str:
+        return f"{self.candidacy}: {self.get_outcome_display()}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Resolution history is append-only.")
+
+    def delete(self):
+        raise TypeError("Resolution history is append-only.")
+
+
+class ResolutionEvent(models.Model):
+    """One change of a market's resolution: append-only, shown on the market page."""
+
+    class Action(models.TextChoices):
+        RESOLVE_YES = "resolve_yes", "Resolved YES"
+        RESOLVE_NO = "resolve_no", "Resolved NO"
+        ANNUL = "annul", "Annulled"
+        UNRESOLVE = "unresolve", "Unresolved"
+
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="resolution_events")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="resolution_events"
+    )
+    at = models.DateTimeField(help_text="When the change was recorded.")
+    effective_at = models.DateTimeField(
+        null=True, blank=True, help_text="The resolution or annulment date it set."
+    )
+    reason = models.TextField()
+    cited = models.ManyToManyField(Candidacy, blank=True, related_name="cited_by_resolutions")
+    status_before = models.CharField(max_length=10)
+    outcome_before = models.CharField(max_length=3, blank=True)
+    resolved_at_before = models.DateTimeField(null=True, blank=True)
+    annulled_at_before = models.DateTimeField(null=True, blank=True)
+    status_after = models.CharField(max_length=10)
+    outcome_after = models.CharField(max_length=3, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["market", "at", "id"]
+        get_latest_by = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="resolution_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market.slug}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("Resolution history is append-only: events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Resolution history is append-only: events cannot be deleted.")
+
+
+class CandidacyScoring(Candidacy):
+    """The admin page where an adjudicator scores every criterion of a candidacy."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "candidacy to score"
+        verbose_name_plural = "candidacies to score"
+
+
+class MarketResolution(Market):
+    """The admin console where staff resolve, annul or unresolve a market."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "market resolution"
+        verbose_name_plural = "market resolutions"
+        permissions = [("resolve_market", "Can resolve, annul and unresolve markets")]
