@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tracker",
     "evaluations",
     "evaluations.forecasts",
+    "replication",
 ]
 
 MIDDLEWARE = [

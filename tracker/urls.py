@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("tracker.urls_public")),
     path("", include("evaluations.urls")),
     path("", include("evaluations.forecasts.urls")),
+    path("", include("replication.urls")),
 ]
