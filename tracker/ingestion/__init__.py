@@ -1,0 +1,2 @@
+"""arXiv ingestion: saved searches fetched on a schedule, upserted by id, triaged into
+candidacies. See docs/INGESTION.md."""

@@ -1,0 +1,165 @@
+"""The `arxiv` package's Client, pointed at the configured API URL, fetching page by page.
+
+`ArxivClient` keeps the package's URL building, pacing and Atom parsing, and changes how
+one page is fetched: every request has a timeout, 5xx answers and network errors are
+retried with exponential backoff, and a page that is not well-formed XML (a truncated
+download) raises `MalformedPageError` instead of being half-parsed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import arxiv
+import requests
+from arxiv import _feed
+from lxml import etree
+
+from tracker.ingestion.conf import IngestionConfig
+
+logger = logging.getLogger(__name__)
+
+
+class IngestionError(Exception):
+    """A run that cannot go on; the message says why and where."""
+
+
+class FetchError(IngestionError):
+    """arXiv did not answer usefully after every retry (5xx, timeout, connection error)."""
+
+
+class MalformedPageError(IngestionError):
+    """A page that is not a complete Atom document; nothing from it is written."""
+
+
+@dataclass(frozen=True)
+class Page:
+    start: int
+    total_results: int
+    results: list[arxiv.Result]
+    url: str
+
+
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+
+
+def _check_well_formed(content: bytes, url: str) -> None:
+    try:
+        root = etree.fromstring(content, parser=_STRICT)
+    except etree.XMLSyntaxError as exc:
+        raise MalformedPageError(f"Malformed Atom page from {url}: {exc}") from None
+    if root is None or etree.QName(root).localname != "feed":
+        raise MalformedPageError(f"Malformed Atom page from {url}: the root is not <feed>.")
+
+
+class ArxivClient(arxiv.Client):
+    def __init__(self, config: IngestionConfig) -> None:
+        super().__init__(
+            page_size=config.page_size,
+            delay_seconds=config.delay_seconds,
+            num_retries=config.num_retries,
+        )
+        self.config = config
+        # The package formats every page URL from this pattern.
+        self.query_url_format = config.api_url.rstrip("?") + "?{}"
+        self._session.headers["User-Agent"] = f"sae-resolution-tracker arxiv.py/{arxiv.__version__}"
+        self.requests_made = 0
+
+    def _wait_politely(self) -> None:
+        if self._last_request_dt is None or self.delay_seconds <= 0:
+            return
+        elapsed = (datetime.now() - self._last_request_dt).total_seconds()
+        if elapsed < self.delay_seconds:
+            time.sleep(self.delay_seconds - elapsed)
+
+    def _get_once(self, url: str) -> bytes:
+        self._wait_politely()
+        self.requests_made += 1
+        try:
+            response = self._session.get(url, timeout=self.config.timeout_seconds)
+        finally:
+            self._last_request_dt = datetime.now()
+        if response.status_code >= 500:
+            raise arxiv.HTTPError(url, 0, response.status_code)
+        if response.status_code != 200:
+            # 4xx: a bad query or URL; retrying cannot help.
+            raise FetchError(f"arXiv answered HTTP {response.status_code} for {url}")
+        return response.content
+
+    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):
+        """One page, parsed by the package's Atom parser once it is known to be whole."""
+        attempts = self.num_retries + 1
+        for attempt in range(attempts):
+            try:
+                content = self._get_once(url)
+                _check_well_formed(content, url)
+                feed = _feed.parse(content)
+                if not feed.results and not first_page:
+                    raise arxiv.UnexpectedEmptyPageError(url, attempt, feed)
+                return feed
+            except (
+                arxiv.HTTPError,
+                arxiv.UnexpectedEmptyPageError,
+                requests.ConnectionError,
+                requests.Timeout,
+            ) as exc:
+                reason = _describe(exc)
+                if attempt + 1 >= attempts:
+                    raise FetchError(
+                        f"{reason} from {url} (gave up after {attempts} attempts)"
+                    ) from exc
+                pause = self.config.backoff_seconds * (2**attempt)
+                logger.warning(
+                    "arXiv request failed (%s), attempt %d of %d; retrying in %.1fs",
+                    reason, attempt + 1, attempts, pause,
+                )
+                if pause > 0:
+                    time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def pages(self, search: arxiv.Search) -> Iterator[Page]:
+        """The search's results one page at a time, as `Client.results` walks them."""
+        offset = 0
+        limit = search.max_results
+        first = True
+        while True:
+            size = self.page_size if limit is None else min(self.page_size, limit - offset)
+            if size <= 0:
+                return
+            url = self._format_url(search, offset, size)
+            feed = self._parse_feed(url, first_page=first)
+            first = False
+            if not feed.results:
+                return
+            results = feed.results[:size]
+            yield Page(
+                start=offset, total_results=feed.header.total_results, results=results, url=url
+            )
+            offset += len(results)
+            if offset >= feed.header.total_results:
+                return
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, arxiv.HTTPError):
+        return f"HTTP {exc.status}"
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection error"
+    if isinstance(exc, arxiv.UnexpectedEmptyPageError):
+        return "unexpectedly empty page"
+    return type(exc).__name__
+
+
+def build_search(query: str, max_results: int | None) -> arxiv.Search:
+    return arxiv.Search(
+        query=query,
+        max_results=max_results,
+        sort_by=arxiv.SortCriterion.LastUpdatedDate,
+        sort_order=arxiv.SortOrder.Descending,
+    )

@@ -1,0 +1,148 @@
+"""Ingestion workflows: run a saved search (under its lock), an ad-hoc query, or every
+active search. Each page is stored in its own transaction, so a failure keeps the pages
+before it and writes nothing from the failing one; the run log records the outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.ingestion.client import (
+    ArxivClient,
+    FetchError,
+    IngestionError,
+    MalformedPageError,
+    Page,
+    build_search,
+)
+from tracker.ingestion.conf import IngestionConfig, load_config
+from tracker.ingestion.entries import BadEntry, entry_from_result
+from tracker.ingestion.locks import IngestionAlreadyRunning, claim_search, release_search
+from tracker.ingestion.triage_store import MarketProfile, active_profiles, triage_papers
+from tracker.ingestion.upsert import upsert_entries
+from tracker.models import SavedSearch, SearchRun
+
+logger = logging.getLogger(__name__)
+
+RUN_COUNTERS = ["pages", "fetched", "created", "updated", "unchanged", "candidates", "errors"]
+
+
+def ingest_search(
+    *,
+    search_id: int,
+    max_results: int | None = None,
+    config: IngestionConfig | None = None,
+) -> SearchRun:
+    """Run one saved search; raises IngestionAlreadyRunning if it is running elsewhere."""
+    config = config or load_config()
+    search = SavedSearch.objects.select_related("market").get(pk=search_id)
+    token = claim_search(
+        search_id=search.pk, stale_after=dt.timedelta(seconds=config.lock_stale_seconds)
+    )
+    try:
+        run = _run(
+            search=search,
+            query=search.full_query(),
+            max_results=max_results or search.max_results,
+            config=config,
+        )
+        stamp = {"last_run_at": run.started_at}
+        if run.status == SearchRun.Status.SUCCEEDED:
+            stamp["last_success_at"] = run.finished_at
+        SavedSearch.objects.filter(pk=search.pk).update(**stamp)
+        return run
+    finally:
+        release_search(search_id=search.pk, token=token)
+
+
+def ingest_query(
+    *, query: str, max_results: int | None = 100, config: IngestionConfig | None = None
+) -> SearchRun:
+    """An ad-hoc query (no saved search, so no lock); logged as a run without a search."""
+    return _run(search=None, query=query, max_results=max_results, config=config or load_config())
+
+
+def run_ingestion(
+    *, max_results: int | None = None, config: IngestionConfig | None = None
+) -> list[SearchRun]:
+    """Every active saved search in turn; one that is already running is skipped."""
+    runs = []
+    ids = SavedSearch.objects.filter(active=True).order_by("pk").values_list("pk", flat=True)
+    for search_id in list(ids):
+        try:
+            runs.append(
+                ingest_search(search_id=search_id, max_results=max_results, config=config)
+            )
+        except IngestionAlreadyRunning as exc:
+            logger.warning("%s", exc)
+        except SavedSearch.DoesNotExist:
+            continue  # deleted meanwhile
+    return runs
+
+
+def _run(
+    *, search: SavedSearch | None, query: str, max_results: int | None, config: IngestionConfig
+) -> SearchRun:
+    run = SearchRun.objects.create(
+        search=search, query=query, api_url=config.api_url, started_at=timezone.now()
+    )
+    client = ArxivClient(config)
+    profiles = active_profiles()
+    try:
+        for page in client.pages(build_search(query, max_results)):
+            with transaction.atomic():
+                _store_page(run, page, profiles, search)
+    except MalformedPageError as exc:
+        _fail(run, f"{exc} Run stopped; nothing from that page was written.")
+    except FetchError as exc:
+        _fail(run, str(exc))
+    except IngestionError as exc:  # pragma: no cover - any other known failure
+        _fail(run, str(exc))
+    except Exception as exc:
+        _fail(run, f"Unexpected {type(exc).__name__}: {exc}")
+        raise
+    else:
+        run.status = SearchRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+    logger.info(
+        "arXiv ingestion %s: %s fetched, %s created, %s updated, %s candidates",
+        run.status, run.fetched, run.created, run.updated, run.candidates,
+    )
+    return run
+
+
+def _store_page(
+    run: SearchRun, page: Page, profiles: list[MarketProfile], search: SavedSearch | None
+) -> None:
+    entries = []
+    bad = []
+    for result in page.results:
+        try:
+            entries.append(entry_from_result(result))
+        except BadEntry as exc:
+            bad.append(str(exc))
+    outcome = upsert_entries(entries)
+    candidates = triage_papers(outcome.changed, profiles, found_by=search)
+    run.pages += 1
+    run.fetched += len(page.results)
+    run.created += len(outcome.created)
+    run.updated += len(outcome.updated)
+    run.unchanged += outcome.unchanged
+    run.candidates += candidates
+    if bad:
+        run.errors += len(bad)
+        run.error = "\n".join([run.error, *bad]).strip()
+    run.save(update_fields=[*RUN_COUNTERS, "error"])
+
+
+def _fail(run: SearchRun, message: str) -> None:
+    logger.error("arXiv ingestion failed: %s", message)
+    run.status = SearchRun.Status.FAILED
+    run.errors += 1
+    run.error = "\n".join([run.error, message]).strip()
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "errors", "error", "finished_at"])

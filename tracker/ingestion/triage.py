@@ -1,0 +1,178 @@
+"""Relevance of a paper to a market: a pure keyword scorer with its explanation.
+
+`score_paper(title, abstract, profile)` looks for five kinds of evidence in the title and
+abstract and adds their weights:
+
+- method: the method under test is named (for the seed market: a sparse autoencoder or
+  another dictionary-learning method);
+- baselines: named baselines it is compared with (linear probes, steering vectors, ...);
+- task: a downstream task (classification, unlearning, steering, detection, ...);
+- comparison: the abstract reports a comparison (outperforms, matches, fails to beat, ...);
+- numbers: the abstract reports numbers (percentages, accuracy or AUROC values, ...).
+
+Without the method the score is capped below any sensible threshold: a paper about
+linear probes alone is not a candidate. Withdrawn papers score zero. No database access.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+WEIGHTS = {"method": 0.4, "baselines": 0.2, "task": 0.15, "comparison": 0.15, "numbers": 0.1}
+#: The most a paper that never names the method can score.
+CAP_WITHOUT_METHOD = 0.3
+#: One named baseline earns this share of the baselines weight; two or more earn it all.
+ONE_BASELINE_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class Profile:
+    method_terms: tuple[str, ...]
+    baseline_terms: tuple[str, ...] = ()
+    task_terms: tuple[str, ...] = ()
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Relevance:
+    score: float
+    signals: dict = field(default_factory=dict)
+    explanation: str = ""
+
+    def passes(self, threshold: float) -> bool:
+        return self.score >= threshold
+
+
+SAE_PROFILE = Profile(
+    method_terms=(
+        "sparse autoencoder", "sparse auto-encoder", "SAE", "dictionary learning",
+        "sparse dictionary", "sparse coding", "transcoder", "crosscoder",
+        "sparse feature circuit", "monosemantic feature",
+    ),
+    baseline_terms=(
+        "linear probe", "linear probing", "logistic regression", "difference in means",
+        "difference-in-means", "diff-in-means", "mean difference", "steering vector",
+        "activation steering", "representation engineering", "prompting", "fine-tuning",
+        "finetuning", "LoRA", "ReFT", "PCA", "principal component", "k-means",
+        "random features", "bag of words", "TF-IDF", "baseline",
+    ),
+    task_terms=(
+        "classification", "detection", "probing", "unlearning", "steering", "jailbreak",
+        "refusal", "spurious correlation", "debiasing", "bias", "hypothesis generation",
+        "auditing", "hidden objective", "out-of-distribution", "toxicity", "downstream",
+        "real-world", "concept erasure", "safety",
+    ),
+    threshold=0.5,
+)
+
+_COMPARISON = re.compile(
+    r"\b(?:outperform\w*|underperform\w*|beat(?:s|ing)?|surpass\w*|exceed\w*|"
+    r"better than|worse than|on par with|competitive with|match(?:es|ing)?|"
+    r"fail(?:s|ed)? to (?:beat|outperform|improve)|compared? (?:with|to|against)|"
+    r"relative to|improv(?:es|ing|ement) over)\b",
+    re.IGNORECASE,
+)
+_NUMBERS = re.compile(
+    r"(?:\b\d+(?:\.\d+)?\s?(?:%|percent\b|percentage points?\b|pp\b|x\b|×)"
+    r"|\b(?:accuracy|auroc|auc|f1|precision|recall|error|loss|score)s?\b[^.;]{0,30}?"
+    r"\b\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=64)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    # Longest first so "sparse autoencoder" wins over "SAE" inside one match; plurals ok.
+    alternatives = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
+    body = "|".join(re.escape(t).replace(r"\ ", r"[\s-]+") for t in alternatives)
+    return re.compile(rf"(?<![\w-])(?:{body})(?:e?s)?(?![\w])", re.IGNORECASE)
+
+
+def _canonical(match: str, terms: tuple[str, ...]) -> str:
+    flat = re.sub(r"[\s-]+", " ", match.lower())
+    for term in sorted(terms, key=len, reverse=True):
+        key = re.sub(r"[\s-]+", " ", term.lower())
+        if flat == key or flat.startswith(key) and flat[len(key):] in {"s", "es"}:
+            return term
+    return match
+
+
+def _find_terms(text: str, terms: tuple[str, ...]) -> list[str]:
+    pattern = _term_pattern(terms)
+    if pattern is None:
+        return []
+    found = (_canonical(m.group(0), terms) for m in pattern.finditer(text))
+    return list(dict.fromkeys(found))
+
+
+def _find(pattern: re.Pattern[str], text: str, limit: int = 5) -> list[str]:
+    found = (re.sub(r"\s+", " ", m.group(0)).strip() for m in pattern.finditer(text))
+    return list(dict.fromkeys(found))[:limit]
+
+
+def score_paper(
+    title: str, abstract: str, profile: Profile, *, withdrawn: bool = False
+) -> Relevance:
+    """The relevance (0 to 1) of a paper to the market described by `profile`."""
+    if withdrawn:
+        return Relevance(0.0, {"withdrawn": True}, "Withdrawn on arXiv: not scored.")
+    text = f"{title}\n{abstract}"
+    method = _find_terms(text, profile.method_terms)
+    # The method's own name is not a baseline or a task ("SAE steering" is both).
+    baselines = [t for t in _find_terms(text, profile.baseline_terms) if t not in method]
+    tasks = [t for t in _find_terms(text, profile.task_terms) if t not in method]
+    comparison = [c.lower() for c in _find(_COMPARISON, text)]
+    numbers = _find(_NUMBERS, abstract)
+
+    named_baselines = [b for b in baselines if b.lower() != "baseline"]
+    if len(named_baselines) >= 2:
+        baseline_share = 1.0
+    elif named_baselines or baselines:
+        baseline_share = ONE_BASELINE_SHARE if named_baselines else 0.5
+    else:
+        baseline_share = 0.0
+    parts = {
+        "method": WEIGHTS["method"] if method else 0.0,
+        "baselines": WEIGHTS["baselines"] * baseline_share,
+        "task": WEIGHTS["task"] if tasks else 0.0,
+        "comparison": WEIGHTS["comparison"] if comparison else 0.0,
+        "numbers": WEIGHTS["numbers"] if numbers else 0.0,
+    }
+    score = sum(parts.values())
+    capped = not method and score > CAP_WITHOUT_METHOD
+    if capped:
+        score = CAP_WITHOUT_METHOD
+    score = round(min(score, 1.0), 4)
+    signals = {
+        "method": method,
+        "baselines": baselines,
+        "task": tasks,
+        "comparison": comparison,
+        "numbers": numbers,
+        "weights": {k: round(v, 4) for k, v in parts.items()},
+        "capped_without_method": capped,
+    }
+    return Relevance(score, signals, explain(signals, score))
+
+
+def explain(signals: dict, score: float) -> str:
+    labels = {
+        "method": "method",
+        "baselines": "baselines",
+        "task": "task",
+        "comparison": "comparison",
+        "numbers": "reported numbers",
+    }
+    matched = [f"{label}: {', '.join(signals[key])}" for key, label in labels.items()
+               if signals.get(key)]
+    missing = [label for key, label in labels.items() if not signals.get(key)]
+    text = f"Score {score:.2f}. " + ("; ".join(matched) if matched else "No signal matched")
+    if missing and matched:
+        text += f". Not found: {', '.join(missing)}"
+    if signals.get("capped_without_method"):
+        text += f". Capped at {CAP_WITHOUT_METHOD} because the method is never named"
+    return text + "."
