@@ -1,0 +1,190 @@
+"""Public pages of forecasts: leaderboard, forecaster and prediction-set pages, the
+calibration chart (SVG drawn here, no JavaScript) and CSV downloads of scores."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+
+from evaluations import scoring
+from evaluations.forecasts import queries
+from evaluations.forecasts.conf import pseudo_count
+from evaluations.forecasts.models import Forecaster, PredictionSet
+
+COLUMNS = [
+    ("name", "Forecaster"),
+    ("n", "Resolved"),
+    ("shrunk", "Shrunk Brier"),
+    ("brier", "Mean Brier"),
+    ("log", "Mean log score"),
+    ("points", "Casper points"),
+]
+
+
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", queries.DEFAULT_SORT)
+    if sort.lstrip("-") not in queries.SORT_KEYS:
+        sort = queries.DEFAULT_SORT
+    columns = []
+    for key, label in COLUMNS:
+        active = sort.lstrip("-") == key
+        next_sort = key if (not active or sort.startswith("-")) else f"-{key}"
+        arrow = ("▼" if sort.startswith("-") else "▲") if active else ""
+        columns.append({"key": key, "label": label, "sort": next_sort, "arrow": arrow})
+    context = {
+        "rows": queries.forecaster_rows(sort),
+        "columns": columns,
+        "sort": sort,
+        "pseudo_count": pseudo_count(),
+        "uniform_brier": scoring.UNIFORM_BRIER,
+    }
+    return render(request, "forecasts/leaderboard.html", context)
+
+
+def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    forecaster = get_object_or_404(Forecaster, slug=slug)
+    table = queries.calibration(forecaster)
+    context = {
+        "forecaster": forecaster,
+        "row": queries.forecaster_row(forecaster),
+        "sets": queries.forecaster_sets(forecaster),
+        "murphy": queries.murphy(forecaster),
+        "bins": [bin_ for bin_ in _bins(table) if bin_.n],
+        "pseudo_count": pseudo_count(),
+    }
+    return render(request, "forecasts/forecaster.html", context)
+
+
+def prediction_set_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    prediction_set = get_object_or_404(
+        PredictionSet.objects.select_related("forecaster", "about_paper", "about_market"),
+        slug=slug,
+    )
+    context = {
+        "set": prediction_set,
+        "summary": queries.set_summary(prediction_set),
+        "predictions": queries.predictions_with_scores(prediction_set=prediction_set),
+    }
+    return render(request, "forecasts/prediction_set.html", context)
+
+
+# --- Calibration chart ---------------------------------------------------------------
+
+
+@dataclass
+class Bin:
+    low: float
+    high: float
+    n: int
+    happened: int
+    mean_forecast: float | None
+    observed: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def _bins(table) -> list[Bin]:
+    def number(value) -> float | None:
+        return None if value is None or math.isnan(value) else float(value)
+
+    return [
+        Bin(float(r.bin_low), float(r.bin_high), int(r.n), int(r.happened),
+            number(r.mean_forecast), number(r.observed_rate), number(r.ci_low), number(r.ci_high))
+        for r in table.itertuples(index=False)
+    ]
+
+
+# Plot area inside a 440 x 400 canvas.
+_LEFT, _TOP, _SIZE = 60, 20, 320
+
+
+def _x(p: float) -> float:
+    return round(_LEFT + p * _SIZE, 1)
+
+
+def _y(rate: float) -> float:
+    return round(_TOP + (1.0 - rate) * _SIZE, 1)
+
+
+def calibration_svg_markup(title: str, table) -> str:
+    bins = _bins(table)
+    largest = max((b.n for b in bins), default=0) or 1
+    marks = []
+    for b in bins:
+        if not b.n:
+            continue
+        marks.append({
+            "cx": _x(b.mean_forecast), "cy": _y(b.observed),
+            "r": round(3 + 7 * math.sqrt(b.n / largest), 1),
+            "y_low": _y(b.ci_low), "y_high": _y(b.ci_high),
+            "label_y": round(_y(b.ci_high) - 4, 1),
+            "n": b.n, "happened": b.happened,
+            "text": (
+                f"{b.low:.0%}-{b.high:.0%}: {b.n} forecasts, mean {b.mean_forecast:.0%}, "
+                f"{b.happened} happened ({b.observed:.0%}; 95% interval "
+                f"{b.ci_low:.0%}-{b.ci_high:.0%})"
+            ),
+        })
+    ticks = [{"value": f"{t / 10:.0%}" if t % 2 == 0 else "", "x": _x(t / 10), "y": _y(t / 10)}
+             for t in range(11)]
+    context = {
+        "title": title, "marks": marks, "ticks": ticks, "total": sum(b.n for b in bins),
+        "left": _LEFT, "top": _TOP, "right": _LEFT + _SIZE, "bottom": _TOP + _SIZE,
+        "size": _SIZE, "mid_x": _LEFT + _SIZE / 2, "mid_y": _TOP + _SIZE / 2,
+    }
+    return render_to_string("forecasts/calibration.svg", context)
+
+
+def calibration_svg(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    if slug is None:
+        title, table = "All forecasters", queries.calibration(None)
+    else:
+        forecaster = get_object_or_404(Forecaster, slug=slug)
+        title, table = forecaster.name, queries.calibration(forecaster)
+    markup = calibration_svg_markup(title, table)
+    return HttpResponse(markup, content_type="image/svg+xml; charset=utf-8")
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "forecaster", "prediction_set", "position", "statement", "probability", "made_on",
+    "resolves_by", "market", "outcome", "outcome_inferred", "outcome_date", "brier_0_1",
+    "log_score", "casper_points",
+]
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def scores_csv(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    filters = {}
+    filename = "forecast-scores.csv"
+    if slug is not None:
+        forecaster = get_object_or_404(Forecaster, slug=slug)
+        filters["prediction_set__forecaster"] = forecaster
+        filename = f"forecast-scores-{forecaster.slug}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for prediction in queries.predictions_with_scores(**filters):
+        score = getattr(prediction, "score", None)
+        writer.writerow([
+            prediction.prediction_set.forecaster.slug, prediction.prediction_set.slug,
+            prediction.position, prediction.statement, prediction.probability,
+            prediction.made_on.isoformat(),
+            prediction.resolves_by.isoformat() if prediction.resolves_by else "",
+            prediction.market.slug if prediction.market else "",
+            prediction.outcome, "yes" if prediction.outcome_inferred else "no",
+            prediction.outcome_date.isoformat() if prediction.outcome_date else "",
+            _fmt(score.brier if score else None), _fmt(score.log_score if score else None),
+            _fmt(score.points if score else None),
+        ])
+    return response
