@@ -23,8 +23,10 @@ class ForecasterScoresSerializer(serializers.Serializer):
                                           "predictions are left out.")
     brier = serializers.FloatField(allow_null=True, help_text="Mean Brier score, 0-1 scale, "
                                    "lower is better; 0.25 = always saying 50%.")
-    log_score = serializers.FloatField(allow_null=True, help_text="Mean natural-log score "
-                                       "(probabilities clamped to [0.001, 0.999]); higher is better.")
+    log_score = serializers.FloatField(
+        allow_null=True,
+        help_text="Mean natural-log score (p clamped to [0.001, 0.999]); higher is better.",
+    )
     points = serializers.FloatField(allow_null=True, help_text="Sum of Casper points (1 - p if "
                                     "it happened, -p if not); not a proper scoring rule.")
     shrunk_brier = serializers.FloatField(allow_null=True, help_text="Mean Brier with pseudo-"
@@ -86,7 +88,8 @@ class ForecasterList(APIView):
     @extend_schema(
         responses=ForecasterScoresSerializer(many=True),
         description="Every forecaster with the scores of their resolved predictions, in "
-        "leaderboard order (shrunk Brier score). Same figures as `score_predictions --format json`.",
+        "leaderboard order (shrunk Brier score). The same list as "
+        "`score_predictions --format json`.",
     )
     def get(self, request: Request) -> Response:
         rows = [queries.summary_dict(row) for row in queries.forecaster_rows()]

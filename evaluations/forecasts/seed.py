@@ -140,11 +140,14 @@ def _load_prediction(prediction_set: PredictionSet, record: dict[str, Any], wher
     existing = Prediction.objects.filter(
         prediction_set=prediction_set, position=require(record, "position", where)
     ).select_related("market").first()
-    if existing is not None and existing.market is not None and record.get("outcome"):
-        # A market that has resolved since owns the outcome of its linked predictions.
-        if outcome_from_market(existing.market) is not None:
-            for key in ("outcome", "outcome_evidence", "outcome_date", "outcome_inferred"):
-                values[key] = getattr(existing, key)
+    # A market that has resolved since owns the outcome of its linked predictions.
+    if (
+        existing is not None
+        and existing.market is not None
+        and outcome_from_market(existing.market) is not None
+    ):
+        for key in ("outcome", "outcome_evidence", "outcome_date", "outcome_inferred"):
+            values[key] = getattr(existing, key)
     return _upsert(
         Prediction,
         {"prediction_set": prediction_set, "position": record["position"]},
