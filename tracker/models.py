@@ -348,6 +348,7 @@ class SavedSearch(TimeStamped):
 
     market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="saved_searches")
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="What the search is meant to catch.")
     query = models.TextField(
         help_text="arXiv API search_query syntax, e.g. "
         "abs:\"sparse autoencoder\" AND abs:baseline. Combined with the categories below."

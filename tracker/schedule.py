@@ -6,4 +6,6 @@ Each app may ship `<app>/schedule.py` with PERIODIC_TASKS: a list of
 
 PERIODIC_TASKS = [
     ("Worker heartbeat", "tracker.heartbeat", 60, {}),
+    # Every active saved arXiv search, four times a day (arXiv announces once a day).
+    ("arXiv ingestion", "tracker.ingest_arxiv", 6 * 3600, {}),
 ]

@@ -31,6 +31,9 @@ def load(seed_dir: Path) -> None:
         _load_criterion(market, record, f"{FIXTURE} criteria[{index}] ({record.get('key')!r})")
     for index, record in enumerate(data.get("papers", [])):
         _load_paper(market, record, f"{FIXTURE} papers[{index}] ({record.get('slug')!r})")
+    from tracker.ingestion.seed import load_searches
+
+    load_searches(market, seed_dir)
 
 
 def _validated(instance, where: str):

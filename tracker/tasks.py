@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 from celery import shared_task
@@ -13,3 +14,21 @@ from tracker.services import record_worker_heartbeat
 def heartbeat(hostname: str | None = None) -> None:
     """Proves a worker consumes from the broker: beat runs it every minute."""
     record_worker_heartbeat(hostname=hostname or socket.gethostname())
+
+
+@shared_task(name="tracker.ingest_arxiv", ignore_result=True)
+def ingest_arxiv(search_id: int | None = None) -> None:
+    """Beat runs it for every active saved search; with an id, for that search only.
+
+    A search already being ingested elsewhere is skipped (its lock is held)."""
+    from tracker.ingestion.locks import IngestionAlreadyRunning
+    from tracker.ingestion.services import ingest_search, run_ingestion
+    from tracker.models import SavedSearch
+
+    if search_id is None:
+        run_ingestion()
+        return
+    try:
+        ingest_search(search_id=search_id)
+    except (IngestionAlreadyRunning, SavedSearch.DoesNotExist) as exc:
+        logging.getLogger(__name__).warning("arXiv ingestion skipped: %s", exc)
