@@ -468,3 +468,12 @@ class PaperRelevance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper} for {self.market.slug}: {self.score:.2f}"
+
+
+class TriageQueueItem(Candidacy):
+    """The admin's triage queue: candidacies waiting to be accepted or dismissed."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "triage queue item"
+        verbose_name_plural = "triage queue"
