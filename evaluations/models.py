@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 
@@ -88,7 +88,8 @@ class Assessment(models.Model):
     )
     verdict = models.CharField(max_length=15, choices=Verdict.choices)
     confidence = models.PositiveSmallIntegerField(
-        help_text="1 = a guess, 5 = certain."
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 = a guess, 5 = certain.",
     )
     rationale = models.TextField(help_text="Why: required, and shown publicly once submitted.")
     evidence_urls = models.JSONField(

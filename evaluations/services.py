@@ -323,6 +323,10 @@ def record_assessment(
                 with transaction.atomic():
                     probe.save()
             except IntegrityError:
+                if not Assessment.objects.filter(
+                    candidacy=candidacy, criterion=criterion, adjudicator=adjudicator
+                ).exists():
+                    raise
                 raise StaleAssessment(_stale_message(criterion)) from None
             assessment = probe
         else:
@@ -430,11 +434,15 @@ class MarketAgreement:
 
 def measure_agreement(*, market: Market) -> MarketAgreement:
     """Fleiss' kappa over submitted assessments: items are (candidacy, criterion) pairs
-    for the market; per criterion, items are candidacies; per candidacy, criteria."""
+    for the market; per criterion, items are candidacies; per candidacy, criteria.
+    Informational criteria are left out: they are marked "not applicable" by convention,
+    and that unanimity would inflate the agreement."""
     ratings: dict[tuple[int, str], list[str]] = defaultdict(list)
     for candidacy_id, key, vote in Assessment.objects.filter(
-        candidacy__market=market, status=Assessment.Status.SUBMITTED
-    ).values_list("candidacy_id", "criterion__key", "verdict"):
+        candidacy__market=market, status=Assessment.Status.SUBMITTED,
+    ).exclude(criterion__kind=Criterion.Kind.INFORMATIONAL).values_list(
+        "candidacy_id", "criterion__key", "verdict"
+    ):
         ratings[(candidacy_id, key)].append(vote)
     per_criterion: dict[str, list[list[str]]] = defaultdict(list)
     per_candidacy: dict[int, list[list[str]]] = defaultdict(list)
