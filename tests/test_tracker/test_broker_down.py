@@ -10,17 +10,23 @@ from tracker.models import WorkerHeartbeat
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
 
+def forget_connections() -> None:
+    """Drop the app's cached connection and producer pools (they hold the broker URL)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def broker_down():
     """Point the Celery app at a port where nothing listens."""
-    saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {}
-    app.conf.broker_connection_timeout = 1
-    app._pool = None
+    keys = ("broker_url", "broker_transport_options", "broker_connection_timeout")
+    saved = {key: app.conf[key] for key in keys}
+    forget_connections()
+    app.conf.update(broker_url="redis://127.0.0.1:1/0", broker_transport_options={},
+                    broker_connection_timeout=1)
     yield
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._pool = None
+    app.conf.update(saved)
+    forget_connections()
 
 
 def test_pinging_the_workers_says_the_queue_cannot_be_reached(client, seeded, broker_down):

@@ -17,14 +17,14 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture
-def browser_page(tmp_path):
+def browser_page(monkeypatch):
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail("Chromium is required (REQUIRE_BROWSER is set) but not installed.")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium).")
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
     # fixtures here are ordinary synchronous ones.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -15,7 +15,8 @@ PROD_KEY = "prod-" + "x9Qz!a7Lm#2Rt$5Vw^8Yb&1Nc*4Pd(6Fe)0Gh_3Jk+" * 2
 
 def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"}}
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY",
+                        "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(env_overrides)
     command = args or ("-c", "import django; django.setup()")
     return subprocess.run(
