@@ -1,0 +1,401 @@
+"""Import of published predictions from CSV or JSON, all or nothing.
+
+Every row is checked first; if any row is bad nothing is written and the caller gets a
+report of row numbers and reasons. Columns are documented in docs/IMPORT.md.
+Rows are numbered from 1 in file order, not counting a CSV header.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
+from evaluations.forecasts.services import do_rescore, scoring_in_process
+from tracker.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from tracker.models import Candidacy, Market, Paper
+
+REQUIRED = ("forecaster", "set", "statement", "made_on")
+OPTIONAL = (
+    "probability", "probability_percent", "set_title", "set_published_on", "set_source_url",
+    "set_about", "position", "resolves_by", "market", "paper", "outcome", "outcome_evidence",
+    "outcome_date", "outcome_inferred", "notes",
+)
+COLUMNS = REQUIRED + OPTIONAL
+_TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
+
+
+class ImportRejected(Exception):
+    """The file cannot be imported; ``problems`` lists (row or None, reason)."""
+
+    def __init__(self, problems: list[tuple[int | None, str]]):
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"Nothing imported: {len(self.problems)} problem(s)."]
+        for row, reason in self.problems:
+            lines.append(f"  {'file' if row is None else f'row {row}'}: {reason}")
+        return "\n".join(lines)
+
+
+@dataclass
+class CheckedRow:
+    number: int
+    forecaster: Forecaster
+    set_slug: str
+    statement: str
+    probability: float
+    made_on: dt.date
+    position: int | None = None
+    set_title: str = ""
+    set_published_on: dt.date | None = None
+    set_source_url: str = ""
+    set_about: str = ""
+    resolves_by: dt.date | None = None
+    market: Market | None = None
+    candidacy: Candidacy | None = None
+    outcome: str = Prediction.Outcome.PENDING
+    outcome_evidence: str = ""
+    outcome_date: dt.date | None = None
+    outcome_inferred: bool = False
+    notes: str = ""
+
+
+@dataclass
+class ImportResult:
+    predictions: int = 0
+    sets_created: list[str] = field(default_factory=list)
+    scored: int = 0
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def read_rows(path: Path, fmt: str | None = None) -> list[dict[str, Any]]:
+    """Rows of a CSV file (with a header) or a JSON file (a list of objects, or an object
+    with a "predictions" list). The format follows the extension unless ``fmt`` is given."""
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ImportRejected([(None, f"{path} does not exist.")]) from None
+    except UnicodeDecodeError:
+        raise ImportRejected([(None, f"{path} is not UTF-8 text.")]) from None
+    if fmt == "json":
+        return _json_rows(text)
+    if fmt == "csv":
+        return _csv_rows(text)
+    raise ImportRejected([(None, f"Unknown format {fmt!r}: use a .csv or .json file.")])
+
+
+def _json_rows(text: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportRejected([(None, f"not valid JSON ({exc}).")]) from None
+    if isinstance(data, dict):
+        data = data.get("predictions")
+    if not isinstance(data, list):
+        raise ImportRejected([(None, 'JSON must be a list of rows or {"predictions": [...]}.')])
+    problems = [
+        (number, "not a JSON object.")
+        for number, row in enumerate(data, start=1) if not isinstance(row, dict)
+    ]
+    if problems:
+        raise ImportRejected(problems)
+    return data
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise ImportRejected([(None, "the CSV file is empty (no header row).")])
+    rows = []
+    for row in reader:
+        if None in row:
+            extra = row.pop(None)
+            row["__extra__"] = extra
+        rows.append(row)
+    return rows
+
+
+# --- Checking --------------------------------------------------------------------------
+
+
+def _text(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _date(row: dict[str, Any], key: str, problems: list[str]) -> dt.date | None:
+    value = _text(row, key)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{key} {value!r} is not a date (YYYY-MM-DD).")
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _probability(row: dict[str, Any], problems: list[str]) -> float | None:
+    raw, raw_pct = row.get("probability"), row.get("probability_percent")
+    has, has_pct = _text(row, "probability") != "", _text(row, "probability_percent") != ""
+    if has and has_pct:
+        problems.append("give probability or probability_percent, not both.")
+        return None
+    if not has and not has_pct:
+        problems.append("probability is missing (a number in [0, 1], e.g. 0.63).")
+        return None
+    if has:
+        text = _text(row, "probability")
+        if text.endswith("%"):
+            problems.append(
+                f"probability {text!r} is a percentage, but this column takes a number in "
+                "[0, 1] (write 0.63, or use the probability_percent column)."
+            )
+            return None
+        value = _number(raw)
+        scale, column, bounds = 1.0, "probability", "[0, 1]"
+    else:
+        text = _text(row, "probability_percent")
+        value = _number(text[:-1] if text.endswith("%") else raw_pct)
+        scale, column, bounds = 100.0, "probability_percent", "[0, 100]"
+    if value is None or math.isnan(value):
+        problems.append(f"{column} {text!r} is not a number.")
+        return None
+    if not 0.0 <= value <= scale:
+        problems.append(f"{column} {text} is not in {bounds}.")
+        return None
+    return value / scale
+
+
+def _find_paper(reference: str) -> Paper | None:
+    paper = Paper.objects.filter(slug=reference).first()
+    if paper is None:
+        try:
+            paper = Paper.objects.filter(arxiv_id=normalize_arxiv_id(reference)).first()
+        except InvalidArxivId:
+            return None
+    return paper
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.forecasters = {f.slug: f for f in Forecaster.objects.all()}
+        self.markets: dict[str, Market | None] = {}
+        self.sets = {s.slug: s for s in PredictionSet.objects.select_related("forecaster")}
+        self.seen_statements: dict[tuple[str, str], int] = {}
+        self.seen_positions: dict[tuple[str, int], int] = {}
+        self.new_set_rows: dict[str, CheckedRow] = {}
+
+    def market(self, slug: str) -> Market | None:
+        if slug not in self.markets:
+            self.markets[slug] = Market.objects.filter(slug=slug).first()
+        return self.markets[slug]
+
+    def check(self, number: int, row: dict[str, Any]) -> tuple[CheckedRow | None, list[str]]:
+        problems: list[str] = []
+        unknown = sorted(key for key in row if key not in COLUMNS and key != "__extra__")
+        if unknown:
+            problems.append(f"unknown column(s): {', '.join(unknown)}.")
+        if "__extra__" in row:
+            problems.append("more values than header columns.")
+
+        forecaster_slug = _text(row, "forecaster")
+        forecaster = self.forecasters.get(forecaster_slug)
+        if not forecaster_slug:
+            problems.append("forecaster is missing.")
+        elif forecaster is None:
+            problems.append(f"unknown forecaster {forecaster_slug!r}.")
+
+        statement = " ".join(_text(row, "statement").split())
+        if not statement:
+            problems.append("statement is empty.")
+        set_slug = _text(row, "set")
+        if not set_slug:
+            problems.append("set is missing.")
+        probability = _probability(row, problems)
+        made_on = _date(row, "made_on", problems)
+        if not _text(row, "made_on"):
+            problems.append("made_on is missing.")
+
+        position = None
+        if _text(row, "position"):
+            try:
+                position = int(_text(row, "position"))
+                if position < 1:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"position {_text(row, 'position')!r} is not a whole number >= 1.")
+                position = None
+
+        outcome = _text(row, "outcome").lower() or Prediction.Outcome.PENDING
+        if outcome not in Prediction.Outcome.values:
+            problems.append(
+                f"outcome {outcome!r} is not one of {', '.join(Prediction.Outcome.values)}."
+            )
+        inferred_text = _text(row, "outcome_inferred").lower()
+        if inferred_text not in _TRUE | _FALSE:
+            problems.append(f"outcome_inferred {inferred_text!r} is not true or false.")
+        inferred = inferred_text in _TRUE
+        if inferred and outcome == Prediction.Outcome.PENDING:
+            problems.append("a pending outcome cannot be inferred.")
+
+        market = None
+        market_slug = _text(row, "market")
+        if market_slug:
+            market = self.market(market_slug)
+            if market is None:
+                problems.append(f"unknown market {market_slug!r}.")
+        candidacy = None
+        paper_ref = _text(row, "paper")
+        if paper_ref:
+            paper = _find_paper(paper_ref)
+            if paper is None:
+                problems.append(f"unknown paper {paper_ref!r}.")
+            elif not market_slug:
+                problems.append("a paper needs the market it is a candidate for.")
+            elif market is not None:
+                candidacy = Candidacy.objects.filter(paper=paper, market=market).first()
+                if candidacy is None:
+                    problems.append(f"paper {paper_ref!r} is not a candidate for {market_slug!r}.")
+
+        existing_set = self.sets.get(set_slug)
+        if set_slug and existing_set is not None and forecaster is not None \
+                and existing_set.forecaster_id != forecaster.pk:
+            problems.append(
+                f"set {set_slug!r} belongs to {existing_set.forecaster.slug!r}, "
+                f"not {forecaster.slug!r}."
+            )
+        if set_slug and existing_set is None and set_slug not in self.new_set_rows \
+                and not _text(row, "set_title"):
+            problems.append(f"set {set_slug!r} is new: set_title is required.")
+
+        if set_slug and statement:
+            key = (set_slug, statement.casefold())
+            if key in self.seen_statements:
+                problems.append(f"duplicate of row {self.seen_statements[key]} (same set and "
+                                "statement).")
+            else:
+                self.seen_statements[key] = number
+                if existing_set is not None and existing_set.predictions.filter(
+                    statement__iexact=statement
+                ).exists():
+                    problems.append(f"duplicate: set {set_slug!r} already has this statement.")
+        if set_slug and position is not None:
+            key = (set_slug, position)
+            if key in self.seen_positions:
+                problems.append(f"position {position} repeats row {self.seen_positions[key]}.")
+            else:
+                self.seen_positions[key] = number
+                if existing_set is not None and existing_set.predictions.filter(
+                    position=position
+                ).exists():
+                    problems.append(f"set {set_slug!r} already has position {position}.")
+
+        set_published_on = _date(row, "set_published_on", problems)
+        resolves_by = _date(row, "resolves_by", problems)
+        outcome_date = _date(row, "outcome_date", problems)
+        if problems:
+            return None, problems
+        checked = CheckedRow(
+            number=number, forecaster=forecaster, set_slug=set_slug, statement=statement,
+            probability=probability, made_on=made_on, position=position,
+            set_title=_text(row, "set_title"), set_published_on=set_published_on,
+            set_source_url=_text(row, "set_source_url"), set_about=_text(row, "set_about"),
+            resolves_by=resolves_by, market=market, candidacy=candidacy, outcome=outcome,
+            outcome_evidence=_text(row, "outcome_evidence"), outcome_date=outcome_date,
+            outcome_inferred=inferred, notes=_text(row, "notes"),
+        )
+        if existing_set is None:
+            self.new_set_rows.setdefault(set_slug, checked)
+        return checked, []
+
+
+def check_rows(rows: list[dict[str, Any]]) -> list[CheckedRow]:
+    """Validate every row; raise ImportRejected listing every problem found."""
+    if not rows:
+        raise ImportRejected([(None, "the file has no rows.")])
+    checker = _Checker()
+    checked, problems = [], []
+    for number, row in enumerate(rows, start=1):
+        result, reasons = checker.check(number, row)
+        problems += [(number, reason) for reason in reasons]
+        if result is not None:
+            checked.append(result)
+    if problems:
+        raise ImportRejected(problems)
+    return checked
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+
+def do_import_predictions(rows: list[dict[str, Any]], *, dry_run: bool = False) -> ImportResult:
+    """Check every row, then write them all in one transaction (or nothing) and score them."""
+    checked = check_rows(rows)
+    result = ImportResult()
+    if dry_run:
+        result.predictions = len(checked)
+        result.sets_created = sorted({r.set_slug for r in checked} - set(
+            PredictionSet.objects.values_list("slug", flat=True)))
+        return result
+    with transaction.atomic(), scoring_in_process():
+        sets: dict[str, PredictionSet] = {}
+        next_position: dict[str, int] = {}
+        created = []
+        for row in checked:
+            prediction_set = sets.get(row.set_slug)
+            if prediction_set is None:
+                prediction_set = PredictionSet.objects.filter(slug=row.set_slug).first()
+                if prediction_set is None:
+                    prediction_set = PredictionSet.objects.create(
+                        slug=row.set_slug, forecaster=row.forecaster, title=row.set_title,
+                        published_on=row.set_published_on or row.made_on,
+                        source_url=row.set_source_url, about=row.set_about,
+                    )
+                    result.sets_created.append(row.set_slug)
+                sets[row.set_slug] = prediction_set
+                highest = prediction_set.predictions.aggregate(top=Max("position"))["top"]
+                taken = [r.position for r in checked
+                         if r.set_slug == row.set_slug and r.position is not None]
+                next_position[row.set_slug] = max([highest or 0, *taken]) + 1
+            position = row.position
+            if position is None:
+                position = next_position[row.set_slug]
+                next_position[row.set_slug] += 1
+            created.append(Prediction.objects.create(
+                prediction_set=prediction_set, position=position, statement=row.statement,
+                probability=row.probability, made_on=row.made_on, resolves_by=row.resolves_by,
+                market=row.market, candidacy=row.candidacy, outcome=row.outcome,
+                outcome_evidence=row.outcome_evidence, outcome_date=row.outcome_date,
+                outcome_inferred=row.outcome_inferred, notes=row.notes,
+            ))
+        scored = do_rescore(Prediction.objects.filter(pk__in=[p.pk for p in created]))
+    result.predictions = len(created)
+    result.scored = scored.scored
+    return result
