@@ -42,7 +42,9 @@ class ArxivStub:
         self.waiting = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -120,3 +122,89 @@ def fast_config(api_url: str, **overrides):
     }
     values.update(overrides)
     return IngestionConfig(**values)
+
+
+# --- Synthetic feeds (query-count tests and the benchmark) ------------------------------
+
+_FEED_HEAD = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n"
+    '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+    'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">\n'
+    "  <id>https://arxiv.org/api/synthetic</id>\n"
+    "  <title>arXiv Query: synthetic</title>\n"
+    "  <updated>2025-07-10T00:00:00-04:00</updated>\n"
+    "  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>\n"
+    "  <opensearch:totalResults>{total}</opensearch:totalResults>\n"
+    "  <opensearch:startIndex>{start}</opensearch:startIndex>\n"
+)
+_TOPICS = [
+    ("Sparse Autoencoder Probes for {x} Detection",
+     "We train sparse autoencoders on a language model and use their latents for {x} "
+     "detection, comparing with linear probes and logistic regression baselines. SAE probes "
+     "outperform the baselines by {n}.{m} percentage points of AUROC."),
+    ("Steering {x} With Difference-in-Means Directions",
+     "We steer a chat model towards {x} with a difference-in-means vector and compare with "
+     "prompting; steering matches prompting within {n}%."),
+    ("A Survey of {x} in Graph Neural Networks",
+     "We review {n} methods for {x} on graphs and discuss open problems."),
+]
+_WORDS = ["toxicity", "sarcasm", "deception", "sentiment", "bias", "refusal", "code smell",
+          "hallucination", "jailbreak", "privacy", "fairness", "spam"]
+_NAMES = ["Zoë", "José", "Łukasz", "Chen", "Priya", "Søren", "Ana-María", "Kwame", "Ольга",
+          "Björn", "Ayşe", "Nguyễn", "Hiroshi", "Fatima", "Mateo", "Ilse"]
+_SURNAMES = ["Brontë", "Pérez", "Wróbel", "Wei", "Raghunathan", "Ødegård", "Ortega", "Mensah",
+             "Иванова", "Åström", "Yılmaz", "Hương", "Tanaka", "El Amrani", "Rossi", "de Vries"]
+
+
+def synthetic_entry(index: int, version: int = 1, authors: int = 4) -> str:
+    """A realistic-looking entry; the same index and version always give the same text."""
+    from xml.sax.saxutils import escape
+
+    year_month = 2400 + (index // 90000) * 100 + (index // 30000) % 12 + 1
+    arxiv_id = f"{year_month}.{index % 90000 + 10000:05d}"
+    title, summary = _TOPICS[index % len(_TOPICS)]
+    word = _WORDS[index % len(_WORDS)]
+    values = {"x": word, "n": index % 17 + 1, "m": index % 10}
+    people = "".join(
+        f"    <author><name>{escape(_NAMES[(index + k) % 16])} {chr(65 + (index // 16 + k) % 26)}. "
+        f"{escape(_SURNAMES[(index * 7 + k * 3) % 16])}</name></author>\n"
+        for k in range(authors)
+    )
+    day = 1 + index % 28
+    return (
+        "  <entry>\n"
+        f"    <id>http://arxiv.org/abs/{arxiv_id}v{version}</id>\n"
+        f"    <updated>2025-06-{day:02d}T1{version % 10}:00:00Z</updated>\n"
+        f"    <published>2025-05-{day:02d}T09:30:00Z</published>\n"
+        f"    <title>{escape(title.format(**values))}</title>\n"
+        f"    <summary>  {escape(summary.format(**values))}\n</summary>\n"
+        f"{people}"
+        f'    <link href="http://arxiv.org/abs/{arxiv_id}v{version}" rel="alternate" '
+        'type="text/html"/>\n'
+        f'    <link title="pdf" href="http://arxiv.org/pdf/{arxiv_id}v{version}" rel="related" '
+        'type="application/pdf"/>\n'
+        '    <arxiv:primary_category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>\n'
+        '    <category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>\n'
+        '    <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>\n'
+        "  </entry>\n"
+    )
+
+
+def synthetic_source(
+    total: int, *, version: int = 1, authors: int = 4, first_index: int = 0
+) -> PageSource:
+    """Pages of `total` synthetic entries, cut at whatever start/max_results is asked;
+    entries are numbered from `first_index` (distinct ranges are distinct papers)."""
+    cache: dict[int, str] = {}
+
+    def page(start: int, max_results: int) -> bytes:
+        stop = min(total, start + max_results)
+        parts = [_FEED_HEAD.format(per_page=max_results, total=total, start=start)]
+        for i in range(start, stop):
+            if i not in cache:
+                cache[i] = synthetic_entry(first_index + i, version=version, authors=authors)
+            parts.append(cache[i])
+        parts.append("</feed>\n")
+        return "".join(parts).encode("utf-8")
+
+    return page
