@@ -1,0 +1,448 @@
+"""Workflows of replication runs: typed, keyword-only, each in one transaction.
+
+The run's lifecycle is a set of conditional updates, each checking its row count
+(healthchecks' ``sendalerts`` claims checks the same way), so no two workers ever own a
+run and no result is written twice:
+
+    queued --claim_run--> running --finish_run--> succeeded (one ReplicationResult)
+                             |   \\--fail_run----> failed
+                             |    \\-reap_stale_runs (heartbeat stopped) --> failed
+                             \\-cancel_run--> cancelled
+    requeue_run: failed/cancelled --> queued
+
+``attempts`` is the fencing token: a claim increments it, and every later write of that
+worker (progress, heartbeat, finish, fail) names the attempt it holds. A worker whose run
+was re-claimed, reaped or cancelled gets :class:`RunLost` and stops.
+
+Nothing here imports the harness except :func:`parse_spec_text`, which imports only the
+harness's pure spec module (no torch): the web process can validate a spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from replication import conf
+from replication.models import ReplicationResult, ReplicationRun, ReplicationSpec, is_cuda
+from tracker.models import Candidacy, Claim
+
+log = logging.getLogger(__name__)
+
+Status = ReplicationRun.Status
+
+
+class QueueUnavailable(Exception):
+    """The broker cannot be reached: the run was saved and stays queued."""
+
+
+class RunLost(Exception):
+    """The worker no longer owns the run: it was cancelled, reaped or re-claimed."""
+
+
+# --- specs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedSpec:
+    spec_hash: str
+    task: str
+    device: str
+    name: str
+    format: str
+
+
+def parse_spec_text(*, text: str) -> ParsedSpec:
+    """Validate spec text with the harness's own parser; ValidationError names the field."""
+    from replication.harness.errors import SpecError
+    from replication.harness.spec import load_spec, spec_hash
+
+    if "\n" not in text.strip() and not text.lstrip().startswith("{"):
+        text = text + "\n"  # a one-line spec is text, never a path
+    try:
+        spec = load_spec(text)
+    except SpecError as exc:
+        raise ValidationError(f"Spec field {exc.field or '(top level)'}: {exc}") from None
+    is_json = text.lstrip().startswith("{")
+    fmt = ReplicationSpec.Format.JSON if is_json else ReplicationSpec.Format.TOML
+    return ParsedSpec(spec_hash=spec_hash(spec), task=spec.task, device=spec.device,
+                      name=spec.name, format=fmt)
+
+
+def check_time_limits(*, time_limit: int, soft_time_limit: int) -> None:
+    if soft_time_limit >= time_limit:
+        raise ValidationError(
+            f"The soft time limit ({soft_time_limit} s) must be below the hard limit "
+            f"({time_limit} s)."
+        )
+    visibility = conf.visibility_timeout()
+    if visibility is not None and time_limit >= visibility:
+        raise ValidationError(
+            f"The hard time limit ({time_limit} s) must be below the broker's visibility "
+            f"timeout ({visibility} s), or Redis would hand the task to a second worker "
+            "while the first still runs it. Raise CELERY_VISIBILITY_TIMEOUT or lower the limit."
+        )
+
+
+@transaction.atomic
+def create_spec_version(
+    *,
+    key: str,
+    text: str,
+    title: str = "",
+    candidacy: Candidacy | None = None,
+    claims: Iterable[Claim] = (),
+    note: str = "",
+    time_limit: int | None = None,
+    soft_time_limit: int | None = None,
+    created_by: Any = None,
+) -> ReplicationSpec:
+    """Save ``text`` as the next version of spec ``key``, or return the latest version
+    unchanged when it already has this text, limits and candidacy (loading twice is a no-op).
+
+    Title, note and claims are descriptive: they are updated on the latest version in place.
+    """
+    parsed = parse_spec_text(text=text)
+    time_limit = time_limit or conf.default_time_limit()
+    soft_time_limit = soft_time_limit or min(conf.default_soft_time_limit(), time_limit - 1)
+    check_time_limits(time_limit=time_limit, soft_time_limit=soft_time_limit)
+    claims = list(claims)
+    if candidacy is not None:
+        strangers = [c for c in claims if c.candidacy_id != candidacy.pk]
+        if strangers:
+            raise ValidationError(f"Claim {strangers[0]} belongs to another candidacy.")
+    latest = (
+        ReplicationSpec.objects.select_for_update().filter(key=key).order_by("-version").first()
+    )
+    same = latest is not None and (
+        latest.text == text
+        and latest.time_limit == time_limit
+        and latest.soft_time_limit == soft_time_limit
+        and latest.candidacy_id == (candidacy.pk if candidacy else None)
+    )
+    if same:
+        spec = latest
+        if (spec.title, spec.note) != (title or spec.title, note):
+            ReplicationSpec.objects.filter(pk=spec.pk).update(title=title or spec.title, note=note)
+            spec.refresh_from_db()
+    else:
+        spec = ReplicationSpec.objects.create(
+            key=key, version=(latest.version + 1) if latest else 1,
+            title=title or parsed.name, text=text, format=parsed.format,
+            spec_hash=parsed.spec_hash, task=parsed.task, device=parsed.device,
+            time_limit=time_limit, soft_time_limit=soft_time_limit, candidacy=candidacy,
+            note=note, previous=latest, created_by=created_by,
+        )
+    if claims or not same:
+        spec.claims.set(claims)
+    return spec
+
+
+def latest_specs_for(*, candidacies: Iterable[Candidacy] = (),
+                     claims: Iterable[Claim] = ()) -> list[ReplicationSpec]:
+    """The latest version of every spec that tests these candidacies or claims."""
+    found = ReplicationSpec.objects.filter(
+        Q(candidacy__in=list(candidacies)) | Q(claims__in=list(claims))
+    ).distinct()
+    keys = {s.key for s in found}
+    return [
+        ReplicationSpec.objects.filter(key=key).order_by("-version").first()
+        for key in sorted(keys)
+    ]
+
+
+# --- enqueue and dispatch -----------------------------------------------------------------
+
+
+def queue_for(device: str) -> str:
+    return "gpu" if is_cuda(device) else "default"
+
+
+def _note(run_id: int, event: str, **detail: Any) -> None:
+    """Append an event to the run's history (under a row lock)."""
+    with transaction.atomic():
+        run = ReplicationRun.objects.select_for_update().only("history").get(pk=run_id)
+        entry = {"at": timezone.now().isoformat(timespec="seconds"), "event": event, **detail}
+        ReplicationRun.objects.filter(pk=run_id).update(history=[*run.history, entry])
+
+
+def create_run(*, spec: ReplicationSpec, device: str | None = None,
+               requested_by: Any = None, queue: str | None = None) -> ReplicationRun:
+    """A queued run of ``spec``, not yet sent to any broker."""
+    device = device or spec.device
+    check_time_limits(time_limit=spec.time_limit, soft_time_limit=spec.soft_time_limit)
+    run = ReplicationRun.objects.create(
+        spec=spec, device=device, queue=queue or queue_for(device), requested_by=requested_by,
+        history=[{"at": timezone.now().isoformat(timespec="seconds"), "event": "queued",
+                  "by": str(requested_by) if requested_by else ""}],
+    )
+    return run
+
+
+def enqueue_run(*, spec: ReplicationSpec, device: str | None = None,
+                requested_by: Any = None, queue: str | None = None) -> ReplicationRun:
+    """Save a queued run and send it to the broker once the transaction commits.
+
+    Raises :class:`QueueUnavailable` (after the commit) when the broker cannot be reached;
+    the run is then saved, queued, with ``dispatch_error`` set, and the reaper sends it
+    when the broker is back.
+    """
+    with transaction.atomic():
+        run = create_run(spec=spec, device=device, requested_by=requested_by, queue=queue)
+        transaction.on_commit(lambda: dispatch_run(run_id=run.pk))
+    return run
+
+
+def dispatch_run(*, run_id: int) -> str:
+    """Send a queued run to its queue, with the spec's time limits. Returns the task id."""
+    from kombu.exceptions import OperationalError
+
+    from replication.tasks import run_replication
+
+    run = ReplicationRun.objects.select_related("spec").get(pk=run_id)
+    if run.status != Status.QUEUED:
+        return ""
+    try:
+        sent = run_replication.apply_async(
+            args=[run.pk], queue=run.queue,
+            time_limit=run.spec.time_limit, soft_time_limit=run.spec.soft_time_limit,
+            retry=True, retry_policy={"max_retries": 1, "interval_start": 0.2},
+        )
+    except OperationalError as exc:
+        ReplicationRun.objects.filter(pk=run_id).update(dispatch_error=str(exc)[:1000])
+        raise QueueUnavailable(f"The task queue cannot be reached: {exc}") from exc
+    ReplicationRun.objects.filter(pk=run_id).update(
+        dispatched_at=timezone.now(), task_id=sent.id or "", dispatch_error=""
+    )
+    return sent.id or ""
+
+
+def redispatch_queued_runs(*, older_than: float = 60.0) -> list[int]:
+    """Send queued runs the broker never accepted (it was down when they were saved)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
+    sent = []
+    for run_id in ReplicationRun.objects.filter(
+        status=Status.QUEUED, dispatched_at__isnull=True, queued_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        try:
+            dispatch_run(run_id=run_id)
+        except QueueUnavailable:
+            break
+        sent.append(run_id)
+    return sent
+
+
+# --- the worker's side --------------------------------------------------------------------
+
+
+def claim_run(*, run_id: int, worker_host: str, now: dt.datetime | None = None) -> int | None:
+    """Take the run for this worker; returns the attempt number, or None if not ours.
+
+    A queued run is claimed; so is a running run whose heartbeat is stale (its worker
+    died, e.g. SIGKILL, and the broker redelivered the task), while it has had fewer than
+    REPLICATION_MAX_ATTEMPTS attempts. One conditional UPDATE, so two workers can never
+    both succeed.
+    """
+    now = now or timezone.now()
+    stale_before = now - dt.timedelta(seconds=conf.stale_after_seconds())
+    claimable = Q(status=Status.QUEUED) | Q(
+        status=Status.RUNNING, heartbeat_at__lt=stale_before, attempts__lt=conf.max_attempts()
+    )
+    with transaction.atomic():
+        previous = (
+            ReplicationRun.objects.filter(pk=run_id)
+            .values("status", "worker_host", "heartbeat_at", "attempts").first()
+        )
+        updated = ReplicationRun.objects.filter(claimable, pk=run_id).update(
+            status=Status.RUNNING, attempts=F("attempts") + 1, worker_host=worker_host[:200],
+            started_at=now, heartbeat_at=now, progress=0, progress_message="claimed by a worker",
+            error="", traceback="",
+        )
+        if updated != 1:
+            return None
+        attempt = ReplicationRun.objects.values_list("attempts", flat=True).get(pk=run_id)
+    detail: dict[str, Any] = {"attempt": attempt, "worker": worker_host}
+    if previous and previous["status"] == Status.RUNNING:
+        detail["reclaimed_from"] = previous["worker_host"]
+        detail["last_heartbeat"] = (
+            previous["heartbeat_at"].isoformat(timespec="seconds")
+            if previous["heartbeat_at"] else None
+        )
+    _note(run_id, "claimed", **detail)
+    return attempt
+
+
+def _owned(run_id: int, attempt: int):  # noqa: ANN202 - a queryset
+    return ReplicationRun.objects.filter(pk=run_id, status=Status.RUNNING, attempts=attempt)
+
+
+def _lost(run_id: int, attempt: int) -> RunLost:
+    row = ReplicationRun.objects.filter(pk=run_id).values("status", "attempts").first()
+    if row is None:
+        return RunLost(f"run {run_id} no longer exists")
+    if row["status"] != Status.RUNNING:
+        return RunLost(f"run {run_id} is {row['status']} now")
+    return RunLost(f"run {run_id} was re-claimed (attempt {row['attempts']}, ours {attempt})")
+
+
+def record_progress(*, run_id: int, attempt: int, fraction: float, message: str) -> None:
+    """Write progress (0-100) and the heartbeat; RunLost if this attempt no longer owns it."""
+    percent = max(0, min(100, int(round(float(fraction) * 100))))
+    updated = _owned(run_id, attempt).update(
+        progress=percent, progress_message=message[:300], heartbeat_at=timezone.now()
+    )
+    if updated != 1:
+        raise _lost(run_id, attempt)
+
+
+def touch_heartbeat(*, run_id: int, attempt: int) -> bool:
+    """Refresh the heartbeat; False when this attempt no longer owns the run."""
+    return _owned(run_id, attempt).update(heartbeat_at=timezone.now()) == 1
+
+
+class ThrottledProgress:
+    """The harness's ``progress(fraction, message)`` callback: writes at most once per
+    ``interval`` seconds (always the first and the last call), and raises RunLost as soon as
+    the run was cancelled or taken over, which stops the harness at its next report."""
+
+    def __init__(self, *, run_id: int, attempt: int, interval: float | None = None) -> None:
+        self.run_id = run_id
+        self.attempt = attempt
+        self.interval = conf.progress_interval() if interval is None else interval
+        self._last = float("-inf")
+        self.writes = 0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval and fraction < 1.0:
+            return
+        self._last = now
+        self.writes += 1
+        record_progress(run_id=self.run_id, attempt=self.attempt, fraction=fraction,
+                        message=message)
+
+
+def artifact_dir(run_id: int) -> Path:
+    return Path(settings.VAR_DIR) / "replications" / str(run_id)
+
+
+def finish_run(*, run_id: int, attempt: int, results: dict[str, Any], out_dir: Path,
+               artifacts: list[str], device_used: str = "") -> ReplicationResult:
+    """Mark the run succeeded and save its one result, in one transaction."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            updated = _owned(run_id, attempt).update(
+                status=Status.SUCCEEDED, progress=100, finished_at=now, heartbeat_at=now,
+                progress_message=f"done: {results.get('verdict', '')}"[:300],
+                device_used=device_used[:200],
+            )
+            if updated != 1:
+                raise _lost(run_id, attempt)
+            result = ReplicationResult.objects.create(
+                run_id=run_id, spec_hash=str(results.get("spec_hash", "")),
+                verdict=str(results.get("verdict", "")), results=results,
+                artifact_dir=str(out_dir), artifacts=artifacts, attempt=attempt,
+            )
+    except IntegrityError as exc:  # a result already exists: never a second one
+        raise RunLost(f"run {run_id} already has a result") from exc
+    _note(run_id, "succeeded", attempt=attempt, verdict=result.verdict)
+    return result
+
+
+def fail_run(*, run_id: int, error: str, traceback: str = "", attempt: int | None = None) -> bool:
+    """Fail a run this attempt owns (or, with no attempt, any queued or running run)."""
+    rows = (_owned(run_id, attempt) if attempt is not None else
+            ReplicationRun.objects.filter(pk=run_id, status__in=[Status.QUEUED, Status.RUNNING]))
+    updated = rows.update(status=Status.FAILED, finished_at=timezone.now(), error=error,
+                          traceback=traceback)
+    if updated:
+        _note(run_id, "failed", attempt=attempt, error=error[:500])
+    return updated == 1
+
+
+def cancel_run(*, run_id: int, by: Any = None) -> bool:
+    """Cancel a queued or running run; a running worker stops at its next progress report."""
+    who = f" by {by}" if by else ""
+    updated = ReplicationRun.objects.filter(
+        pk=run_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.CANCELLED, finished_at=timezone.now(), error=f"Cancelled{who}.")
+    if updated:
+        _note(run_id, "cancelled", by=str(by or ""))
+    return updated == 1
+
+
+def requeue_run(*, run_id: int, by: Any = None) -> bool:
+    """Put a failed or cancelled run back in its queue (the same run, the next attempt).
+
+    Raises QueueUnavailable after the commit if the broker cannot be reached (the run is
+    then queued and the reaper sends it later). Returns False if the run was not failed
+    or cancelled.
+    """
+    with transaction.atomic():
+        row = ReplicationRun.objects.filter(pk=run_id).values("error").first()
+        updated = ReplicationRun.objects.filter(
+            pk=run_id, status__in=[Status.FAILED, Status.CANCELLED]
+        ).update(
+            status=Status.QUEUED, progress=0, progress_message="", error="", traceback="",
+            finished_at=None, started_at=None, heartbeat_at=None, dispatched_at=None,
+            dispatch_error="", worker_host="",
+        )
+        if not updated:
+            return False
+        _note(run_id, "requeued", by=str(by or ""), previous_error=(row or {}).get("error", ""))
+        transaction.on_commit(lambda: dispatch_run(run_id=run_id))
+    return True
+
+
+def reap_stale_runs(*, now: dt.datetime | None = None) -> list[int]:
+    """Fail running runs whose worker stopped (no heartbeat for REPLICATION_STALE_AFTER_SECONDS)
+    or that ran past their hard time limit plus REPLICATION_TIME_LIMIT_GRACE. Returns their ids."""
+    now = now or timezone.now()
+    stale_after = conf.stale_after_seconds()
+    cutoff = now - dt.timedelta(seconds=stale_after)
+    reaped: list[int] = []
+    running = ReplicationRun.objects.filter(status=Status.RUNNING).select_related("spec")
+    for run in running:
+        heartbeat = run.heartbeat_at or run.started_at
+        overdue_at = (run.started_at or now) + dt.timedelta(
+            seconds=run.spec.time_limit + conf.time_limit_grace()
+        )
+        if heartbeat is not None and heartbeat < cutoff:
+            age = (now - heartbeat).total_seconds()
+            reason = (
+                f"The worker stopped reporting: no heartbeat from "
+                f"{run.worker_host or 'the worker'} "
+                f"since {heartbeat:%Y-%m-%d %H:%M:%S} UTC ({age:.0f} s ago; the limit is "
+                f"{stale_after:.0f} s) during attempt {run.attempts}. It was probably killed "
+                "(out of memory, SIGKILL, host lost). Re-queue the run to try again."
+            )
+            rows = ReplicationRun.objects.filter(
+                pk=run.pk, status=Status.RUNNING, attempts=run.attempts, heartbeat_at__lt=cutoff
+            )
+        elif now > overdue_at:
+            reason = (
+                f"The run passed its hard time limit ({run.spec.time_limit} s) by more than "
+                f"{conf.time_limit_grace()} s on {run.worker_host or 'the worker'} without "
+                f"finishing (attempt {run.attempts}). Re-queue it, or raise the spec's limit."
+            )
+            rows = ReplicationRun.objects.filter(pk=run.pk, status=Status.RUNNING,
+                                                 attempts=run.attempts)
+        else:
+            continue
+        if rows.update(status=Status.FAILED, finished_at=now, error=reason) == 1:
+            _note(run.pk, "reaped", attempt=run.attempts, error=reason)
+            log.warning("Reaped replication run %s: %s", run.pk, reason)
+            reaped.append(run.pk)
+    return reaped
