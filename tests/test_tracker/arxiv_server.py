@@ -35,6 +35,7 @@ class ArxivStub:
         self.pages = pages
         self.requests: list[dict[str, str]] = []
         self.fail_statuses: list[int] = []  # answered in order, one per request
+        self.fail_at_start: dict[int, list[int]] = {}  # the same, for one offset only
         self.truncate_at_start: int | None = None
         self.stall_seconds = 0.0
         self.stall_times = 0
@@ -89,11 +90,12 @@ class ArxivStub:
                 if stub.stall_times > 0:
                     stub.stall_times -= 1
                     time.sleep(stub.stall_seconds)
-                if stub.fail_statuses:
-                    self._send(stub.fail_statuses.pop(0), b"<html>Service Unavailable</html>",
+                start = int(params.get("start", "0"))
+                failures = stub.fail_at_start.get(start) or stub.fail_statuses
+                if failures:
+                    self._send(failures.pop(0), b"<html>Service Unavailable</html>",
                                "text/html")
                     return
-                start = int(params.get("start", "0"))
                 body = stub.body_for(start, int(params.get("max_results", "10")))
                 if stub.truncate_at_start == start:
                     body = body[: len(body) * 2 // 3]

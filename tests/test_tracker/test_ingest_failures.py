@@ -1,0 +1,140 @@
+"""What a run does when arXiv misbehaves: retry 5xx and timeouts with backoff, record
+what could not be fixed, stop cleanly on a truncated page, and treat no results as fine."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_tracker.arxiv_server import ArxivStub, fast_config, recorded_pages
+from tracker.ingestion.client import ArxivClient, build_search
+from tracker.ingestion.services import ingest_query, ingest_search
+from tracker.models import Market, Paper, PaperVersion, SavedSearch, SearchRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def search():
+    market = Market.objects.create(slug="sae", title="SAEs beat baselines?")
+    return SavedSearch.objects.create(market=market, name="SAEs", query='abs:"sparse autoencoder"',
+                                      categories=["cs.LG", "cs.CL"])
+
+
+def test_a_503_is_retried_and_the_run_succeeds(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.fail_statuses = [503, 502]
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url, num_retries=2))
+    assert run.status == SearchRun.Status.SUCCEEDED
+    assert run.created == 10
+    assert stub.starts == [0, 0, 0, 4, 8]
+
+
+def test_5xx_after_every_retry_is_recorded_on_the_run_log(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.fail_statuses = [503] * 3
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url, num_retries=2))
+    run.refresh_from_db()
+    assert run.status == SearchRun.Status.FAILED
+    assert "HTTP 503" in run.error and "gave up after 3 attempts" in run.error
+    assert run.errors == 1
+    assert run.finished_at is not None
+    assert Paper.objects.count() == 0
+    search.refresh_from_db()
+    assert search.last_run_at == run.started_at
+    assert search.last_success_at is None
+    assert search.running_since is None  # the lock is released after a failure
+
+
+def test_a_failure_on_a_later_page_keeps_the_pages_before_it(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.fail_at_start = {8: [500, 500]}
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url, num_retries=1))
+    assert run.status == SearchRun.Status.FAILED
+    assert "HTTP 500" in run.error
+    assert (run.pages, run.created) == (2, 8)
+    assert Paper.objects.count() == 8
+
+
+def test_a_timeout_is_retried(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.stall_seconds, stub.stall_times = 1.0, 1
+        run = ingest_search(
+            search_id=search.pk, config=fast_config(stub.url, timeout_seconds=0.3)
+        )
+    assert run.status == SearchRun.Status.SUCCEEDED
+    assert run.created == 10
+    assert stub.starts[:2] == [0, 0]
+
+
+def test_timeouts_after_every_retry_are_recorded(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.stall_seconds, stub.stall_times = 1.0, 2
+        run = ingest_search(
+            search_id=search.pk,
+            config=fast_config(stub.url, timeout_seconds=0.3, num_retries=1),
+        )
+    assert run.status == SearchRun.Status.FAILED
+    assert "timeout" in run.error and "gave up after 2 attempts" in run.error
+
+
+def test_a_truncated_page_stops_the_run_and_writes_nothing_from_it(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.truncate_at_start = 4
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url))
+    run.refresh_from_db()
+    assert run.status == SearchRun.Status.FAILED
+    assert "Malformed Atom page" in run.error
+    assert "start=4" in run.error
+    assert "nothing from that page was written" in run.error
+    assert stub.starts == [0, 4]  # not retried, and no page after it is asked for
+    assert (run.pages, run.fetched, run.created) == (1, 4, 4)
+    assert Paper.objects.count() == 4
+    assert PaperVersion.objects.count() == 4
+    assert not Paper.objects.filter(arxiv_id="2506.11002").exists()
+
+
+def test_a_page_that_is_not_a_feed_is_malformed(db):
+    with ArxivStub({0: b"<html><body>Rate exceeded.</body></html>"}) as stub:
+        run = ingest_query(query="q", config=fast_config(stub.url))
+    assert run.status == SearchRun.Status.FAILED
+    assert "root is not <feed>" in run.error
+
+
+def test_an_empty_result_is_not_an_error(search):
+    with ArxivStub(recorded_pages("empty")) as stub:
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url))
+    assert run.status == SearchRun.Status.SUCCEEDED
+    assert (run.pages, run.fetched, run.created, run.errors, run.error) == (0, 0, 0, 0, "")
+    assert stub.starts == [0]
+    search.refresh_from_db()
+    assert search.last_success_at == run.finished_at
+
+
+def test_a_4xx_is_not_retried(db):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.fail_statuses = [400]
+        run = ingest_query(query="bad:(", config=fast_config(stub.url))
+    assert run.status == SearchRun.Status.FAILED
+    assert "HTTP 400" in run.error
+    assert stub.starts == [0]
+
+
+def test_retries_back_off_exponentially(monkeypatch):
+    pauses = []
+    monkeypatch.setattr("tracker.ingestion.client.time.sleep", pauses.append)
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.fail_statuses = [503, 503, 503]
+        client = ArxivClient(fast_config(stub.url, num_retries=3, backoff_seconds=2.0))
+        pages = list(client.pages(build_search("q", 4)))
+    assert pauses == [2.0, 4.0, 8.0]
+    assert len(pages) == 1
+
+
+def test_the_client_waits_between_requests_as_arxiv_asks(monkeypatch):
+    pauses = []
+    monkeypatch.setattr("tracker.ingestion.client.time.sleep", pauses.append)
+    with ArxivStub(recorded_pages("sae")) as stub:
+        client = ArxivClient(fast_config(stub.url, delay_seconds=3.0))
+        list(client.pages(build_search("q", None)))
+    assert len(pauses) == 2  # before the second and third pages, not before the first
+    assert all(2.5 < p <= 3.0 for p in pauses)
