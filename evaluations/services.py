@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -141,17 +141,15 @@ def find_conflict(*, user: User, paper: Paper) -> str | None:
     return None
 
 
-def conflicted_candidacy_ids(*, user: User, market: Market) -> set[int]:
-    """Candidacies of `market` whose paper `user` has a conflict with (two queries)."""
+def conflicted_candidacy_ids(*, user: User, market: Market | None = None) -> set[int]:
+    """Candidacies (of `market`, or of every market) whose paper `user` has a conflict
+    with: authorship by normalised name, or a declared conflict."""
     if not user.is_authenticated:
         return set()
     names = names_of(user)
-    by_author = Candidacy.objects.filter(
-        market=market, paper__authorships__author__normalized_name__in=names
-    )
-    declared = Candidacy.objects.filter(
-        market=market, paper__declared_conflicts__adjudicator=user
-    )
+    scope = Candidacy.objects.all() if market is None else Candidacy.objects.filter(market=market)
+    by_author = scope.filter(paper__authorships__author__normalized_name__in=names)
+    declared = scope.filter(paper__declared_conflicts__adjudicator=user)
     return set(by_author.values_list("id", flat=True)) | set(
         declared.values_list("id", flat=True)
     )
@@ -206,6 +204,30 @@ def blind_candidacy_ids(*, viewer: User | None, market: Market,
     done = completed_candidacy_ids(user=viewer, candidacies=candidacies)
     conflicted = conflicted_candidacy_ids(user=viewer, market=market)
     return {c.id for c in candidacies} - done - conflicted
+
+
+def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
+    """Every assessment `viewer` may see, as one queryset: their own; others' submitted
+    ones, except (for an adjudicator) on candidacies they have not finished assessing
+    and have no conflict with."""
+    submitted = Q(status=Assessment.Status.SUBMITTED)
+    if viewer is None or not viewer.is_authenticated:
+        return Assessment.objects.filter(submitted)
+    own = Q(adjudicator=viewer)
+    if not is_adjudicator(viewer):
+        return Assessment.objects.filter(own | submitted)
+    completed = (
+        Candidacy.objects.annotate(
+            done=Count("assessments__criterion", distinct=True,
+                       filter=Q(assessments__adjudicator=viewer) & Q(
+                           assessments__status=Assessment.Status.SUBMITTED)),
+            needed=Count("market__criteria", distinct=True),
+        ).filter(needed__gt=0, done__gte=F("needed")).values("id")
+    )
+    conflicted = conflicted_candidacy_ids(user=viewer)
+    return Assessment.objects.filter(
+        own | (submitted & (Q(candidacy__in=completed) | Q(candidacy__in=conflicted)))
+    )
 
 
 def can_view_assessment(*, viewer: User | None, assessment: Assessment,
@@ -640,7 +662,8 @@ def current_resolution(market: Market) -> ResolutionEvent | None:
 __all__ = [
     "ConflictOfInterest", "MarketLocked", "NotAResolver", "NotAnAdjudicator",
     "NotYourAssessment", "ResolutionRefused", "StaleAssessment",
-    "access_assessment", "annul_market", "blind_candidacy_ids", "can_resolve",
+    "access_assessment", "annul_market", "assessments_visible_to", "blind_candidacy_ids",
+    "can_resolve",
     "can_view_assessment", "compute_verdict", "current_resolution", "find_conflict",
     "is_adjudicator", "measure_agreement", "record_assessment", "record_declared_conflict",
     "refresh_verdict", "resolve_market", "submit_assessments", "unresolve_market",
