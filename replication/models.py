@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from replication import results as results_view
 from tracker.models import Candidacy, Claim
 
 
@@ -237,3 +238,32 @@ class ReplicationResult(models.Model):
 
     def __str__(self) -> str:
         return f"Result of run {self.run_id}: {self.verdict}"
+
+    # Read-only views of results.json for templates (pure helpers in replication.results).
+    @property
+    def overall(self) -> dict:
+        return results_view.overall(self.results)
+
+    @property
+    def dataset_rows(self) -> list[dict]:
+        return results_view.dataset_rows(self.results)
+
+    @property
+    def seeds(self) -> dict:
+        return results_view.seeds(self.results)
+
+    @property
+    def controls(self) -> list[dict]:
+        return results_view.controls(self.results)
+
+    @property
+    def win_tie_loss(self) -> dict:
+        return results_view.win_tie_loss(self.results)
+
+    @property
+    def compute(self) -> dict:
+        return results_view.compute(self.results)
+
+    @property
+    def metric(self) -> str:
+        return str(self.results.get("metric", ""))

@@ -46,6 +46,10 @@ Status = ReplicationRun.Status
 class QueueUnavailable(Exception):
     """The broker cannot be reached: the run was saved and stays queued."""
 
+    def __init__(self, message: str, *, run_id: int | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
 
 class RunLost(Exception):
     """The worker no longer owns the run: it was cancelled, reaped or re-claimed."""
@@ -221,7 +225,9 @@ def dispatch_run(*, run_id: int) -> str:
         )
     except OperationalError as exc:
         ReplicationRun.objects.filter(pk=run_id).update(dispatch_error=str(exc)[:1000])
-        raise QueueUnavailable(f"The task queue cannot be reached: {exc}") from exc
+        raise QueueUnavailable(
+            f"The task queue cannot be reached: {exc}", run_id=run_id
+        ) from exc
     ReplicationRun.objects.filter(pk=run_id).update(
         dispatched_at=timezone.now(), task_id=sent.id or "", dispatch_error=""
     )

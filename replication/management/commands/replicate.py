@@ -1,0 +1,96 @@
+"""`manage.py replicate SPEC [--out DIR] [--device cpu|cuda] [--enqueue]`.
+
+SPEC is a spec file (saved as the next version of the spec keyed by its file name, or the
+existing version when unchanged), a spec's id, its hash (or a unique prefix of at least 8
+hex digits), or its key (the latest version). Without --enqueue the run happens here, in
+this process, through the same service path a worker takes (claim, progress, result); with
+--enqueue it is sent to the 'gpu' queue for cuda and 'default' otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.text import slugify
+
+from replication import services
+from replication.models import ReplicationRun, ReplicationSpec
+
+HEX = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+def resolve_spec(ref: str) -> ReplicationSpec:
+    path = Path(ref)
+    if path.suffix.lower() in (".toml", ".json") or path.is_file():
+        if not path.is_file():
+            raise CommandError(f"Spec file not found: {path}")
+        key = slugify(path.stem.replace("_", "-")) or "spec"
+        try:
+            return services.create_spec_version(key=key, text=path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+    if ref.isdigit():
+        spec = ReplicationSpec.objects.filter(pk=int(ref)).first()
+        if spec:
+            return spec
+    if HEX.match(ref):
+        found = list(ReplicationSpec.objects.filter(spec_hash__startswith=ref)
+                     .order_by("key", "-version"))
+        if len({s.spec_hash for s in found}) > 1:
+            raise CommandError(f"Hash prefix {ref} is ambiguous: give more digits.")
+        if found:
+            return found[0]
+    spec = ReplicationSpec.objects.filter(key=ref).order_by("-version").first()
+    if spec:
+        return spec
+    raise CommandError(f"No spec file, id, hash or key matches {ref!r}.")
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("spec", help="Spec file, id, hash (prefix) or key.")
+        parser.add_argument("--out", help="Folder for results.json, summary.md and the plot "
+                            "(default: var/replications/<run id>/).")
+        parser.add_argument("--device", choices=["cpu", "cuda", "auto"],
+                            help="Override the spec's device.")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="Send the run to a worker instead of running it here.")
+
+    def handle(self, *args, **options) -> None:
+        spec = resolve_spec(options["spec"])
+        self.stdout.write(f"Spec {spec} (task {spec.task}).")
+        if options["enqueue"]:
+            if options["out"]:
+                raise CommandError("--out applies to in-process runs only; a worker writes "
+                                   "under var/replications/<run id>/.")
+            try:
+                run = services.enqueue_run(spec=spec, device=options["device"])
+            except services.QueueUnavailable as exc:
+                raise CommandError(f"{exc}. The run is saved and stays queued; the reaper "
+                                   "sends it when the broker is back.") from None
+            except ValidationError as exc:
+                raise CommandError("; ".join(exc.messages)) from None
+            self.stdout.write(self.style.SUCCESS(f"Run {run.pk} queued on '{run.queue}'."))
+            return
+        from replication.execution import execute_run
+
+        try:
+            run = services.create_run(spec=spec, device=options["device"])
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        out = Path(options["out"]).resolve() if options["out"] else None
+        outcome = execute_run(run_id=run.pk, worker_host=f"{socket.gethostname()} (in-process)",
+                              out_dir=out)
+        run = ReplicationRun.objects.select_related("result").get(pk=run.pk)
+        if outcome != "succeeded":
+            raise CommandError(f"Run {run.pk} {run.status}: {run.error}")
+        result = run.result
+        self.stdout.write(self.style.SUCCESS(
+            f"Run {run.pk} succeeded: verdict {result.verdict}; files in {result.artifact_dir}"
+        ))

@@ -1,0 +1,116 @@
+"""Reading a harness ``results.json`` for display: pure functions over the dict, no database.
+
+Every accessor tolerates missing keys (a task may leave a block out), so a page never
+fails on an unusual result; it shows what is there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN -> None
+
+
+def interval(block: Mapping[str, Any] | None) -> dict[str, Any]:
+    """delta, ci_low, ci_high, p (Holm-adjusted where given) and verdict of a comparison."""
+    block = block or {}
+    return {
+        "delta": _num(block.get("delta")),
+        "ci_low": _num(block.get("ci_low")),
+        "ci_high": _num(block.get("ci_high")),
+        "p": _num(block.get("p_holm", block.get("p"))),
+        "verdict": str(block.get("verdict", "")),
+    }
+
+
+def overall(results: Mapping[str, Any]) -> dict[str, Any]:
+    block = dict(results.get("overall") or {})
+    row = interval(block)
+    row["verdict"] = str(results.get("verdict", row["verdict"]))
+    row["n_datasets"] = block.get("n_datasets")
+    row["test"] = block.get("test", "")
+    return row
+
+
+def dataset_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per dataset: its overall delta (SAE method - best baseline) with its interval,
+    the verdict, the best baseline, and the per-regime rows."""
+    rows = []
+    for name, block in (results.get("datasets") or {}).items():
+        regimes = []
+        baselines = Counter()
+        for regime, rblock in (block.get("regimes") or {}).items():
+            comparison = rblock.get("comparison") or {}
+            if comparison.get("best_baseline"):
+                baselines[comparison["best_baseline"]] += 1
+            regimes.append({"regime": regime, "n_seeds": rblock.get("n_seeds"),
+                            "best_baseline": comparison.get("best_baseline", ""),
+                            **interval(comparison)})
+        row = interval(block.get("overall") or (regimes[0] if len(regimes) == 1 else {}))
+        row["verdict"] = str(block.get("verdict", row["verdict"]))
+        rows.append({"dataset": name, **row, "regimes": regimes,
+                     "best_baseline": baselines.most_common(1)[0][0] if baselines else ""})
+    return rows
+
+
+def best_baseline(results: Mapping[str, Any]) -> str:
+    """The baseline most often chosen (on validation) as the strongest."""
+    counts = Counter(r["best_baseline"] for r in dataset_rows(results) if r["best_baseline"])
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def sae_method(results: Mapping[str, Any]) -> str:
+    methods = (results.get("methods") or {}).get("sae") or []
+    return methods[0] if methods else ""
+
+
+def seeds(results: Mapping[str, Any]) -> dict[str, Any]:
+    provenance = results.get("provenance") or {}
+    found = dict(provenance.get("seeds") or {})
+    protocol = (results.get("spec") or {}).get("protocol") or {}
+    found.setdefault("split_seeds", protocol.get("split_seeds"))
+    found.setdefault("sae_seeds", protocol.get("sae_seeds"))
+    found.setdefault("base", protocol.get("seed"))
+    return found
+
+
+def test_rows(results: Mapping[str, Any]) -> list[int]:
+    """Test rows per (dataset, regime, seed), as the harness recorded them."""
+    rows: list[int] = []
+    for block in (results.get("datasets") or {}).values():
+        for rblock in (block.get("regimes") or {}).values():
+            rows.extend(int(n) for n in rblock.get("test_rows") or [])
+    return rows
+
+
+def controls(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    block = results.get("controls") or {}
+    return [{"control": name, **interval(value)} for name, value in block.items()
+            if isinstance(value, Mapping)]
+
+
+def sae_essential(results: Mapping[str, Any]) -> bool | None:
+    value = (results.get("controls") or {}).get("sae_essential")
+    return bool(value) if value is not None else None
+
+
+def win_tie_loss(results: Mapping[str, Any]) -> dict[str, Any]:
+    block = dict(results.get("win_tie_loss") or {})
+    return {key: block.get(key) for key in ("n", "won", "tied", "lost", "inconclusive")}
+
+
+def compute(results: Mapping[str, Any]) -> dict[str, Any]:
+    block = results.get("compute") or {}
+    return {
+        "wall_seconds": _num(block.get("wall_seconds")),
+        "sae_training_flops": _num(block.get("sae_training_flops")) or 0.0,
+        "methods": {k: _num(v) or 0.0 for k, v in (block.get("methods") or {}).items()},
+    }

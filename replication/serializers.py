@@ -1,0 +1,81 @@
+"""JSON shapes of replication runs for the public API (and the paper endpoint)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from replication import results as R
+from replication.models import ReplicationRun
+
+
+class ReplicationRunSerializer(serializers.ModelSerializer):
+    spec = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField()
+    overall = serializers.SerializerMethodField()
+    datasets = serializers.SerializerMethodField()
+    seeds = serializers.SerializerMethodField()
+    results_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReplicationRun
+        fields = [
+            "id", "url", "spec", "status", "verdict", "overall", "datasets", "seeds",
+            "progress", "progress_message", "queue", "device", "device_used", "attempts",
+            "queued_at", "started_at", "finished_at", "error", "results_url",
+        ]
+
+    def _results(self, run: ReplicationRun) -> dict[str, Any] | None:
+        result = run.result_or_none
+        return result.results if result else None
+
+    def get_spec(self, run: ReplicationRun) -> dict[str, Any]:
+        spec = run.spec
+        return {"id": spec.pk, "key": spec.key, "version": spec.version, "task": spec.task,
+                "spec_hash": spec.spec_hash, "title": spec.title}
+
+    def get_verdict(self, run: ReplicationRun) -> str | None:
+        return run.verdict or None
+
+    def get_overall(self, run: ReplicationRun) -> dict[str, Any] | None:
+        results = self._results(run)
+        return R.overall(results) if results else None
+
+    def get_datasets(self, run: ReplicationRun) -> list[dict[str, Any]]:
+        results = self._results(run)
+        if not results:
+            return []
+        return [{k: v for k, v in row.items() if k != "regimes"} | {"regimes": row["regimes"]}
+                for row in R.dataset_rows(results)]
+
+    def get_seeds(self, run: ReplicationRun) -> dict[str, Any] | None:
+        results = self._results(run)
+        return R.seeds(results) if results else None
+
+    def get_results_url(self, run: ReplicationRun) -> str | None:
+        if run.result_or_none is None:
+            return None
+        return reverse("replication:results-json", args=[run.pk])
+
+    def get_url(self, run: ReplicationRun) -> str:
+        return reverse("replication:run", args=[run.pk])
+
+
+class RunOfPaperSerializer(ReplicationRunSerializer):
+    """The short form listed on /api/papers/<id>/."""
+
+    class Meta(ReplicationRunSerializer.Meta):
+        fields = ["id", "url", "spec", "status", "verdict", "overall", "seeds", "finished_at",
+                  "results_url"]
+
+
+def runs_for_paper(paper: Any) -> list[dict[str, Any]]:
+    """Every run of a spec linked to one of the paper's candidacies, newest first."""
+    runs = (
+        ReplicationRun.objects.filter(spec__candidacy__paper=paper)
+        .select_related("spec", "result").order_by("-queued_at", "-id")
+    )
+    return list(RunOfPaperSerializer(runs, many=True).data)

@@ -1,0 +1,55 @@
+"""Public pages of replication runs: the list, one run, and its results.json download."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from replication.models import ReplicationResult, ReplicationRun
+
+PAGE_SIZE = 25
+
+
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = ReplicationRun.objects.select_related(
+        "spec__candidacy__paper", "result"
+    ).order_by("-queued_at", "-id")
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "replication/runs.html", {"page": page})
+
+
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(
+        ReplicationRun.objects.select_related("spec__candidacy__paper", "spec__candidacy__market"),
+        pk=run_id,
+    )
+    return render(request, "replication/run.html", {"run": run, "result": run.result_or_none})
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def results_json(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's results.json: the file the harness wrote when it is still under var/,
+    otherwise the copy kept in the database (the same document)."""
+    result = ReplicationResult.objects.filter(run_id=run_id).first()
+    if result is None:
+        raise Http404("This run has no results (yet).")
+    path = Path(result.artifact_dir) / "results.json"
+    if _inside(path, Path(settings.VAR_DIR)) and path.is_file():
+        return FileResponse(path.open("rb"), content_type="application/json",
+                            as_attachment=True, filename=f"run-{run_id}-results.json")
+    response = HttpResponse(json.dumps(result.results, indent=2),
+                            content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="run-{run_id}-results.json"'
+    return response
