@@ -53,7 +53,7 @@ SAE_PROFILE = Profile(
     ),
     baseline_terms=(
         "linear probe", "linear probing", "logistic regression", "difference in means",
-        "difference-in-means", "diff-in-means", "mean difference", "steering vector",
+        "diff-in-means", "mean difference", "steering vector",
         "activation steering", "representation engineering", "prompting", "fine-tuning",
         "finetuning", "LoRA", "ReFT", "PCA", "principal component", "k-means",
         "random features", "bag of words", "TF-IDF", "baseline",
@@ -101,12 +101,15 @@ def _canonical(match: str, terms: tuple[str, ...]) -> str:
     return match
 
 
-def _find_terms(text: str, terms: tuple[str, ...]) -> list[str]:
+def _take_terms(text: str, terms: tuple[str, ...]) -> tuple[list[str], str]:
+    """The terms found, and the text with their matches blanked out, so that a later
+    signal cannot count the same words again ("steering" inside "steering vector")."""
     pattern = _term_pattern(terms)
     if pattern is None:
-        return []
-    found = (_canonical(m.group(0), terms) for m in pattern.finditer(text))
-    return list(dict.fromkeys(found))
+        return [], text
+    found = [_canonical(m.group(0), terms) for m in pattern.finditer(text)]
+    rest = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return list(dict.fromkeys(found)), rest
 
 
 def _find(pattern: re.Pattern[str], text: str, limit: int = 5) -> list[str]:
@@ -121,10 +124,10 @@ def score_paper(
     if withdrawn:
         return Relevance(0.0, {"withdrawn": True}, "Withdrawn on arXiv: not scored.")
     text = f"{title}\n{abstract}"
-    method = _find_terms(text, profile.method_terms)
-    # The method's own name is not a baseline or a task ("SAE steering" is both).
-    baselines = [t for t in _find_terms(text, profile.baseline_terms) if t not in method]
-    tasks = [t for t in _find_terms(text, profile.task_terms) if t not in method]
+    # Method first, then baselines, then tasks, each on what the previous left unmatched.
+    method, rest = _take_terms(text, profile.method_terms)
+    baselines, rest = _take_terms(rest, profile.baseline_terms)
+    tasks, _ = _take_terms(rest, profile.task_terms)
     comparison = [c.lower() for c in _find(_COMPARISON, text)]
     numbers = _find(_NUMBERS, abstract)
 
