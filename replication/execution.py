@@ -14,7 +14,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from replication import conf, services
 from replication.models import ReplicationRun
@@ -53,7 +53,6 @@ class Heartbeat(threading.Thread):
 def execute_run(*, run_id: int, worker_host: str, out_dir: Path | None = None) -> str:
     """Claim and run one replication; returns what happened: succeeded, failed, lost or
     skipped (someone else owns it, or it is finished or cancelled)."""
-    close_old_connections()
     attempt = services.claim_run(run_id=run_id, worker_host=worker_host)
     if attempt is None:
         log.info("Replication run %s not claimed by %s: not queued, or owned by a live "
