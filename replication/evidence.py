@@ -97,8 +97,13 @@ def _must_beat(results: Mapping[str, Any]) -> EvidenceItem:
         "beats": "beats the best baseline by more than the margin",
         "equivalent": "matches the best baseline within the margin but does not beat it",
         "loses": "loses to the best baseline",
-        "inconclusive": "cannot be told apart from the best baseline at this sample size",
+        "inconclusive": "is not shown to beat or lose to the best baseline at this sample size",
     }.get(verdict, f"has verdict {verdict or 'unknown'}")
+    high = row.get("ci_high")
+    if verdict == "inconclusive" and high is not None and high <= (margin or 0.0):
+        # The interval rules out a win by more than the margin: it does not beat.
+        stance = UNDERMINES
+        words = "does not beat the best baseline: the whole interval lies below the margin"
     margin_text = f", margin {margin}" if margin is not None else ""
     p_text = f", p {row['p']:.3g}" if row.get("p") is not None else ""
     summary = f"The SAE method {words}: SAE - best baseline {_ci(row)}{margin_text}{p_text}."
