@@ -7,4 +7,6 @@ class ForecastsConfig(AppConfig):
     verbose_name = "Forecasts"
 
     def ready(self) -> None:
-        from evaluations.forecasts import signals  # noqa: F401  (connects receivers)
+        # Receivers connect on import; the tasks register by name in every process (web
+        # too), so the resolution service's signature("forecasts.rescore_market") finds them.
+        from evaluations.forecasts import signals, tasks  # noqa: F401
