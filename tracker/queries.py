@@ -16,7 +16,7 @@ def markets() -> QuerySet[Market]:
 
 def market_candidacies(market: Market) -> QuerySet[Candidacy]:
     return (
-        market.candidacies.select_related("paper")
+        market.candidacies.select_related("paper", "market", "verdict")
         .prefetch_related(_authorships("paper__"))
         .order_by("paper__title")
     )
@@ -39,9 +39,26 @@ def _authorships(prefix: str = "") -> Prefetch:
     )
 
 
+def _with_adjudication(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+    """Each candidacy's stored verdict, its market's criteria and its submitted assessments
+    (for the paper page's consensus and rationales)."""
+    from evaluations.models import Assessment
+
+    return queryset.prefetch_related(
+        "candidacies__verdict",
+        "candidacies__market__criteria",
+        Prefetch(
+            "candidacies__assessments",
+            queryset=Assessment.objects.filter(status=Assessment.Status.SUBMITTED)
+            .select_related("criterion", "adjudicator").order_by("criterion__order", "id"),
+            to_attr="submitted_assessments",
+        ),
+    )
+
+
 def get_paper(public_id: str) -> Paper:
     """A paper by arXiv id (any version or form) or by slug; 404 for an unknown id."""
-    queryset = papers()
+    queryset = _with_adjudication(papers())
     if is_arxiv_id(public_id):
         paper = queryset.filter(arxiv_id=normalize_arxiv_id(public_id)).first()
     else:

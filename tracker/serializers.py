@@ -1,5 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from evaluations import serializers as adjudication
+from evaluations.services import blind_candidacy_ids
 from tracker.models import Candidacy, Claim, Criterion, Market, Paper
 
 
@@ -31,10 +34,24 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 class CandidacySerializer(serializers.ModelSerializer):
     paper = PaperSummarySerializer(read_only=True)
+    verdict = serializers.SerializerMethodField(
+        help_text="The aggregated verdict; null while blind review hides it from you."
+    )
 
     class Meta:
         model = Candidacy
-        fields = ["paper", "status", "task", "claimed_result", "baselines_compared"]
+        fields = ["paper", "status", "task", "claimed_result", "baselines_compared", "verdict"]
+
+    @extend_schema_field(adjudication.VerdictSerializer(allow_null=True))
+    def get_verdict(self, candidacy: Candidacy) -> dict | None:
+        if candidacy.pk in self.context.get("blind_candidacy_ids", ()):
+            return None
+        stored = getattr(candidacy, "verdict", None)
+        if stored is None:
+            return {"outcome": "undecided", "deciding_criteria": [], "criteria_met": [],
+                    "criteria_not_met": [], "submitted_count": 0, "adjudicator_count": 0,
+                    "computed_at": None}
+        return adjudication.VerdictSerializer(stored).data
 
 
 class MarketSummarySerializer(serializers.ModelSerializer):
@@ -54,6 +71,45 @@ class ResolutionSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     annulled_at = serializers.DateTimeField(allow_null=True)
+    cited_papers = serializers.SerializerMethodField(
+        help_text="The candidacies the current resolution cites (arXiv id, slug, title)."
+    )
+    reason = serializers.SerializerMethodField()
+    resolved_by = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField(help_text="Every change, oldest first.")
+
+    def _events(self, market: Market) -> list:
+        if not hasattr(market, "_resolution_events"):
+            market._resolution_events = list(
+                market.resolution_events.select_related("actor")
+                .prefetch_related("cited__paper").order_by("at", "id")
+            )
+        return market._resolution_events
+
+    def _current(self, market: Market):
+        if market.status not in (Market.Status.RESOLVED, Market.Status.ANNULLED):
+            return None
+        return next((e for e in reversed(self._events(market)) if e.action != "unresolve"), None)
+
+    @extend_schema_field(adjudication.CitedPaperSerializer(many=True))
+    def get_cited_papers(self, market: Market) -> list[dict]:
+        current = self._current(market)
+        return adjudication.CitedPaperSerializer(current.cited.all(), many=True).data \
+            if current else []
+
+    def get_reason(self, market: Market) -> str:
+        current = self._current(market)
+        return current.reason if current else ""
+
+    def get_resolved_by(self, market: Market) -> str | None:
+        current = self._current(market)
+        if current is None:
+            return None
+        return current.actor.get_full_name() or current.actor.get_username()
+
+    @extend_schema_field(adjudication.ResolutionEventSerializer(many=True))
+    def get_history(self, market: Market) -> list[dict]:
+        return adjudication.ResolutionEventSerializer(self._events(market), many=True).data
 
 
 class MarketDetailSerializer(serializers.ModelSerializer):
@@ -68,10 +124,17 @@ class MarketDetailSerializer(serializers.ModelSerializer):
             "resolution", "criteria", "candidacies",
         ]
 
+    @extend_schema_field(CandidacySerializer(many=True))
     def get_candidacies(self, market: Market) -> list[dict]:
-        rows = self.context.get("candidacies", market.candidacies.all())
-        return CandidacySerializer(rows, many=True).data
+        rows = list(self.context.get("candidacies", market.candidacies.all()))
+        request = self.context.get("request")
+        blind = blind_candidacy_ids(
+            viewer=getattr(request, "user", None), market=market, candidacies=rows
+        )
+        context = {**self.context, "blind_candidacy_ids": blind}
+        return CandidacySerializer(rows, many=True, context=context).data
 
+    @extend_schema_field(ResolutionSerializer)
     def get_resolution(self, market: Market) -> dict:
         return ResolutionSerializer(market).data
 

@@ -1,0 +1,89 @@
+"""Template tags that put adjudication on the catalogue's pages (market and paper) without
+changing their views: verdicts, resolution history, agreement, consensus and rationales.
+Each tag's queries are fixed in number per page, never per row."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from django import template
+
+from evaluations import services
+from evaluations.models import Assessment, ResolutionEvent
+from evaluations.verdicts import majority
+
+register = template.Library()
+
+
+def _blind_ids(context, market, candidacies) -> set[int]:
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    if request is None or viewer is None or not viewer.is_authenticated:
+        return set()
+    cache = request.__dict__.setdefault("_blind_by_market", {})
+    if market.pk not in cache:
+        # Computed once for all of the market's candidacies, whatever the page shows.
+        cache[market.pk] = services.blind_candidacy_ids(
+            viewer=viewer, market=market, candidacies=market.candidacies.all()
+        )
+    return cache[market.pk]
+
+
+@register.inclusion_tag("evaluations/_verdict_cell.html", takes_context=True)
+def verdict_cell(context, candidacy):
+    hidden = candidacy.pk in _blind_ids(context, candidacy.market, [candidacy])
+    return {"verdict": None if hidden else getattr(candidacy, "verdict", None),
+            "hidden": hidden}
+
+
+@register.inclusion_tag("evaluations/_resolution.html")
+def resolution_panel(market):
+    events = list(
+        ResolutionEvent.objects.filter(market=market).select_related("actor")
+        .prefetch_related("cited__paper").order_by("at", "id")
+    )
+    current = None
+    if market.status in ("resolved", "annulled"):
+        current = next((e for e in reversed(events) if e.action != "unresolve"), None)
+    return {"market": market, "events": events, "current": current}
+
+
+@register.inclusion_tag("evaluations/_agreement.html")
+def agreement_panel(market):
+    result = services.measure_agreement(market=market)
+    rows = [(criterion.title, result.by_criterion[criterion.key])
+            for criterion in market.criteria.all() if criterion.key in result.by_criterion]
+    return {"market": market, "overall": result.overall, "rows": rows}
+
+
+@register.inclusion_tag("evaluations/_consensus.html", takes_context=True)
+def candidacy_consensus(context, candidacy):
+    """Per-criterion consensus and the rationales of submitted assessments. Uses the
+    `submitted_assessments` and `market.criteria` prefetched by tracker.queries.get_paper."""
+    market = candidacy.market
+    hidden = candidacy.pk in _blind_ids(context, market, [candidacy])
+    submitted = getattr(candidacy, "submitted_assessments", None)
+    if submitted is None:
+        submitted = list(candidacy.assessments.filter(status=Assessment.Status.SUBMITTED)
+                         .select_related("criterion", "adjudicator"))
+    votes: dict[int, list[str]] = defaultdict(list)
+    for assessment in submitted:
+        votes[assessment.criterion_id].append(assessment.verdict)
+    labels = dict(Assessment.Verdict.choices)
+    consensus = []
+    for criterion in market.criteria.all():
+        these = votes.get(criterion.pk, [])
+        winner = majority(these)
+        consensus.append({
+            "criterion": criterion,
+            "majority": labels.get(winner, "no majority") if these else "not assessed",
+            "key": winner or "",
+            "counts": ", ".join(f"{labels[v]} {n}" for v, n in Counter(these).most_common()),
+        })
+    return {
+        "candidacy": candidacy,
+        "hidden": hidden,
+        "verdict": getattr(candidacy, "verdict", None),
+        "consensus": consensus,
+        "assessments": sorted(submitted, key=lambda a: (a.criterion.order, a.adjudicator_id)),
+    }

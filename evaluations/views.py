@@ -1,0 +1,37 @@
+"""Public pages and API of adjudication: the candidates leaderboard of a market."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from evaluations import services
+from evaluations.leaderboard import leaderboard
+from evaluations.serializers import LeaderboardRowSerializer
+from tracker.models import Market
+
+
+def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    market = get_object_or_404(Market, slug=slug)
+    return render(request, "evaluations/leaderboard.html", {
+        "market": market,
+        "rows": leaderboard(market=market, viewer=request.user),
+        "agreement": services.measure_agreement(market=market),
+        "resolution": services.current_resolution(market),
+    })
+
+
+class MarketLeaderboardAPI(APIView):
+    @extend_schema(
+        responses=LeaderboardRowSerializer(many=True),
+        description="Candidates of a market, best first: verdict, must-pass criteria met and "
+        "not met, agreement, replication status (not yet available: null).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        market = get_object_or_404(Market, slug=slug)
+        rows = leaderboard(market=market, viewer=request.user)
+        return Response(LeaderboardRowSerializer(rows, many=True).data)
