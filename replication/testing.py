@@ -1,8 +1,8 @@
 """Spec texts and factories for tests of replication runs (no harness import here).
 
 The specs use the harness's synthetic dataset, so a run needs no model or data download:
-``tiny_spec_text`` finishes in seconds; ``slow_spec_text`` trains long enough (a minute
-or so on two cores) for a test to kill the worker in the middle of it.
+``tiny_spec_text`` finishes in seconds; ``slow_spec_text`` trains for half a minute or so
+on two cores, long enough for a test to kill the worker in the middle of it.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def tiny_spec_text(**kwargs: Any) -> str:
 
 def slow_spec_text(**kwargs: Any) -> str:
     """SAE training reports progress every 50 steps; this many keep a run busy for long."""
-    return synthetic_spec_text(**{"steps": 1500, "width": 256, "k": 8, **kwargs})
+    return synthetic_spec_text(**{"steps": 400, "width": 256, "k": 8, **kwargs})
 
 
 def make_spec(*, key: str = "test-spec", text: str | None = None, candidacy: Any = None,
