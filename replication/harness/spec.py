@@ -1,0 +1,412 @@
+"""Run specifications: parsing, validation with field-named errors, defaults, content hash.
+
+A spec is TOML or JSON. The smallest valid spec names the task, the data and the SAE's
+width and k; everything else has a default, listed on the dataclasses below::
+
+    task = "sparse_probing"
+    [data]
+    source = "sae_probes"
+    datasets = ["all"]
+    [sae]
+    width = 4096
+    k = 32
+
+Sections and their fields (defaults in the dataclasses):
+
+- ``task``: one of :data:`TASKS`.
+- ``name``: free text, for the summary.
+- ``[data]``: where labelled rows come from (``source``: :data:`DATA_SOURCES`).
+- ``[activations]``: which model turns text into vectors (``model``: ``minilm``,
+  ``smollm2``, ``hf:<name or path>``, or ``arrays`` for user-supplied ``.npz``/``.safetensors``).
+- ``[sae]``: architecture, width, k and training hyper-parameters, or a ``checkpoint`` to load.
+- ``[protocol]``: seeds, margin, regimes, baselines, tuning budget, bootstrap, split sizes.
+- ``[task_options]``: the few settings specific to one task (see :data:`TASK_OPTIONS`).
+- ``device``: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
+- ``cache_dir``: embedding cache; default ``$REPLICATION_CACHE_DIR`` or ``var/cache/embeddings``.
+
+A resolved spec (defaults filled in) is frozen and hashed: :func:`spec_hash` is the SHA-256
+of its canonical JSON, so two files that resolve to the same run share one hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from replication.harness.errors import SpecError
+
+TASKS = (
+    "sparse_probing",
+    "ood_detection",
+    "hypothesis_predictivity",
+    "spurious_correlation_removal",
+)
+DATA_SOURCES = (
+    "sae_probes",
+    "rotten_tomatoes",
+    "fine_food",
+    "tweets",
+    "csv",
+    "arrays",
+    "synthetic",
+)
+ARCHITECTURES = ("topk", "batchtopk", "relu", "jumprelu")
+POOLINGS = ("mean", "last")
+REGIMES = ("normal", "scarcity", "imbalance", "label_noise", "covariate_shift")
+VERDICTS = ("beats", "equivalent", "loses", "inconclusive")
+
+#: Baselines each task knows, and the default set (all of them).
+BASELINES: dict[str, tuple[str, ...]] = {
+    "sparse_probing": ("logreg", "pca_logreg", "knn", "mlp"),
+    "ood_detection": ("mahalanobis", "knn_distance", "pca_reconstruction", "isolation_forest"),
+    "hypothesis_predictivity": ("pca", "raw_dims", "kmeans"),
+    "spurious_correlation_removal": ("leace", "mean_difference", "balanced_retraining"),
+}
+DEFAULT_BASELINES: dict[str, tuple[str, ...]] = {
+    "sparse_probing": ("logreg", "pca_logreg", "knn"),
+    "ood_detection": BASELINES["ood_detection"],
+    "hypothesis_predictivity": BASELINES["hypothesis_predictivity"],
+    "spurious_correlation_removal": BASELINES["spurious_correlation_removal"],
+}
+#: Task-specific options and their defaults.
+TASK_OPTIONS: dict[str, dict[str, Any]] = {
+    "sparse_probing": {"max_latents": 64},
+    "ood_detection": {},
+    "hypothesis_predictivity": {"n_features": 20, "target": "binary"},
+    "spurious_correlation_removal": {
+        "spurious_dataset": "",
+        "train_correlation": 1.0,
+        "max_ablated": 64,
+    },
+}
+
+
+def _field(
+    default: Any,
+    doc: str,
+    choices: tuple[Any, ...] | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    source: str = _field("sae_probes", "where labelled rows come from", DATA_SOURCES)
+    datasets: list[str] = _field(["all"], "dataset names; 'all' for every sae-probes dataset")
+    path: str = _field("", "CSV / .npz / .safetensors file for the csv and arrays sources")
+    text_column: str = _field("text", "CSV column holding the text")
+    label_column: str = _field("label", "CSV column holding the label")
+    max_rows: int = _field(1000, "rows kept per dataset after de-duplication (0: all)", minimum=0)
+    min_rows: int = _field(40, "datasets with fewer usable rows are an error", minimum=4)
+    include_ood: bool = _field(True, "load sae-probes OOD sets where they exist")
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    model: str = _field("minilm", "minilm, smollm2, hf:<name or local path>, or arrays")
+    layer: int = _field(
+        -1, "residual-stream layer for causal LMs (-1: the middle layer)", minimum=-1
+    )
+    pooling: str = _field("mean", "token pooling for causal LMs", POOLINGS)
+    batch_size: int = _field(32, "texts per encoder batch", minimum=1)
+    max_length: int = _field(128, "tokens per text", minimum=4)
+
+
+@dataclass(frozen=True)
+class SAESpec:
+    width: int = _field(0, "dictionary size (required unless checkpoint is set)", minimum=0)
+    k: int = _field(0, "active latents per input for topk/batchtopk (required for them)", minimum=0)
+    architecture: str = _field("topk", "SAE architecture", ARCHITECTURES)
+    checkpoint: str = _field("", "load this SAELens-format SAE instead of training")
+    steps: int = _field(3000, "optimiser steps", minimum=1)
+    batch_size: int = _field(1024, "activations per step", minimum=1)
+    lr: float = _field(1e-3, "Adam learning rate", minimum=0.0)
+    l1_coefficient: float = _field(1.0, "sparsity penalty for relu and jumprelu", minimum=0.0)
+    jumprelu_init_threshold: float = _field(0.01, "initial JumpReLU threshold", minimum=0.0)
+    aux_coefficient: float = _field(
+        1 / 32, "weight of the auxiliary loss on dead latents", minimum=0.0
+    )
+    dead_after: int = _field(
+        200, "steps without firing after which a latent counts as dead", minimum=1
+    )
+    train_fraction: float = _field(
+        1.0, "fraction of the unlabelled pool used for training", minimum=0.0, maximum=1.0
+    )
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    split_seeds: int = _field(10, "train/validation/test split seeds", minimum=1)
+    sae_seeds: int = _field(3, "SAE training seeds", minimum=1)
+    seed: int = _field(0, "base seed; every other seed is derived from it", minimum=0)
+    margin: float = _field(0.01, "equivalence margin on the metric", minimum=0.0)
+    alpha: float = _field(
+        0.05, "significance level after Holm correction", minimum=0.0, maximum=1.0
+    )
+    regimes: list[str] = _field(
+        ["normal", "scarcity", "imbalance", "label_noise", "covariate_shift"],
+        "sparse-probing regimes",
+    )
+    baselines: list[str] = _field([], "baselines (empty: the task's defaults)")
+    tuning_budget: int = _field(
+        8, "hyper-parameter settings tried per method, on validation only", minimum=1
+    )
+    bootstrap_samples: int = _field(1000, "paired bootstrap resamples", minimum=100)
+    train_size: int = _field(512, "labelled training rows (normal regime)", minimum=2)
+    val_size: int = _field(128, "validation rows", minimum=2)
+    test_size: int = _field(256, "test rows", minimum=2)
+    scarcity_train_size: int = _field(16, "training rows in the data-scarcity regime", minimum=2)
+    imbalance_positive_fraction: float = _field(
+        0.05, "positive share of training rows under imbalance", minimum=0.0, maximum=0.5
+    )
+    label_noise_rate: float = _field(
+        0.2, "share of training labels flipped under label noise", minimum=0.0, maximum=0.5
+    )
+
+
+@dataclass(frozen=True)
+class Spec:
+    task: str = _field("", "the task to replicate", TASKS)
+    data: DataSpec = field(default_factory=DataSpec)
+    sae: SAESpec = field(default_factory=SAESpec)
+    activations: ActivationSpec = field(default_factory=ActivationSpec)
+    protocol: ProtocolSpec = field(default_factory=ProtocolSpec)
+    task_options: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    device: str = "auto"
+    cache_dir: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        return tuple(self.protocol.baselines) or DEFAULT_BASELINES[self.task]
+
+    def option(self, name: str) -> Any:
+        return self.task_options.get(name, TASK_OPTIONS[self.task][name])
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def load_spec(source: str | Path | dict[str, Any]) -> Spec:
+    """Parse and validate a spec from a path, TOML/JSON text, or a mapping."""
+    if isinstance(source, dict):
+        return spec_from_dict(source)
+    text: str
+    suffix = ""
+    if isinstance(source, Path) or (
+        isinstance(source, str)
+        and "\n" not in source
+        and source.strip().endswith((".toml", ".json"))
+    ):
+        path = Path(source)
+        if not path.is_file():
+            raise SpecError("", f"spec file not found: {path}")
+        text, suffix = path.read_text(encoding="utf-8"), path.suffix.lower()
+    else:
+        text = str(source)
+    raw = _parse_text(text, suffix)
+    return spec_from_dict(raw)
+
+
+def _parse_text(text: str, suffix: str) -> dict[str, Any]:
+    if suffix == ".json" or (not suffix and text.lstrip().startswith("{")):
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError("", f"invalid JSON: {exc}") from exc
+    else:
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError("", f"invalid TOML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SpecError("", "a spec must be a table/object at top level")
+    return raw
+
+
+def spec_from_dict(raw: dict[str, Any]) -> Spec:
+    """Validate a mapping and build a :class:`Spec`; errors name the field."""
+    spec = _build(Spec, raw, "")
+    if spec.data.source in ("arrays", "synthetic"):
+        # user-supplied (or generated) arrays are the activations themselves
+        spec = dataclasses.replace(
+            spec, activations=dataclasses.replace(spec.activations, model="arrays")
+        )
+    _check_semantics(spec)
+    return spec
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise SpecError(prefix.rstrip("."), "must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise SpecError(prefix + unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        path = prefix + name
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, path + ".")
+            continue
+        values[name] = _coerce(value, hint, path)
+        meta = known[name].metadata
+        _check_bounds(values[name], meta, path)
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise SpecError(path, f"must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(path, f"must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(path, f"must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise SpecError(path, f"must be a string, got {value!r}")
+        return value
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise SpecError(path, f"must be a list, got {value!r}")
+        return [_coerce(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise SpecError(path, f"must be a table, got {value!r}")
+        return dict(value)
+    if isinstance(hint, types.UnionType):  # pragma: no cover - not used by the current fields
+        raise SpecError(path, "unsupported field type")
+    raise SpecError(path, f"unsupported field type {hint!r}")  # pragma: no cover
+
+
+def _check_bounds(value: Any, meta: Any, path: str) -> None:
+    choices = meta.get("choices") if meta else None
+    if choices and value not in choices:
+        raise SpecError(path, f"must be one of {', '.join(map(str, choices))}; got {value!r}")
+    low = meta.get("min") if meta else None
+    high = meta.get("max") if meta else None
+    if low is not None and value < low:
+        raise SpecError(path, f"must be >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise SpecError(path, f"must be <= {high}, got {value!r}")
+
+
+def _check_semantics(spec: Spec) -> None:
+    if not spec.task:
+        raise SpecError("task", f"is required (one of {', '.join(TASKS)})")
+    sae = spec.sae
+    if not sae.checkpoint:
+        if sae.width <= 0:
+            raise SpecError(
+                "sae.width", "is required (a positive integer) unless sae.checkpoint is set"
+            )
+        if sae.architecture in ("topk", "batchtopk"):
+            if sae.k <= 0:
+                raise SpecError("sae.k", f"is required (a positive integer) for {sae.architecture}")
+            if sae.k > sae.width:
+                raise SpecError("sae.k", f"must not exceed sae.width ({sae.width}), got {sae.k}")
+    data = spec.data
+    if not data.datasets:
+        raise SpecError("data.datasets", "must name at least one dataset")
+    if data.source in ("csv", "arrays") and not data.path and data.datasets == ["all"]:
+        raise SpecError("data.path", f"is required for source {data.source!r}")
+    model = spec.activations.model
+    if model not in ("minilm", "smollm2", "arrays") and not model.startswith("hf:"):
+        raise SpecError(
+            "activations.model", f"must be minilm, smollm2, arrays or hf:<name>; got {model!r}"
+        )
+    if model == "arrays" and data.source not in ("arrays", "synthetic"):
+        raise SpecError("activations.model", "arrays needs data.source = 'arrays' or 'synthetic'")
+    proto = spec.protocol
+    for i, regime in enumerate(proto.regimes):
+        if regime not in REGIMES:
+            raise SpecError(
+                f"protocol.regimes[{i}]", f"must be one of {', '.join(REGIMES)}; got {regime!r}"
+            )
+    if not proto.regimes:
+        raise SpecError("protocol.regimes", "must name at least one regime")
+    known = BASELINES[spec.task]
+    for i, name in enumerate(proto.baselines):
+        if name not in known:
+            raise SpecError(
+                f"protocol.baselines[{i}]",
+                f"unknown baseline for {spec.task} (known: {', '.join(known)}); got {name!r}",
+            )
+    options = TASK_OPTIONS[spec.task]
+    for key, value in spec.task_options.items():
+        if key not in options:
+            known_opts = ", ".join(options) or "none"
+            raise SpecError(
+                f"task_options.{key}", f"unknown option for {spec.task} (known: {known_opts})"
+            )
+        default = options[key]
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if type(value) is not type(default):
+            raise SpecError(
+                f"task_options.{key}", f"must be {type(default).__name__}, got {value!r}"
+            )
+    if spec.task == "hypothesis_predictivity" and spec.option("target") not in (
+        "binary",
+        "continuous",
+    ):
+        raise SpecError("task_options.target", "must be binary or continuous")
+    device = spec.device
+    if device not in ("auto", "cpu", "cuda") and not (
+        device.startswith("cuda:") and device[5:].isdigit()
+    ):
+        raise SpecError("device", f"must be auto, cpu, cuda or cuda:N; got {device!r}")
+
+
+# --- hashing ---------------------------------------------------------------------------------
+
+
+def canonical_json(spec: Spec) -> str:
+    return json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def spec_hash(spec: Spec) -> str:
+    """SHA-256 of the resolved spec's canonical JSON: the run's identity."""
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()
+
+
+def describe_fields() -> list[tuple[str, str, Any]]:
+    """(field path, documentation, default) for every field, for docs and ``--help``."""
+    rows: list[tuple[str, str, Any]] = []
+
+    def walk(cls: type, prefix: str) -> None:
+        for f in dataclasses.fields(cls):
+            hint = typing.get_type_hints(cls)[f.name]
+            if dataclasses.is_dataclass(hint):
+                walk(hint, prefix + f.name + ".")
+                continue
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            rows.append((prefix + f.name, f.metadata.get("doc", ""), default))
+
+    walk(Spec, "")
+    return rows

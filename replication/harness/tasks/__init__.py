@@ -1,0 +1,1 @@
+"""One module per task, each with a single entry point ``run(ctx: TaskContext) -> TaskOutput``."""

@@ -1,0 +1,72 @@
+"""Fitters shared by the tasks: scikit-learn models wrapped for :func:`tuning.select`."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from replication.harness import flops as fl
+from replication.harness.stats import auroc
+from replication.harness.tuning import Fitter
+
+C_GRID = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
+LATENT_COUNTS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+
+
+def standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    mean = train.mean(0)
+    std = train.std(0)
+    std[std < 1e-8] = 1.0
+    return [(a - mean) / std for a in (train, *others)]
+
+
+def logistic(C: float, n_rows: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=500, solver="lbfgs" if n_rows > 200 else "liblinear")
+
+
+def fit_logistic(
+    Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarray, C: float
+) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+    tr, va, te = standardise(Xtr, Xva, Xte)
+    model = logistic(C, len(tr))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(tr, ytr)
+    cost = (
+        fl.logistic_regression_flops(len(tr), tr.shape[1]) + 2.0 * (len(va) + len(te)) * tr.shape[1]
+    )
+    return model.decision_function(va), lambda: model.decision_function(te), cost
+
+
+def mean_difference_order(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Columns ordered by |mean(positives) - mean(negatives)| on training rows, largest first."""
+    diff = np.abs(Z[y == 1].mean(0) - Z[y == 0].mean(0))
+    return np.argsort(-diff, kind="mergesort")
+
+
+def top_k_probe_fitter(
+    Ztr: np.ndarray, ytr: np.ndarray, Zva: np.ndarray, Zte: np.ndarray, encode_flops: float = 0.0
+) -> Fitter:
+    """Select the k columns with the largest train mean difference, then logistic regression."""
+    order = mean_difference_order(Ztr, ytr)
+
+    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+        cols = order[: config["k"]]
+        val, test, cost = fit_logistic(Ztr[:, cols], ytr, Zva[:, cols], Zte[:, cols], config["C"])
+        return val, test, cost + encode_flops
+
+    return fit
+
+
+def latent_axes(max_latents: int, width: int) -> dict[str, list[Any]]:
+    counts = [k for k in LATENT_COUNTS if k <= min(max_latents, width)]
+    return {"k": counts, "C": C_GRID}
+
+
+def auroc_metric(y: np.ndarray) -> Callable[[np.ndarray], float]:
+    return lambda scores: auroc(y, scores) if len(np.unique(y)) == 2 else float("nan")
