@@ -14,7 +14,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
-from evaluations.forecasts.services import do_rescore, outcome_from_market, scoring_in_process
+from evaluations.forecasts.services import (
+    do_rescore,
+    outcome_from_market,
+    scoring_in_process,
+    stale_prediction_ids,
+)
 from tracker.models import Market, Paper
 from tracker.seeding import SeedError, read_fixture, require
 
@@ -32,7 +37,12 @@ def load(seed_dir: Path) -> None:
         for index, record in enumerate(data.get("prediction_sets", [])):
             where = f"{FIXTURE} prediction_sets[{index}] ({record.get('slug')!r})"
             touched += _load_set(record, forecasters, where)
-    do_rescore(Prediction.objects.filter(pk__in=touched))
+    # Re-score only what changed or lacks a matching score, so a re-load writes nothing.
+    stale = set(touched) | set(stale_prediction_ids(Prediction.objects.filter(
+        prediction_set__slug__in=[r.get("slug") for r in data.get("prediction_sets", [])]
+    )))
+    if stale:
+        do_rescore(Prediction.objects.filter(pk__in=stale))
 
 
 def _validated(instance, where: str):
@@ -49,11 +59,13 @@ def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], where: str):
     if instance is None:
         instance = model(**lookup, **values)
     elif all(getattr(instance, k) == v for k, v in values.items()):
+        instance._seed_changed = False
         return instance
     else:
         for key, value in values.items():
             setattr(instance, key, value)
     _validated(instance, where).save()
+    instance._seed_changed = True
     return instance
 
 
@@ -112,7 +124,9 @@ def _load_set(
     ids = []
     for index, item in enumerate(record.get("predictions", [])):
         item_where = f"{where} predictions[{index}] (position {item.get('position')!r})"
-        ids.append(_load_prediction(prediction_set, item, item_where).pk)
+        prediction = _load_prediction(prediction_set, item, item_where)
+        if prediction._seed_changed:
+            ids.append(prediction.pk)
     return ids
 
 

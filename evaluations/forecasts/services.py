@@ -123,6 +123,20 @@ def do_rescore(predictions: QuerySet[Prediction]) -> RescoreResult:
     return RescoreResult(len(rows), len(resolved), from_markets)
 
 
+def stale_prediction_ids(predictions: QuerySet[Prediction]) -> list[int]:
+    """Predictions whose stored score does not match their outcome: resolved without a
+    score, scored though not resolved, or scored for the other outcome."""
+    rows = predictions.values_list("pk", "outcome", "score__happened")
+    stale = []
+    for pk, outcome, happened in rows:
+        if outcome in Prediction.SCORED_OUTCOMES:
+            if happened is None or happened != (outcome == Outcome.YES):
+                stale.append(pk)
+        elif happened is not None:
+            stale.append(pk)
+    return stale
+
+
 def do_rescore_all() -> RescoreResult:
     return do_rescore(Prediction.objects.all())
 

@@ -97,3 +97,12 @@ def test_loading_the_seed_twice_gives_the_same_predictions_and_scores(seeded):
     assert list(Prediction.objects.values_list(
         "pk", "outcome", "probability", "updated_at")) == before
     assert sorted(Score.objects.values_list("prediction_id", "brier", "points")) == scores
+
+
+def test_loading_the_seed_again_restores_missing_scores(seeded):
+    from tracker.seeding import load_all
+
+    Score.objects.filter(prediction__prediction_set__slug="manifold-2024-10-snapshot").delete()
+    load_all()
+    crowd = Score.objects.get(prediction__prediction_set__slug="manifold-2024-10-snapshot")
+    assert crowd.brier == pytest.approx(0.1369)
