@@ -60,3 +60,19 @@ def test_a_transcribed_published_judgement_carries_its_waiver(tiny, sam):
         source_url="https://example.org/write-up", conflict_waiver="Published before review.",
     )
     assert assessment.conflict_waiver == "Published before review."
+
+
+def test_an_adjudicator_declares_a_conflict_in_the_admin(client, tiny, ada):
+    from django.urls import reverse
+
+    from evaluations.models import DeclaredConflict
+
+    client.force_login(ada)
+    response = client.post(reverse("admin:evaluations_declaredconflict_add"),
+                           {"paper": tiny["y"].paper.pk, "reason": "same lab"})
+    assert response.status_code == 302
+    conflict = DeclaredConflict.objects.get()
+    assert (conflict.adjudicator, conflict.reason) == (ada, "same lab")
+    page = client.get(reverse("admin:evaluations_candidacyscoring_change",
+                              args=[tiny["y"].pk])).content.decode()
+    assert "You cannot assess this paper: Declared conflict of interest: same lab" in page

@@ -65,8 +65,8 @@ def test_the_market_resolves_yes_citing_the_two_through_the_service(seed_market)
     assert sorted(c.paper.slug for c in qualifying) == sorted(QUALIFY)
     services.resolve_market(market=seed_market, actor=creator, outcome="yes",
                             reason="Re-check.", cited=qualifying)
+    services.unresolve_market(market=seed_market, actor=creator, reason="Again.")
     with pytest.raises(services.ResolutionRefused, match="Sieve falls short"):
-        services.unresolve_market(market=seed_market, actor=creator, reason="Again.")
         services.resolve_market(market=seed_market, actor=creator, outcome="yes",
                                 reason="r", cited=[candidacy(seed_market, "sieve")])
 
@@ -79,8 +79,8 @@ def test_the_conflicted_paper_is_flagged_and_still_closed_to_new_assessments(see
         conflict_waiver="").exists()
     creator = rows.first().adjudicator
     first = rows.first()
+    services.unresolve_market(market=seed_market, actor=creator, reason="To edit.")
     with pytest.raises(services.ConflictOfInterest, match="author 7 of 7"):
-        services.unresolve_market(market=seed_market, actor=creator, reason="To edit.")
         services.record_assessment(
             adjudicator=creator, candidacy=refusal, criterion=first.criterion,
             verdict="met", confidence=5, rationale="New view.", expected_version=first.version,
