@@ -47,13 +47,37 @@ class Page:
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
 
 
-def _check_well_formed(content: bytes, url: str) -> None:
+def parse_page(content: bytes, url: str) -> _feed.ParsedFeed:
+    """The package's Atom parsing, on a document parsed strictly once.
+
+    `arxiv._feed.parse` parses with recover=True, so a truncated page would come back
+    as its first few entries; here a page that is not whole XML is refused outright.
+    """
     try:
         root = etree.fromstring(content, parser=_STRICT)
     except etree.XMLSyntaxError as exc:
         raise MalformedPageError(f"Malformed Atom page from {url}: {exc}") from None
     if root is None or etree.QName(root).localname != "feed":
         raise MalformedPageError(f"Malformed Atom page from {url}: the root is not <feed>.")
+
+    def number(path: str) -> int:
+        text = _feed._text(root, path)
+        try:
+            return int(text.strip()) if text else 0
+        except ValueError:
+            return 0
+
+    header = _feed.FeedHeader(
+        total_results=number("opensearch:totalResults"),
+        items_per_page=number("opensearch:itemsPerPage"),
+        start_index=number("opensearch:startIndex"),
+    )
+    results = [
+        result
+        for entry in root.iterfind("atom:entry", _feed._NS)
+        if (result := _feed._build_result(entry)) is not None
+    ]
+    return _feed.ParsedFeed(header=header, results=results)
 
 
 class ArxivClient(arxiv.Client):
@@ -95,9 +119,7 @@ class ArxivClient(arxiv.Client):
         attempts = self.num_retries + 1
         for attempt in range(attempts):
             try:
-                content = self._get_once(url)
-                _check_well_formed(content, url)
-                feed = _feed.parse(content)
+                feed = parse_page(self._get_once(url), url)
                 if not feed.results and not first_page:
                     raise arxiv.UnexpectedEmptyPageError(url, attempt, feed)
                 return feed

@@ -82,34 +82,50 @@ _NUMBERS = re.compile(
 )
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words; spaces, hyphens and punctuation all separate them."""
+    return _WORD.findall(text.lower())
+
+
 @lru_cache(maxsize=64)
-def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not terms:
-        return None
-    # Longest first so "sparse autoencoder" wins over "SAE" inside one match; plurals ok.
-    alternatives = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
-    body = "|".join(re.escape(t).replace(r"\ ", r"[\s-]+") for t in alternatives)
-    return re.compile(rf"(?<![\w-])(?:{body})(?:e?s)?(?![\w])", re.IGNORECASE)
+def _term_index(terms: tuple[str, ...]) -> tuple[dict[tuple[str, ...], str], frozenset[str], int]:
+    """Word sequences (with the last word's plural) -> the term as written, the set of
+    first words, and the longest sequence: matching is then a dict lookup per word."""
+    index: dict[tuple[str, ...], str] = {}
+    for term in terms:
+        words = tuple(_words(term))
+        if not words:
+            continue
+        for suffix in ("", "s", "es"):
+            index.setdefault((*words[:-1], words[-1] + suffix), term.strip())
+    firsts = frozenset(key[0] for key in index)
+    return index, firsts, max((len(k) for k in index), default=0)
 
 
-def _canonical(match: str, terms: tuple[str, ...]) -> str:
-    flat = re.sub(r"[\s-]+", " ", match.lower())
-    for term in sorted(terms, key=len, reverse=True):
-        key = re.sub(r"[\s-]+", " ", term.lower())
-        if flat == key or flat.startswith(key) and flat[len(key):] in {"s", "es"}:
-            return term
-    return match
-
-
-def _take_terms(text: str, terms: tuple[str, ...]) -> tuple[list[str], str]:
-    """The terms found, and the text with their matches blanked out, so that a later
-    signal cannot count the same words again ("steering" inside "steering vector")."""
-    pattern = _term_pattern(terms)
-    if pattern is None:
-        return [], text
-    found = [_canonical(m.group(0), terms) for m in pattern.finditer(text)]
-    rest = pattern.sub(lambda m: " " * len(m.group(0)), text)
-    return list(dict.fromkeys(found)), rest
+def _take_terms(words: list[str], taken: list[bool], terms: tuple[str, ...]) -> list[str]:
+    """The terms found among the words not yet taken, longest match first; marks the
+    words they cover as taken, so a later signal cannot count them again ("steering"
+    inside "steering vector")."""
+    index, firsts, longest = _term_index(terms)
+    found: list[str] = []
+    i, n = 0, len(words)
+    while i < n:
+        if taken[i] or words[i] not in firsts:
+            i += 1
+            continue
+        for size in range(min(longest, n - i), 0, -1):
+            term = index.get(tuple(words[i:i + size]))
+            if term is not None and not any(taken[i:i + size]):
+                found.append(term)
+                taken[i:i + size] = [True] * size
+                i += size
+                break
+        else:
+            i += 1
+    return list(dict.fromkeys(found))
 
 
 def _find(pattern: re.Pattern[str], text: str, limit: int = 5) -> list[str]:
@@ -125,9 +141,11 @@ def score_paper(
         return Relevance(0.0, {"withdrawn": True}, "Withdrawn on arXiv: not scored.")
     text = f"{title}\n{abstract}"
     # Method first, then baselines, then tasks, each on what the previous left unmatched.
-    method, rest = _take_terms(text, profile.method_terms)
-    baselines, rest = _take_terms(rest, profile.baseline_terms)
-    tasks, _ = _take_terms(rest, profile.task_terms)
+    words = _words(text)
+    taken = [False] * len(words)
+    method = _take_terms(words, taken, profile.method_terms)
+    baselines = _take_terms(words, taken, profile.baseline_terms)
+    tasks = _take_terms(words, taken, profile.task_terms)
     comparison = [c.lower() for c in _find(_COMPARISON, text)]
     numbers = _find(_NUMBERS, abstract)
 

@@ -124,8 +124,13 @@ def upsert_entries(entries: list[Entry]) -> PageOutcome:
     if to_create:
         _create_papers(to_create)
     if to_update:
-        Paper.objects.bulk_update(
-            [p for p, _ in to_update], [*SYNCED_FIELDS, "url", "updated_at"]
+        # An upsert on the primary key: one plain INSERT ... ON CONFLICT DO UPDATE per
+        # batch, much cheaper to build than bulk_update's CASE WHEN per field and row.
+        Paper.objects.bulk_create(
+            [p for p, _ in to_update],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[*SYNCED_FIELDS, "url", "updated_at"],
         )
     # Authors are (re)written for new papers and for new versions whose list changed.
     _write_authors(to_create, new_version)
