@@ -692,7 +692,7 @@ class DeclaredConflictAdmin(RoleGuardMixin, admin.ModelAdmin):
         saved = services.record_declared_conflict(
             adjudicator=request.user, paper=obj.paper, reason=obj.reason
         )
-        obj.pk = saved.pk
+        obj.pk, obj.adjudicator, obj.declared_at = saved.pk, saved.adjudicator, saved.declared_at
 
 
 @admin.register(AdjudicatorProfile)
