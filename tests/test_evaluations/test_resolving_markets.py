@@ -169,3 +169,18 @@ def test_a_broker_outage_does_not_undo_the_resolution(tiny, rita, monkeypatch, c
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
     assert fresh(tiny["market"]).status == "resolved"
     assert "Could not enqueue forecasts.rescore_market" in caplog.text
+
+
+def test_the_enqueued_rescoring_runs_the_forecasts_task(seed_market, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    """Eager in tests: the named task is registered by the forecasts app and runs."""
+    from evaluations.forecasts import services as forecasts
+
+    ran = []
+    real = forecasts.do_rescore_market
+    monkeypatch.setattr(forecasts, "do_rescore_market",
+                        lambda *, market_id: ran.append(market_id) or real(market_id=market_id))
+    creator = seed_market.resolution_events.get().actor
+    with django_capture_on_commit_callbacks(execute=True):
+        services.unresolve_market(market=seed_market, actor=creator, reason="Check.")
+    assert ran == [seed_market.pk]
