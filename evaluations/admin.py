@@ -185,6 +185,13 @@ def _conflict(request: HttpRequest, candidacy: Candidacy) -> str | None:
     return cache[candidacy.pk]
 
 
+def _conflicted_ids(request: HttpRequest) -> set[int]:
+    """Every candidacy the requesting user has a conflict with (two queries a request)."""
+    if "_conflicted_ids" not in request.__dict__:
+        request._conflicted_ids = services.conflicted_candidacy_ids(user=request.user)
+    return request._conflicted_ids
+
+
 def _unassessed(request: HttpRequest, candidacy: Candidacy) -> list[Criterion]:
     done = set(
         Assessment.objects.filter(candidacy=candidacy, adjudicator=request.user)
@@ -240,13 +247,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         if not services.is_adjudicator(request.user):
             return False
         finished = candidacy.my_submitted >= candidacy.criteria_total > 0
-        if finished:
-            return False
-        conflicted = request.__dict__.get("_conflicted_ids")
-        if conflicted is None:
-            conflicted = services.conflicted_candidacy_ids(user=request.user)
-            request._conflicted_ids = conflicted
-        return candidacy.pk not in conflicted
+        return not finished and candidacy.pk not in _conflicted_ids(request)
 
     def get_object(self, request: HttpRequest, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -278,6 +279,8 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             return format_kappa(agreement_by_market[obj.market_id].by_candidacy.get(obj.pk))
 
         def conflict(obj) -> str:
+            if not request.user.is_authenticated or obj.pk not in _conflicted_ids(request):
+                return "—"
             return _blank(_conflict(request, obj))
 
         verdict.short_description = "verdict"
