@@ -13,6 +13,9 @@ with ``settings`` fixtures); the environment gives the default.
   default hard and soft limits in seconds of a spec that sets none.
 - ``REPLICATION_TIME_LIMIT_GRACE`` (300): the reaper fails a run that has been running
   longer than its hard limit plus this grace, whatever its heartbeat says.
+- ``REPLICATION_PROGRESS_PAUSE`` (0): seconds the worker waits after each progress write.
+  A test hook only: the crash tests set it so a small run lasts long enough to be killed
+  in the middle, on a fast machine as on a busy one. Never set it in production.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ _DEFAULTS = {
     "REPLICATION_TIME_LIMIT": env_int("REPLICATION_TIME_LIMIT", 3600, minimum=10),
     "REPLICATION_SOFT_TIME_LIMIT": env_int("REPLICATION_SOFT_TIME_LIMIT", 3300, minimum=5),
     "REPLICATION_TIME_LIMIT_GRACE": env_int("REPLICATION_TIME_LIMIT_GRACE", 300, minimum=0),
+    "REPLICATION_PROGRESS_PAUSE": env_float("REPLICATION_PROGRESS_PAUSE", 0.0, minimum=0.0),
 }
 
 
@@ -48,6 +52,10 @@ def stale_after_seconds() -> float:
 
 def progress_interval() -> float:
     return float(get("REPLICATION_PROGRESS_INTERVAL"))
+
+
+def progress_pause() -> float:
+    return float(get("REPLICATION_PROGRESS_PAUSE"))
 
 
 def max_attempts() -> int:

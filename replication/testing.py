@@ -1,8 +1,9 @@
 """Spec texts and factories for tests of replication runs (no harness import here).
 
 The specs use the harness's synthetic dataset, so a run needs no model or data download:
-``tiny_spec_text`` finishes in seconds; ``slow_spec_text`` trains for half a minute or so
-on two cores, long enough for a test to kill the worker in the middle of it.
+``tiny_spec_text`` finishes in seconds; ``slow_spec_text`` reports progress often enough
+that, with the REPLICATION_PROGRESS_PAUSE test hook, a test can kill the worker in the
+middle of it.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def tiny_spec_text(**kwargs: Any) -> str:
 
 
 def slow_spec_text(**kwargs: Any) -> str:
-    """SAE training reports progress every 50 steps; this many keep a run busy for long."""
-    return synthetic_spec_text(**{"steps": 400, "width": 256, "k": 8, **kwargs})
+    """About fifteen progress reports (SAE training reports every 50 steps, probing every
+    split seed): with REPLICATION_PROGRESS_PAUSE set, the run lasts predictably long."""
+    return synthetic_spec_text(**{"steps": 200, "width": 128, "k": 8, "split_seeds": 6,
+                                  **kwargs})
 
 
 def make_spec(*, key: str = "test-spec", text: str | None = None, candidacy: Any = None,
