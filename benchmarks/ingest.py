@@ -101,7 +101,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("tracker.ingestion").setLevel(logging.WARNING)
 
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         from tracker.ingestion.triage import SAE_PROFILE
         from tracker.models import Market, TriageProfile

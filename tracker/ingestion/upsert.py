@@ -202,7 +202,8 @@ def _write_authors(
             Author.objects.filter(normalized_name__in=[a.normalized_name for a in missing])
             .values_list("normalized_name", "pk")
         )
-    replaced = [pk for pk in wanted if pk not in {p.pk for p, _ in created}]
+    new_ids = {p.pk for p, _ in created}
+    replaced = [pk for pk in wanted if pk not in new_ids]
     if replaced:
         Authorship.objects.filter(paper_id__in=replaced).delete()
     Authorship.objects.bulk_create(
