@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from evaluations import serializers as adjudication
 from evaluations.services import blind_candidacy_ids
+from replication.serializers import RunOfPaperSerializer, runs_for_paper
 from tracker.models import Candidacy, Claim, Criterion, Market, Paper
 
 
@@ -150,9 +151,14 @@ class CandidacyOfPaperSerializer(serializers.ModelSerializer):
 
 class PaperDetailSerializer(PaperSummarySerializer):
     candidacies = CandidacyOfPaperSerializer(many=True, read_only=True)
+    replication_runs = serializers.SerializerMethodField()
 
     class Meta(PaperSummarySerializer.Meta):
         fields = PaperSummarySerializer.Meta.fields + [
             "arxiv_version", "abstract", "published", "updated", "kind", "uses_sae",
-            "source_urls", "candidacies",
+            "source_urls", "candidacies", "replication_runs",
         ]
+
+    @extend_schema_field(RunOfPaperSerializer(many=True))
+    def get_replication_runs(self, paper: Paper) -> list[dict]:
+        return runs_for_paper(paper)
