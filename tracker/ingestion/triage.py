@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 WEIGHTS = {"method": 0.4, "baselines": 0.2, "task": 0.15, "comparison": 0.15, "numbers": 0.1}
+#: Optional MiniLM similarity to the market adds up to this much, on top of the keywords:
+#: nothing at or below SIMILARITY_FLOOR, the full weight at a similarity of 1.
+EMBEDDING_WEIGHT = 0.15
+SIMILARITY_FLOOR = 0.2
 #: The most a paper that never names the method can score.
 CAP_WITHOUT_METHOD = 0.3
 #: One named baseline earns this share of the baselines weight; two or more earn it all.
@@ -134,9 +138,18 @@ def _find(pattern: re.Pattern[str], text: str, limit: int = 5) -> list[str]:
 
 
 def score_paper(
-    title: str, abstract: str, profile: Profile, *, withdrawn: bool = False
+    title: str,
+    abstract: str,
+    profile: Profile,
+    *,
+    withdrawn: bool = False,
+    similarity: float | None = None,
 ) -> Relevance:
-    """The relevance (0 to 1) of a paper to the market described by `profile`."""
+    """The relevance (0 to 1) of a paper to the market described by `profile`.
+
+    `similarity`, when given, is the embedding similarity of the paper to the market
+    (computed elsewhere; see tracker.ingestion.embeddings) and adds up to
+    EMBEDDING_WEIGHT."""
     if withdrawn:
         return Relevance(0.0, {"withdrawn": True}, "Withdrawn on arXiv: not scored.")
     text = f"{title}\n{abstract}"
@@ -167,6 +180,10 @@ def score_paper(
     capped = not method and score > CAP_WITHOUT_METHOD
     if capped:
         score = CAP_WITHOUT_METHOD
+    if similarity is not None:
+        bonus = EMBEDDING_WEIGHT * max(0.0, similarity - SIMILARITY_FLOOR) / (1 - SIMILARITY_FLOOR)
+        parts["embedding"] = bonus
+        score += bonus
     score = round(min(score, 1.0), 4)
     signals = {
         "method": method,
@@ -177,6 +194,8 @@ def score_paper(
         "weights": {k: round(v, 4) for k, v in parts.items()},
         "capped_without_method": capped,
     }
+    if similarity is not None:
+        signals["embedding_similarity"] = round(similarity, 4)
     return Relevance(score, signals, explain(signals, score))
 
 
@@ -196,4 +215,6 @@ def explain(signals: dict, score: float) -> str:
         text += f". Not found: {', '.join(missing)}"
     if signals.get("capped_without_method"):
         text += f". Capped at {CAP_WITHOUT_METHOD} because the method is never named"
+    if "embedding_similarity" in signals:
+        text += f". MiniLM similarity to the market {signals['embedding_similarity']:.2f}"
     return text + "."

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from tracker.ingestion import embeddings
 from tracker.ingestion.triage import Profile, score_paper
 from tracker.models import Candidacy, Paper, PaperRelevance, SavedSearch, TriageProfile
 
@@ -14,10 +15,17 @@ from tracker.models import Candidacy, Paper, PaperRelevance, SavedSearch, Triage
 class MarketProfile:
     market_id: int
     profile: Profile
+    #: The market's title and description, when its profile asks for MiniLM similarity
+    #: and the harness extra is installed; None otherwise.
+    reference_text: str | None = None
 
 
 def active_profiles() -> list[MarketProfile]:
     """Every active market profile (one query; read once per run)."""
+    rows = list(
+        TriageProfile.objects.filter(active=True).select_related("market").order_by("market_id")
+    )
+    use_embeddings = any(row.use_embeddings for row in rows) and embeddings.available()
     return [
         MarketProfile(
             market_id=row.market_id,
@@ -27,8 +35,12 @@ def active_profiles() -> list[MarketProfile]:
                 task_terms=tuple(row.task_terms),
                 threshold=row.threshold,
             ),
+            reference_text=(
+                f"{row.market.title}\n{row.market.description}"
+                if use_embeddings and row.use_embeddings else None
+            ),
         )
-        for row in TriageProfile.objects.filter(active=True).order_by("market_id")
+        for row in rows
     ]
 
 
@@ -41,9 +53,18 @@ def triage_papers(
     now = timezone.now()
     relevances: list[PaperRelevance] = []
     proposals: dict[tuple[int, int], Candidacy] = {}
-    for paper in papers:
+    similarity: dict[int, list[float]] = {}
+    for mp in profiles:
+        if mp.reference_text is not None:
+            similarity[mp.market_id] = embeddings.similarities(
+                [f"{p.title}\n{p.abstract}" for p in papers], mp.reference_text
+            )
+    for index, paper in enumerate(papers):
         for mp in profiles:
-            result = score_paper(paper.title, paper.abstract, mp.profile, withdrawn=paper.withdrawn)
+            result = score_paper(
+                paper.title, paper.abstract, mp.profile, withdrawn=paper.withdrawn,
+                similarity=similarity[mp.market_id][index] if mp.market_id in similarity else None,
+            )
             relevances.append(
                 PaperRelevance(
                     paper_id=paper.pk, market_id=mp.market_id, score=result.score,
