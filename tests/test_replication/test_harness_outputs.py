@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from replication.harness.api import run_spec
-from replication.harness.spec import spec_from_dict
-from replication.harness.spec import VERDICTS
+from replication.harness.spec import VERDICTS, spec_from_dict
 
 pytestmark = pytest.mark.harness
 
