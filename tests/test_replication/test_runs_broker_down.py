@@ -1,0 +1,74 @@
+"""With the broker down, the pages still serve, the Replicate action says the task queue
+cannot be reached, and the run stays queued rather than lost."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from replication.models import ReplicationRun, ReplicationSpec
+from tracker.celery import app
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def broker_down():
+    """Point the Celery app at a port where nothing listens."""
+    saved = (app.conf.broker_url, app.conf.broker_transport_options,
+             app.conf.broker_connection_timeout)
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_transport_options = {}
+    app.conf.broker_connection_timeout = 1
+    app._pool = None
+    yield
+    (app.conf.broker_url, app.conf.broker_transport_options,
+     app.conf.broker_connection_timeout) = saved
+    app._pool = None
+
+
+@pytest.fixture
+def specs(db):
+    from replication import seed as replication_seed
+    from tracker import seed as tracker_seed
+    from tracker.seeding import SEED_DIR
+
+    tracker_seed.load(SEED_DIR)
+    replication_seed.load(SEED_DIR)
+    return ReplicationSpec.objects.all()
+
+
+def test_the_replicate_action_says_the_queue_cannot_be_reached(admin_client, specs, broker_down):
+    spec = specs.get(key="sparse-probing-kantamneni")
+
+    response = admin_client.post(
+        "/admin/replication/replicationspec/",
+        {"action": "replicate", "_selected_action": [spec.pk]}, follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "The task queue cannot be reached" in response.content.decode()
+    run = ReplicationRun.objects.get(spec=spec)
+    assert run.status == ReplicationRun.Status.QUEUED
+    assert run.dispatched_at is None
+    assert run.dispatch_error
+
+
+def test_the_replicate_command_keeps_the_run_queued(specs, broker_down):
+    with pytest.raises(CommandError, match="task queue cannot be reached"):
+        call_command("replicate", "ood-detection-casper", "--enqueue")
+
+    run = ReplicationRun.objects.get()
+    assert (run.status, run.queue) == (ReplicationRun.Status.QUEUED, "default")
+
+
+def test_the_pages_still_serve(client, admin_client, specs, broker_down):
+    admin_client.post("/admin/replication/replicationspec/",
+                      {"action": "replicate", "_selected_action": [specs.first().pk]})
+
+    assert client.get("/papers/2502.16681/").status_code == 200
+    assert client.get("/replications/").status_code == 200
+    assert client.get(f"/replications/{ReplicationRun.objects.get().pk}/").status_code == 200
+    assert client.get("/api/papers/2502.16681/").status_code == 200
+    assert admin_client.get("/admin/replication/replicationrun/").status_code == 200
