@@ -64,9 +64,10 @@ def prepare(spec: Spec, *, device: str, progress: Progress) -> tuple[list[Any], 
     loaded = []
     for i, name in enumerate(names):
         progress(0.1 * i / len(names), f"loading {name}")
-        ds = load_dataset(spec.data, name, binary=binary, seed=spec.protocol.seed)
+        loaded.append(load_dataset(spec.data, name, binary=binary, seed=spec.protocol.seed))
+    loaded = getattr(task, "transform_datasets", lambda s, d: d)(spec, loaded)
+    for ds in loaded:
         getattr(task, "check_dataset", lambda s, d: None)(spec, ds)
-        loaded.append(ds)
     cache = act.cache_dir(spec.cache_dir)
     start = time.perf_counter()
     prepared = []

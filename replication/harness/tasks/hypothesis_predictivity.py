@@ -1,0 +1,217 @@
+"""Hypothesis predictivity (Movva et al. 2025, HypotheSAEs).
+
+K features are chosen on training rows and a small model on those K features predicts the
+target on held-out rows. SAE method: K SAE neurons chosen by Lasso (L1 logistic regression
+for a binary target, Lasso for a continuous one). Baselines: the first K PCA components
+(PCA fit on the unlabelled pool), K raw dimensions chosen by the same Lasso rule, distances
+to K k-means centroids (fit on the pool). Controls: K random-dictionary latents by Lasso, and
+the raw-dimension rule. Ceiling (reported, never a competitor): ridge on the full embedding.
+Metric: holdout AUROC (binary) or R^2 (continuous); each method also reports how many of its
+K features are individually significant on the holdout after Bonferroni correction.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from replication.harness import flops as fl
+from replication.harness.context import Cell, TaskContext, TaskOutput
+from replication.harness.errors import DataError
+from replication.harness.spec import Spec
+from replication.harness.splits import make_split
+from replication.harness.stats import auroc, r2_rows
+from replication.harness.tasks.common import standardise
+from replication.harness.tuning import MethodRun, select
+
+SAE_METHOD = "sae_lasso_k"
+BASELINE_NAMES = {"pca": "pca_k", "raw_dims": "raw_dims_lasso_k", "kmeans": "kmeans_k"}
+CONTROLS = ["random_dictionary_lasso_k", "raw_dims_lasso_k"]
+CEILING = "full_embedding_ridge"
+C_VALUES = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
+
+
+def needs_binary_labels(spec: Spec) -> bool:
+    return spec.option("target") == "binary"
+
+
+def check_dataset(spec: Spec, ds: Any) -> None:
+    if spec.option("target") == "continuous" and ds.target is None:
+        raise DataError(
+            f"dataset {ds.name!r} has no continuous target (task_options.target = 'continuous')"
+        )
+
+
+def lasso_select(Z: np.ndarray, y: np.ndarray, k: int, continuous: bool) -> np.ndarray:
+    """The k columns an L1 path keeps first: the weakest penalty with at most ~k non-zeros,
+    then the k largest coefficients; ties broken by univariate correlation."""
+    from sklearn.linear_model import Lasso, LogisticRegression
+
+    tr = standardise(Z)[0]
+    best = np.zeros(Z.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for strength in np.logspace(-3, 1, 9):
+            if continuous:
+                model = Lasso(alpha=float(1 / strength) * 0.01, max_iter=2000).fit(tr, y)
+                coef = model.coef_
+            else:
+                model = LogisticRegression(
+                    penalty="l1", C=float(strength), solver="liblinear", max_iter=500
+                )
+                coef = model.fit(tr, y).coef_[0]
+            best = coef
+            if np.count_nonzero(coef) >= k:
+                break
+    yc = y - y.mean()
+    corr = np.abs(tr.T @ yc) / (np.linalg.norm(yc) * np.sqrt(len(y)) + 1e-12)
+    key = np.abs(best) + 1e-6 * corr
+    return np.argsort(-key, kind="mergesort")[:k]
+
+
+def _fit_small_model(
+    Ftr: np.ndarray, ytr: np.ndarray, Fva: np.ndarray, Fte: np.ndarray, C: float, continuous: bool
+) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    tr, va, te = standardise(Ftr, Fva, Fte)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if continuous:
+            model = Ridge(alpha=1.0 / C).fit(tr, ytr)
+            predict = model.predict
+        else:
+            model = LogisticRegression(C=C, max_iter=500).fit(tr, ytr)
+            predict = model.decision_function
+    cost = fl.logistic_regression_flops(len(tr), tr.shape[1])
+    return predict(va), lambda: predict(te), cost
+
+
+def significant_features(F: np.ndarray, y: np.ndarray, alpha: float) -> int:
+    """Features whose holdout correlation with the target is significant after Bonferroni."""
+    from scipy.stats import pearsonr
+
+    count = 0
+    for j in range(F.shape[1]):
+        if np.std(F[:, j]) < 1e-12:
+            continue
+        if pearsonr(F[:, j], y).pvalue < alpha / F.shape[1]:
+            count += 1
+    return count
+
+
+def _random_split(n: int, proto: Any, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = min(proto.test_size, n // 3)
+    n_val = min(proto.val_size, (n - n_test) // 4)
+    n_train = min(proto.train_size, n - n_test - n_val)
+    return (
+        np.sort(order[n_test + n_val : n_test + n_val + n_train]),
+        np.sort(order[n_test : n_test + n_val]),
+        np.sort(order[:n_test]),
+    )
+
+
+def run(ctx: TaskContext) -> TaskOutput:
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    spec = ctx.spec
+    proto = spec.protocol
+    continuous = spec.option("target") == "continuous"
+    k = int(spec.option("n_features"))
+    pool = ctx.pool[: min(len(ctx.pool), 20000)]
+    n_pca = min(k, pool.shape[1], len(pool))
+    pca = PCA(n_components=n_pca, random_state=proto.seed).fit(pool)
+    kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed).fit(pool)
+    baselines = [BASELINE_NAMES[b] for b in spec.baselines]
+    metric_fn: Callable[[np.ndarray, np.ndarray], float] = (
+        (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc
+    )
+    cells: list[Cell] = []
+    total = len(ctx.datasets) * proto.split_seeds
+    done = 0
+    for d_index, ds in enumerate(ctx.datasets):
+        target = ds.target if continuous else ds.y
+        n_sae = min(len(ctx.saes), proto.split_seeds)
+        latents = [ctx.latents(i, ds.X) for i in range(n_sae)]
+        random_latents = [ctx.latents(i, ds.X, random=True) for i in range(n_sae)]
+        features = {"pca_k": pca.transform(ds.X), "kmeans_k": -kmeans.transform(ds.X)}
+        cell = Cell(regime="normal", dataset=ds.name)
+        for s in range(proto.split_seeds):
+            seed = ctx.split_seed(d_index, s)
+            if continuous:
+                tr, va, te = _random_split(len(target), proto, seed)
+            else:
+                split = make_split(ds.y, "normal", proto, seed)
+                tr, va, te = split.train, split.val, split.test
+            ytr, yva, yte = target[tr], target[va], target[te]
+
+            def metric(scores: np.ndarray, yva: np.ndarray = yva) -> float:
+                return metric_fn(yva, scores)
+
+            def k_feature_run(
+                F: np.ndarray,
+                choose: bool,
+                extra_flops: float = 0.0,
+                tr=tr,
+                va=va,
+                te=te,
+                ytr=ytr,
+                yte=yte,
+            ) -> MethodRun:
+                cols = (
+                    lasso_select(F[tr], ytr, k, continuous)
+                    if choose
+                    else np.arange(min(k, F.shape[1]))
+                )
+
+                def fit(
+                    config: dict[str, Any],
+                ) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+                    return _fit_small_model(
+                        F[tr][:, cols], ytr, F[va][:, cols], F[te][:, cols], config["C"], continuous
+                    )
+
+                configs = [{"C": c} for c in C_VALUES[-proto.tuning_budget :]]
+                result = select(configs, fit, metric)
+                result.flops += extra_flops + 9 * fl.logistic_regression_flops(len(tr), F.shape[1])
+                result.extra["n_significant"] = float(
+                    significant_features(F[te][:, cols], yte, proto.alpha)
+                )
+                result.config = {**result.config, "features": [int(c) for c in cols]}
+                return result
+
+            sae_i = ctx.sae_for_seed(s)
+            encode = fl.sae_encode_flops(ds.X.shape[1], ctx.width, len(tr) + len(va) + len(te))
+            cell.add(SAE_METHOD, k_feature_run(latents[sae_i], True, encode))
+            cell.add(CONTROLS[0], k_feature_run(random_latents[sae_i], True, encode))
+            cell.add("raw_dims_lasso_k", k_feature_run(ds.X, True))
+            for name in baselines:
+                if name != "raw_dims_lasso_k":
+                    cell.add(name, k_feature_run(features[name], False))
+
+            def ceiling_fit(config: dict[str, Any], tr=tr, va=va, te=te, ytr=ytr, X=ds.X):  # noqa: ANN202
+                return _fit_small_model(X[tr], ytr, X[va], X[te], config["C"], continuous)
+
+            cell.add(
+                CEILING,
+                select([{"C": c} for c in C_VALUES[-proto.tuning_budget :]], ceiling_fit, metric),
+            )
+            cell.labels.append(np.asarray(yte))
+            cell.groups.append(None)
+            done += 1
+            ctx.progress(done / total, f"hypothesis predictivity: {ds.name} / seed {s}")
+        cells.append(cell)
+    return TaskOutput(
+        metric="r2" if continuous else "auroc",
+        sae_methods=[SAE_METHOD],
+        baselines=baselines,
+        controls=CONTROLS,
+        ceilings=[CEILING],
+        cells=cells,
+        notes={"n_features": k, "target": spec.option("target")},
+    )

@@ -1,0 +1,351 @@
+"""OOD / anomaly detection (Casper's prediction; EleutherAI's Mahalanobis result).
+
+In-distribution rows are the dataset's own rows when it has an OOD set (sae-probes), else
+its class-0 rows, with class 1 as the anomalies. A fixed 60% of the in-distribution rows
+(drawn once from the base seed) is the fit set of every method and the SAE's training pool;
+validation and test rows come from the other 40% and from the OOD rows, new per split seed.
+
+SAE methods (the one with the best validation AUROC is the SAE method): reconstruction
+error, Mahalanobis distance on the most frequent latents, and the mass of latents rarely
+or never seen on the fit set. Baselines: Mahalanobis on raw dimensions (Ledoit-Wolf or
+fixed shrinkage), distance to the k-th nearest fit row, PCA reconstruction error, isolation
+forest. Controls: the SAE methods on a random dictionary, and Mahalanobis on the
+highest-variance raw dimensions. Metric: AUROC (OOD positive); FPR at 95% TPR is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from replication.harness import flops as fl
+from replication.harness.context import Cell, PreparedDataset, TaskContext, TaskOutput
+from replication.harness.errors import DataError
+from replication.harness.spec import Spec
+from replication.harness.stats import fpr_at_tpr
+from replication.harness.tasks.common import auroc_metric
+from replication.harness.tuning import MethodRun, budgeted_grid, select
+
+SAE_METHODS = ["sae_reconstruction_error", "sae_latent_mahalanobis", "sae_rare_latents"]
+RANDOM_METHODS = ["random_dictionary_" + m.removeprefix("sae_") for m in SAE_METHODS]
+CONTROLS = ["random_dictionary_best", "raw_dims_mahalanobis"]
+FIT_FRACTION = 0.6
+
+
+def _split_in_out(ds: PreparedDataset) -> tuple[np.ndarray, np.ndarray]:
+    if ds.ood_X is not None:
+        return ds.X, ds.ood_X
+    return ds.X[ds.y == 0], ds.X[ds.y == 1]
+
+
+def _fit_rows(spec: Spec, n: int) -> np.ndarray:
+    order = np.random.default_rng(spec.protocol.seed).permutation(n)
+    return np.sort(order[: int(n * FIT_FRACTION)])
+
+
+def training_pool(spec: Spec, ds: PreparedDataset) -> np.ndarray:
+    inside, _ = _split_in_out(ds)
+    return inside[_fit_rows(spec, len(inside))]
+
+
+def check_dataset(spec: Spec, ds: Any) -> None:
+    if ds.ood_texts is None and ds.ood_X is None and len(np.unique(ds.y)) < 2:
+        raise DataError(
+            f"dataset {ds.name!r} has no OOD set and a single class: nothing is out of distribution"
+        )
+
+
+def _mahalanobis(fit: np.ndarray, shrinkage: float | str) -> Callable[[np.ndarray], np.ndarray]:
+    from sklearn.covariance import LedoitWolf, ShrunkCovariance
+
+    model = (
+        LedoitWolf() if shrinkage == "auto" else ShrunkCovariance(shrinkage=float(shrinkage))
+    ).fit(fit)
+    return model.mahalanobis
+
+
+def _score_fitter(
+    make: Callable[[dict[str, Any]], Callable[[np.ndarray], np.ndarray]],
+    Xva: np.ndarray,
+    Xte: np.ndarray,
+    cost: Callable[[dict[str, Any]], float],
+):  # noqa: ANN202
+    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+        scorer = make(config)
+        return scorer(Xva), lambda: scorer(Xte), cost(config)
+
+    return fit
+
+
+def _latent_scorers(
+    model: Any,
+    fit_X: np.ndarray,
+    encode: Callable[[np.ndarray], np.ndarray],
+    name: str,
+    budget: int,
+    rng: np.random.Generator,
+    Xva: np.ndarray,
+    Xte: np.ndarray,
+    metric: Callable[[np.ndarray], float],
+) -> dict[str, MethodRun]:
+    """The three SAE scorers for one dictionary (trained or random)."""
+    import torch
+
+    Zfit = encode(fit_X)
+    Zva, Zte = encode(Xva), encode(Xte)
+    frequency = (Zfit > 0).mean(0)
+    order = np.argsort(-frequency, kind="mergesort")
+    width = Zfit.shape[1]
+    runs: dict[str, MethodRun] = {}
+
+    def recon_error(X: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)) * model.scaling_factor
+            recon = model.decode(
+                model.encode(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
+            )
+            return (x - recon).pow(2).sum(-1).numpy()
+
+    runs["reconstruction_error"] = select(
+        [{}],
+        _score_fitter(
+            lambda c: recon_error,
+            Xva,
+            Xte,
+            lambda c: fl.sae_encode_flops(fit_X.shape[1], width, 2 * (len(Xva) + len(Xte))),
+        ),
+        metric,
+    )
+    counts = [n for n in (16, 64, 256, 1024) if n <= width] or [width]
+
+    def latent_maha(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+        cols = order[: config["n_latents"]]
+        score = _mahalanobis(Zfit[:, cols], config["shrinkage"])
+        lookup = {id(Xva): Zva, id(Xte): Zte}
+        return lambda X: score(lookup[id(X)][:, cols])
+
+    runs["latent_mahalanobis"] = select(
+        budgeted_grid({"n_latents": counts, "shrinkage": ["auto", 0.1, 0.5]}, budget, rng),
+        _score_fitter(
+            latent_maha,
+            Xva,
+            Xte,
+            lambda c: fl.mahalanobis_flops(len(Zfit), c["n_latents"], len(Xva) + len(Xte)),
+        ),
+        metric,
+    )
+
+    def rare(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+        rare_cols = frequency <= config["max_frequency"]
+        lookup = {id(Xva): Zva, id(Xte): Zte}
+        return lambda X: lookup[id(X)][:, rare_cols].sum(1)
+
+    runs["rare_latents"] = select(
+        budgeted_grid({"max_frequency": [0.0, 0.001, 0.005, 0.02]}, budget, rng),
+        _score_fitter(rare, Xva, Xte, lambda c: float(width * (len(Xva) + len(Xte)))),
+        metric,
+    )
+    for run in runs.values():
+        run.flops += fl.sae_encode_flops(fit_X.shape[1], width, len(Zfit) + len(Zva) + len(Zte))
+    return {f"{name}_{k}": v for k, v in runs.items()}
+
+
+def _baseline(
+    name: str,
+    fit_X: np.ndarray,
+    Xva: np.ndarray,
+    Xte: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    seed: int,
+    metric: Callable[[np.ndarray], float],
+) -> MethodRun:
+    q = len(Xva) + len(Xte)
+    d = fit_X.shape[1]
+    if name == "mahalanobis":
+        return select(
+            [{"shrinkage": s} for s in ["auto", 0.01, 0.1, 0.5][:budget]],
+            _score_fitter(
+                lambda c: _mahalanobis(fit_X, c["shrinkage"]),
+                Xva,
+                Xte,
+                lambda c: fl.mahalanobis_flops(len(fit_X), d, q),
+            ),
+            metric,
+        )
+    if name == "knn_distance":
+        from sklearn.neighbors import NearestNeighbors
+
+        index = NearestNeighbors().fit(fit_X)
+
+        def knn(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+            k = min(config["k"], len(fit_X))
+            return lambda X: index.kneighbors(X, n_neighbors=k)[0][:, -1]
+
+        return select(
+            budgeted_grid({"k": [1, 3, 5, 10, 25, 50]}, budget, rng),
+            _score_fitter(knn, Xva, Xte, lambda c: fl.knn_flops(len(fit_X), q, d)),
+            metric,
+        )
+    if name == "pca_reconstruction":
+        from sklearn.decomposition import PCA
+
+        max_n = min(64, d, len(fit_X) - 1)
+        pca = PCA(n_components=max_n, random_state=seed).fit(fit_X)
+
+        def pca_error(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+            n = config["n_components"]
+            comps = pca.components_[:n]
+
+            def score(X: np.ndarray) -> np.ndarray:
+                centred = X - pca.mean_
+                return ((centred - (centred @ comps.T) @ comps) ** 2).sum(1)
+
+            return score
+
+        counts = [n for n in (2, 4, 8, 16, 32, 64) if n <= max_n]
+        return select(
+            budgeted_grid({"n_components": counts}, budget, rng),
+            _score_fitter(pca_error, Xva, Xte, lambda c: fl.pca_flops(len(fit_X), d)),
+            metric,
+        )
+    if name == "isolation_forest":
+        from sklearn.ensemble import IsolationForest
+
+        def forest(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+            model = IsolationForest(
+                n_estimators=config["n_estimators"],
+                max_samples=config["max_samples"],
+                random_state=seed,
+            ).fit(fit_X)
+            return lambda X: -model.score_samples(X)
+
+        return select(
+            budgeted_grid(
+                {"n_estimators": [100, 300], "max_samples": ["auto", 0.5, 1.0]}, budget, rng
+            ),
+            _score_fitter(
+                forest,
+                Xva,
+                Xte,
+                lambda c: fl.isolation_forest_flops(len(fit_X), c["n_estimators"], q),
+            ),
+            metric,
+        )
+    raise ValueError(f"unknown OOD baseline {name!r}")
+
+
+def run(ctx: TaskContext) -> TaskOutput:
+    from replication.harness.sae import encode_numpy
+
+    spec = ctx.spec
+    proto = spec.protocol
+    baselines = list(spec.baselines)
+    cells: list[Cell] = []
+    total = len(ctx.datasets) * proto.split_seeds
+    done = 0
+    for d_index, ds in enumerate(ctx.datasets):
+        inside, outside = _split_in_out(ds)
+        fit_idx = _fit_rows(spec, len(inside))
+        held = np.setdiff1d(np.arange(len(inside)), fit_idx)
+        fit_X = inside[fit_idx]
+        if len(held) < 4 or len(outside) < 4:
+            raise DataError(f"dataset {ds.name!r}: too few held-out or OOD rows for OOD detection")
+        cell = Cell(regime="normal", dataset=ds.name)
+        for s in range(proto.split_seeds):
+            seed = ctx.split_seed(d_index, s)
+            rng = np.random.default_rng(seed)
+            n_val = min(proto.val_size // 2, len(held) // 3, len(outside) // 3)
+            n_test = min(proto.test_size // 2, len(held) - n_val, len(outside) - n_val)
+            h = rng.permutation(held)
+            o = rng.permutation(len(outside))
+            Xva = np.concatenate([inside[h[:n_val]], outside[o[:n_val]]])
+            yva = np.r_[np.zeros(n_val), np.ones(n_val)].astype(np.int64)
+            Xte = np.concatenate(
+                [inside[h[n_val : n_val + n_test]], outside[o[n_val : n_val + n_test]]]
+            )
+            yte = np.r_[np.zeros(n_test), np.ones(n_test)].astype(np.int64)
+            metric = auroc_metric(yva)
+            sae_i = ctx.sae_for_seed(s)
+            trained = ctx.saes[sae_i]
+            random = ctx.random_saes[sae_i % len(ctx.random_saes)]
+            sae_runs = _latent_scorers(
+                trained,
+                fit_X,
+                lambda X, m=trained: encode_numpy(m, X),
+                "sae",
+                proto.tuning_budget,
+                rng,
+                Xva,
+                Xte,
+                metric,
+            )
+            rnd_runs = _latent_scorers(
+                random,
+                fit_X,
+                lambda X, m=random: encode_numpy(m, X),
+                "random_dictionary",
+                proto.tuning_budget,
+                rng,
+                Xva,
+                Xte,
+                metric,
+            )
+            for name, run_ in sae_runs.items():
+                cell.add(name, run_)
+            best_random = max(rnd_runs.values(), key=lambda r: r.val_metric)
+            cell.add(CONTROLS[0], best_random)
+            var_order = np.argsort(-fit_X.var(0), kind="mergesort")
+            n_fit, n_query = len(fit_X), len(Xva) + len(Xte)
+            counts = [n for n in (16, 64, 256, 1024) if n <= fit_X.shape[1]] or [fit_X.shape[1]]
+
+            def raw_maha(
+                config: dict[str, Any], var_order=var_order, fit_X=fit_X
+            ) -> Callable[[np.ndarray], np.ndarray]:
+                cols = var_order[: config["n_dims"]]
+                score = _mahalanobis(fit_X[:, cols], config["shrinkage"])
+                return lambda X: score(X[:, cols])
+
+            cell.add(
+                CONTROLS[1],
+                select(
+                    budgeted_grid(
+                        {"n_dims": counts, "shrinkage": ["auto", 0.1, 0.5]},
+                        proto.tuning_budget,
+                        rng,
+                    ),
+                    _score_fitter(
+                        raw_maha,
+                        Xva,
+                        Xte,
+                        lambda c, rows=n_fit, q=n_query: fl.mahalanobis_flops(rows, c["n_dims"], q),
+                    ),
+                    metric,
+                ),
+            )
+            for name in baselines:
+                cell.add(
+                    name, _baseline(name, fit_X, Xva, Xte, proto.tuning_budget, rng, seed, metric)
+                )
+            for runs in cell.runs.values():
+                runs[-1].extra["fpr_at_95_tpr"] = fpr_at_tpr(yte, runs[-1].test_scores)
+            cell.labels.append(yte)
+            cell.groups.append(None)
+            done += 1
+            ctx.progress(done / total, f"OOD detection: {ds.name} / seed {s}")
+        cells.append(cell)
+    sae_methods = [f"sae_{m.removeprefix('sae_')}" for m in SAE_METHODS]
+    return TaskOutput(
+        metric="auroc",
+        sae_methods=sae_methods,
+        baselines=baselines,
+        controls=CONTROLS,
+        cells=cells,
+        notes={
+            "fit_fraction": FIT_FRACTION,
+            "in_distribution": "the dataset's rows if it has an OOD set, else class 0",
+            "sae_pool": "in-distribution fit rows of every dataset",
+        },
+    )

@@ -1,0 +1,310 @@
+"""Spurious-correlation removal (SHIFT in Marks et al. 2024, and its critique).
+
+Each row has a label y and a spurious attribute z (``z`` in user arrays; or, for text, the
+label of a second dataset, ``task_options.spurious_dataset``, whose texts are appended to the
+first's). Training rows are ambiguous: y = z on a ``train_correlation`` share of them (1.0:
+all). Validation and test rows are balanced over the four (y, z) groups; validation is the
+only place z is seen, and every method may use it. Every method ends in a logistic
+regression trained on the ambiguous rows; the metric is worst-group test accuracy.
+
+SAE method: ablate the m latents most tied to z (largest validation mean difference in z),
+reconstruct with the SAE's error term kept, then train the probe. Baselines: LEACE concept
+erasure of z (fit on validation), projection off the z mean-difference direction, and
+retraining on a group-balanced subset (half of validation; the other half tunes it).
+Controls: the same ablation on a random dictionary, and zeroing the m raw dimensions most
+tied to z.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from replication.harness import flops as fl
+from replication.harness.context import Cell, TaskContext, TaskOutput
+from replication.harness.errors import DataError
+from replication.harness.spec import Spec
+from replication.harness.stats import worst_group_accuracy_rows
+from replication.harness.tasks.common import C_GRID, standardise
+from replication.harness.tuning import MethodRun, budgeted_grid, select
+
+SAE_METHOD = "sae_ablate_spurious_latents"
+CONTROLS = ["random_dictionary_ablation", "raw_dims_ablation"]
+ABLATION_COUNTS = [1, 2, 4, 8, 16, 32, 64, 128]
+
+
+def check_dataset(spec: Spec, ds: Any) -> None:
+    if ds.groups is None and not spec.option("spurious_dataset"):
+        raise DataError(
+            f"dataset {ds.name!r} has no spurious attribute: give arrays with 'z', or set "
+            "task_options.spurious_dataset to a second dataset whose label is the attribute"
+        )
+
+
+def transform_datasets(spec: Spec, datasets: list[Any]) -> list[Any]:
+    """Pair each text dataset with the spurious dataset: text = a + ' ' + b, z = label of b."""
+    name = spec.option("spurious_dataset")
+    if not name:
+        return datasets
+    from replication.harness.datasets import load_dataset
+
+    other = load_dataset(replace(spec.data, max_rows=0), name, seed=spec.protocol.seed)
+    rng = np.random.default_rng(spec.protocol.seed)
+    paired = []
+    for ds in datasets:
+        if ds.texts is None or other.texts is None:
+            raise DataError("task_options.spurious_dataset pairs text datasets only")
+        n = len(ds)
+        pick = np.empty(n, dtype=np.int64)
+        z = rng.integers(0, 2, size=n)
+        for value in (0, 1):
+            pool = np.flatnonzero(other.y == value)
+            pick[z == value] = rng.choice(
+                pool, size=int((z == value).sum()), replace=len(pool) < (z == value).sum()
+            )
+        texts = [f"{a} {other.texts[j]}" for a, j in zip(ds.texts, pick, strict=True)]
+        paired.append(
+            replace(
+                ds,
+                name=f"{ds.name}+{name}",
+                texts=texts,
+                groups=z.astype(np.int64),
+                meta={**ds.meta, "spurious_dataset": name},
+            )
+        )
+    return paired
+
+
+def _splits(y: np.ndarray, z: np.ndarray, proto: Any, correlation: float, seed: int):  # noqa: ANN202
+    rng = np.random.default_rng(seed)
+    groups = 2 * y + z
+    by_group = {g: rng.permutation(np.flatnonzero(groups == g)) for g in range(4)}
+    if min(len(v) for v in by_group.values()) < 6:
+        raise DataError(
+            "spurious-correlation removal needs at least 6 rows in each (label, attribute) group"
+        )
+    per_group_test = min(proto.test_size // 4, min(len(v) for v in by_group.values()) // 3)
+    per_group_val = min(proto.val_size // 4, min(len(v) for v in by_group.values()) // 3)
+    test = np.concatenate([v[:per_group_test] for v in by_group.values()])
+    val = np.concatenate(
+        [v[per_group_test : per_group_test + per_group_val] for v in by_group.values()]
+    )
+    rest = {g: v[per_group_test + per_group_val :] for g, v in by_group.items()}
+    aligned = np.concatenate([rest[0], rest[3]])  # y == z
+    conflicting = np.concatenate([rest[1], rest[2]])
+    n_train = min(proto.train_size, len(aligned))
+    n_conflict = min(
+        len(conflicting), int(round(n_train * (1 - correlation) / max(correlation, 1e-9)))
+    )
+    train = np.concatenate(
+        [
+            rng.choice(aligned, n_train, replace=False),
+            rng.choice(conflicting, n_conflict, replace=False),
+        ]
+    ).astype(np.int64)
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def _probe(
+    Rtr: np.ndarray, ytr: np.ndarray, Rva: np.ndarray, Rte: np.ndarray, C: float
+) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+    from sklearn.linear_model import LogisticRegression
+
+    tr, va, te = standardise(Rtr, Rva, Rte)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(C=C, max_iter=500).fit(tr, ytr)
+    return (
+        model.predict_proba(va)[:, 1],
+        lambda: model.predict_proba(te)[:, 1],
+        fl.logistic_regression_flops(len(tr), tr.shape[1]),
+    )
+
+
+def leace_eraser(
+    X: np.ndarray, z: np.ndarray, ridge: float = 1e-6
+) -> Callable[[np.ndarray], np.ndarray]:
+    """LEACE (Belrose et al. 2023): the least-squares affine erasure of a binary attribute."""
+    mean = X.mean(0)
+    centred = X - mean
+    cov = centred.T @ centred / len(X)
+    cov += ridge * np.trace(cov) / len(cov) * np.eye(len(cov))
+    eigval, eigvec = np.linalg.eigh(cov)
+    eigval = np.clip(eigval, 1e-12, None)
+    whiten = eigvec @ np.diag(eigval**-0.5) @ eigvec.T
+    unwhiten = eigvec @ np.diag(eigval**0.5) @ eigvec.T
+    cross = centred.T @ (z - z.mean()) / len(X)  # [d]
+    u = whiten @ cross
+    norm = np.linalg.norm(u)
+    if norm < 1e-12:
+        return lambda A: A
+    u /= norm
+    proj = np.outer(u, u)
+    return lambda A: A - ((A - mean) @ whiten.T @ proj.T @ unwhiten.T)
+
+
+def _project_out(direction: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    unit = direction / (np.linalg.norm(direction) + 1e-12)
+    return lambda A: A - np.outer(A @ unit, unit)
+
+
+def _ablation_fitter(
+    model: Any,
+    X: np.ndarray,
+    tr: np.ndarray,
+    va: np.ndarray,
+    te: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    encode: Callable[[np.ndarray], np.ndarray],
+):  # noqa: ANN202
+    import torch
+
+    Z = encode(X)
+    diff = np.abs(Z[va][z[va] == 1].mean(0) - Z[va][z[va] == 0].mean(0))
+    order = np.argsort(-diff, kind="mergesort")
+    with torch.no_grad():
+        W_dec = model.W_dec.detach().numpy()
+    scale = model.scaling_factor
+
+    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+        cols = order[: config["m"]]
+        # x' = x - decode contribution of the ablated latents (error term and other latents kept)
+        removed = (Z[:, cols] @ W_dec[cols]) / scale
+        R = X - removed
+        return _probe(R[tr], y[tr], R[va], R[te], config["C"])
+
+    return fit
+
+
+def run(ctx: TaskContext) -> TaskOutput:
+    from replication.harness.sae import encode_numpy
+
+    spec = ctx.spec
+    proto = spec.protocol
+    correlation = float(spec.option("train_correlation"))
+    max_m = int(spec.option("max_ablated"))
+    baselines = list(spec.baselines)
+    cells: list[Cell] = []
+    total = len(ctx.datasets) * proto.split_seeds
+    done = 0
+    for d_index, ds in enumerate(ctx.datasets):
+        if ds.groups is None:
+            raise DataError(f"dataset {ds.name!r} has no spurious attribute")
+        X, y = ds.X, ds.y
+        z = (np.asarray(ds.groups) == np.unique(ds.groups)[-1]).astype(np.int64)
+        cell = Cell(regime="normal", dataset=ds.name)
+        for s in range(proto.split_seeds):
+            seed = ctx.split_seed(d_index, s)
+            rng = np.random.default_rng(seed)
+            tr, va, te = _splits(y, z, proto, correlation, seed)
+            groups_va = 2 * y[va] + z[va]
+
+            def metric(scores: np.ndarray, yva=y[va], gva=groups_va) -> float:
+                return float(worst_group_accuracy_rows(yva[None], scores[None], gva[None])[0])
+
+            sae_i = ctx.sae_for_seed(s)
+            axes = {"m": [m for m in ABLATION_COUNTS if m <= min(max_m, ctx.width)], "C": C_GRID}
+            encode_cost = fl.sae_encode_flops(X.shape[1], ctx.width, len(X))
+            for name, model in (
+                (SAE_METHOD, ctx.saes[sae_i]),
+                (CONTROLS[0], ctx.random_saes[sae_i % len(ctx.random_saes)]),
+            ):
+                result = select(
+                    budgeted_grid(axes, proto.tuning_budget, rng),
+                    _ablation_fitter(
+                        model, X, tr, va, te, y, z, lambda A, m=model: encode_numpy(m, A)
+                    ),
+                    metric,
+                )
+                result.flops += encode_cost
+                cell.add(name, result)
+            centred = X - X[tr].mean(0)
+            raw_order = np.argsort(
+                -np.abs(centred[va][z[va] == 1].mean(0) - centred[va][z[va] == 0].mean(0))
+            )
+
+            def raw_fit(
+                config: dict[str, Any],
+                raw_order=raw_order,
+                tr=tr,
+                va=va,
+                te=te,
+                centred=centred,
+                y=y,
+            ):  # noqa: ANN202
+                R = centred.copy()
+                R[:, raw_order[: config["m"]]] = 0.0
+                return _probe(R[tr], y[tr], R[va], R[te], config["C"])
+
+            raw_axes = {
+                "m": [m for m in ABLATION_COUNTS if m <= min(max_m, X.shape[1])],
+                "C": C_GRID,
+            }
+            cell.add(
+                CONTROLS[1],
+                select(budgeted_grid(raw_axes, proto.tuning_budget, rng), raw_fit, metric),
+            )
+            c_values = [c["C"] for c in budgeted_grid({"C": C_GRID}, proto.tuning_budget, rng)]
+            for name in baselines:
+                cell.add(name, _baseline(name, X, y, z, tr, va, te, c_values, metric, rng))
+            cell.labels.append(y[te])
+            cell.groups.append(2 * y[te] + z[te])
+            done += 1
+            ctx.progress(done / total, f"spurious correlation: {ds.name} / seed {s}")
+        cells.append(cell)
+    return TaskOutput(
+        metric="worst_group_accuracy",
+        sae_methods=[SAE_METHOD],
+        baselines=baselines,
+        controls=CONTROLS,
+        cells=cells,
+        notes={"train_correlation": correlation, "attribute_labels_seen": "validation only"},
+    )
+
+
+def _baseline(
+    name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    tr: np.ndarray,
+    va: np.ndarray,
+    te: np.ndarray,
+    c_values: list[Any],
+    metric: Callable[[np.ndarray], float],
+    rng: np.random.Generator,
+) -> MethodRun:
+    configs = [{"C": c} for c in c_values]
+    if name in ("leace", "mean_difference"):
+        if name == "leace":
+            erase = leace_eraser(X[va], z[va].astype(np.float64))
+        else:
+            erase = _project_out(X[va][z[va] == 1].mean(0) - X[va][z[va] == 0].mean(0))
+        R = erase(X)
+
+        def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+            return _probe(R[tr], y[tr], R[va], R[te], config["C"])
+
+        result = select(configs, fit, metric)
+        result.flops += 2.0 * len(X) * X.shape[1] ** 2
+        return result
+    if name == "balanced_retraining":
+        shuffled = rng.permutation(va)
+        fit_rows, tune_rows = np.sort(shuffled[: len(va) // 2]), np.sort(shuffled[len(va) // 2 :])
+        groups_tune = 2 * y[tune_rows] + z[tune_rows]
+
+        def tune_metric(scores: np.ndarray) -> float:
+            return float(
+                worst_group_accuracy_rows(y[tune_rows][None], scores[None], groups_tune[None])[0]
+            )
+
+        def fit_bal(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+            return _probe(X[fit_rows], y[fit_rows], X[tune_rows], X[te], config["C"])
+
+        return select(configs, fit_bal, tune_metric)
+    raise ValueError(f"unknown spurious-correlation baseline {name!r}")
