@@ -206,8 +206,24 @@ def _write_authors(
     replaced = [pk for pk in wanted if pk not in new_ids]
     if replaced:
         Authorship.objects.filter(paper_id__in=replaced).delete()
-    Authorship.objects.bulk_create(
-        Authorship(paper_id=paper_id, author_id=authors[key], position=position)
+    _insert_authorships(
+        (paper_id, authors[key], position)
         for paper_id, keys in wanted.items()
         for position, (key, _) in enumerate(keys, start=1)
     )
+
+
+def _insert_authorships(rows) -> None:
+    """Authorships are the most numerous rows (one per author per paper) and are three
+    integers: one executemany instead of building a model instance for each."""
+    rows = list(rows)
+    if not rows:
+        return
+    meta = Authorship._meta
+    columns = ", ".join(
+        connection.ops.quote_name(meta.get_field(name).column)
+        for name in ("paper", "author", "position")
+    )
+    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
