@@ -186,11 +186,13 @@ def main() -> None:
     lines = [
         f"matmul rate, fp32 2048^3:            {peak / 1e9:8.1f} GFLOP/s",
         f"matmul rate, fp32 4096x384x4096:     {shaped / 1e9:8.1f} GFLOP/s",
-        f"harness TopK SAE:                    {h_rate:8.0f} samples/s ({harness['seconds']:.1f} s)",
+        f"harness TopK SAE:                    {h_rate:8.0f} samples/s "
+        f"({harness['seconds']:.1f} s)",
         f"SAELens {saelens['version']} TopK SAE:          {s_rate:8.0f} samples/s "
         f"({saelens['seconds']:.1f} s)",
         f"speed ratio harness / SAELens:       {h_rate / s_rate:8.2f}x",
-        f"harness FLOP/s (FLOPs it performs):  {achieved / 1e9:8.1f} GFLOP/s = {achieved / peak:.0%} of matmul",
+        f"harness FLOP/s (FLOPs it performs):  {achieved / 1e9:8.1f} GFLOP/s = "
+        f"{achieved / peak:.0%} of matmul",
         f"harness dense-equivalent FLOP/s:     {dense_equivalent / 1e9:8.1f} GFLOP/s = "
         f"{dense_equivalent / peak:.0%} of matmul",
         f"SAELens FLOP/s (dense, performed):   {saelens_achieved / 1e9:8.1f} GFLOP/s = "
