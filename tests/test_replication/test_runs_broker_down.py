@@ -15,17 +15,20 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def broker_down():
-    """Point the Celery app at a port where nothing listens."""
+    """Point the Celery app at a port where nothing listens. The producer pool is dropped
+    too: one created earlier in the session (an eager task creates it) keeps the old broker."""
     saved = (app.conf.broker_url, app.conf.broker_transport_options,
              app.conf.broker_connection_timeout)
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     app.conf.broker_transport_options = {}
     app.conf.broker_connection_timeout = 1
     app._pool = None
+    app.amqp._producer_pool = None
     yield
     (app.conf.broker_url, app.conf.broker_transport_options,
      app.conf.broker_connection_timeout) = saved
     app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture
