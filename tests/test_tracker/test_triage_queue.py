@@ -192,3 +192,26 @@ def test_the_admin_shows_the_run_log_of_a_search(search, admin_client):
     assert "Succeeded" in body and str(run.fetched) in body
     listing = admin_client.get(reverse("admin:tracker_searchrun_changelist"))
     assert listing.status_code == 200 and "SAEs" in listing.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tracker_savedsearch_changelist", "tracker_savedsearch_add", "tracker_searchrun_changelist",
+        "tracker_triageprofile_changelist", "tracker_paperrelevance_changelist",
+        "tracker_paperversion_changelist", QUEUE_URL.removeprefix("admin:"),
+    ],
+)
+def test_every_ingestion_admin_page_opens(search, admin_client, name):
+    _ingest(search)
+    assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
+
+
+def test_a_queue_item_and_a_version_open_read_only(search, admin_client):
+    _ingest(search)
+    candidacy = Candidacy.objects.first()
+    page = admin_client.get(reverse("admin:tracker_triagequeueitem_change", args=[candidacy.pk]))
+    assert page.status_code == 200 and "explanation" in page.content.decode()
+    version = candidacy.paper.versions.first()
+    page = admin_client.get(reverse("admin:tracker_paperversion_change", args=[version.pk]))
+    assert page.status_code == 200
