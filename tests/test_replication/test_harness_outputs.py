@@ -101,3 +101,22 @@ def test_an_interrupted_run_resumes_from_its_sae_checkpoints(tmp_path, arrays, m
     second = run_spec(small_spec(arrays), out)
     assert all(r.get("resumed") for r in second.results["sae"]["training"])
     assert second.results["datasets"] == first.results["datasets"]
+
+
+def test_safetensors_arrays_are_accepted(tmp_path):
+    from safetensors.numpy import save_file
+
+    from replication.harness.datasets import load_dataset
+    from replication.harness.spec import DataSpec
+
+    rng = np.random.default_rng(1)
+    path = tmp_path / "acts.safetensors"
+    save_file(
+        {
+            "X": rng.normal(size=(60, 8)).astype(np.float32),
+            "y": (np.arange(60) % 2).astype(np.int64),
+        },
+        str(path),
+    )
+    ds = load_dataset(DataSpec(source="arrays", path=str(path)), str(path))
+    assert ds.X.shape == (60, 8) and set(ds.y.tolist()) == {0, 1}

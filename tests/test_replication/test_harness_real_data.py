@@ -126,3 +126,33 @@ def test_the_shipped_specs_are_valid():
     assert specs
     for path in specs:
         assert load_spec(path).task
+
+
+def test_a_local_hugging_face_model_by_path_encodes_with_its_middle_layer(tmp_path):
+    from replication.harness.activations import encode_texts, minilm_path
+    from replication.harness.spec import ActivationSpec
+
+    spec = ActivationSpec(model=f"hf:{minilm_path()}", pooling="mean", batch_size=2)
+    X = encode_texts(
+        ["a small test", "another one", "third"],
+        spec,
+        dataset="hf",
+        device="cpu",
+        cache=tmp_path / "emb",
+    )
+    assert X.shape == (3, 384) and np.isfinite(X).all()
+
+
+def test_a_hugging_face_model_that_is_not_available_offline_is_an_error(tmp_path):
+    from replication.harness.activations import encode_texts
+    from replication.harness.errors import DataError
+    from replication.harness.spec import ActivationSpec
+
+    with pytest.raises(DataError, match="not available locally"):
+        encode_texts(
+            ["x"],
+            ActivationSpec(model="hf:nobody/no-such-model-xyz"),
+            dataset="hf",
+            device="cpu",
+            cache=tmp_path / "emb",
+        )
