@@ -121,7 +121,15 @@ class _TopKEncode(torch.autograd.Function):
             (grad_w,) = torch.autograd.grad(gathered, weight, grad_outputs=xc.to(weight.dtype))
         grad_b_enc = torch.zeros(W_enc.shape[1], dtype=grad.dtype, device=grad.device)
         grad_b_enc.index_add_(0, idx.flatten(), grad.flatten())
-        return None, grad_w.t().contiguous(), grad_b_enc, -gathered.detach().sum(0), None, None, None
+        return (
+            None,
+            grad_w.t().contiguous(),
+            grad_b_enc,
+            -gathered.detach().sum(0),
+            None,
+            None,
+            None,
+        )
 
 
 class SAE(nn.Module):

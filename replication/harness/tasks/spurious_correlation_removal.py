@@ -1,9 +1,10 @@
 """Spurious-correlation removal (SHIFT in Marks et al. 2024, and its critique).
 
 Each row has a label y and a spurious attribute z (``z`` in user arrays; or, for text, the
-label of a second dataset, ``task_options.spurious_dataset``, whose texts are appended to the
-first's). Training rows are ambiguous: y = z on a ``train_correlation`` share of them (1.0:
-all). Validation and test rows are balanced over the four (y, z) groups; validation is the
+label of a second dataset, ``task_options.spurious_dataset``: joined on identical texts when
+at least 100 items appear in both, e.g. a person's profession and gender, else paired at
+random with the second dataset's text appended). Training rows are ambiguous: y = z on a
+``train_correlation`` share of them (1.0: all). Validation and test rows are balanced over the four (y, z) groups; validation is the
 only place z is seen, and every method may use it. Every method ends in a logistic
 regression trained on the ambiguous rows; the metric is worst-group test accuracy.
 
@@ -50,14 +51,30 @@ def transform_datasets(spec: Spec, datasets: list[Any]) -> list[Any]:
     name = spec.option("spurious_dataset")
     if not name:
         return datasets
-    from replication.harness.datasets import load_dataset
+    from replication.harness.datasets import cap_rows, load_dataset, take_rows
 
     other = load_dataset(replace(spec.data, max_rows=0), name, seed=spec.protocol.seed)
     rng = np.random.default_rng(spec.protocol.seed)
     paired = []
+    other_label = {
+        t.strip(): int(v) for t, v in zip(other.texts or [], other.y.tolist(), strict=True)
+    }
     for ds in datasets:
         if ds.texts is None or other.texts is None:
             raise DataError("task_options.spurious_dataset pairs text datasets only")
+        full = load_dataset(replace(spec.data, max_rows=0), ds.name, seed=spec.protocol.seed)
+        shared = [i for i, t in enumerate(full.texts or []) if t.strip() in other_label]
+        if len(shared) >= max(spec.data.min_rows, 100):
+            # the same items labelled twice (e.g. a person's profession and gender): join on text
+            joined = cap_rows(
+                take_rows(full, np.asarray(shared, dtype=np.int64)),
+                spec.data.max_rows,
+                spec.protocol.seed,
+            )
+            z_join = np.asarray([other_label[t.strip()] for t in joined.texts], dtype=np.int64)
+            meta = {**joined.meta, "spurious_dataset": name, "pairing": "joined on text"}
+            paired.append(replace(joined, groups=z_join, meta=meta))
+            continue
         n = len(ds)
         pick = np.empty(n, dtype=np.int64)
         z = rng.integers(0, 2, size=n)
