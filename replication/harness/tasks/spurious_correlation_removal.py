@@ -5,8 +5,9 @@ label of a second dataset, ``task_options.spurious_dataset``: joined on identica
 at least 100 items appear in both, e.g. a person's profession and gender, else paired at
 random with the second dataset's text appended). Training rows are ambiguous: y = z on a
 ``train_correlation`` share of them (1.0: all). Validation and test rows are balanced over
-the four (y, z) groups; validation is the only place z is seen, and every method may use it. Every method ends in a logistic
-regression trained on the ambiguous rows; the metric is worst-group test accuracy.
+the four (y, z) groups; validation is the only place z is seen, and every method may use it.
+Every method ends in a logistic regression trained on the ambiguous rows; the metric is
+worst-group test accuracy.
 
 SAE method: ablate the m latents most tied to z (largest validation mean difference in z),
 reconstruct with the SAE's error term kept, then train the probe. Baselines: LEACE concept
