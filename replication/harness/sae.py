@@ -89,12 +89,12 @@ class _TopKEncode(torch.autograd.Function):
         xc = x - b_dec
         pre = torch.addmm(b_enc, xc, W_enc)
         values, indices = torch.topk(pre, k, dim=-1, sorted=False)
-        values = values.relu()
+        values = values.relu().to(x.dtype)  # fp32 even under bf16 autocast
         if dead is not None:
             aux_values, aux_indices = torch.topk(
                 pre.masked_fill_(~dead, float("-inf")), k_aux, dim=-1, sorted=False
             )
-            aux_values = aux_values.relu()
+            aux_values = aux_values.relu().to(x.dtype)
         else:
             aux_values = values.new_zeros((x.shape[0], 0))
             aux_indices = indices.new_zeros((x.shape[0], 0))
@@ -199,7 +199,10 @@ class SAE(nn.Module):
 
     def decode_sparse(self, values: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
         return (
-            F.embedding_bag(indices, self.W_dec, per_sample_weights=values, mode="sum") + self.b_dec
+            F.embedding_bag(
+                indices, self.W_dec, per_sample_weights=values.to(self.W_dec.dtype), mode="sum"
+            )
+            + self.b_dec
         )
 
     # --- training -----------------------------------------------------------------------------
@@ -261,7 +264,9 @@ class SAE(nn.Module):
         self, values: torch.Tensor, indices: torch.Tensor, residual: torch.Tensor
     ) -> torch.Tensor:
         """AuxK: the dead latents' top activations should reconstruct the current residual."""
-        aux_recon = F.embedding_bag(indices, self.W_dec, per_sample_weights=values, mode="sum")
+        aux_recon = F.embedding_bag(
+            indices, self.W_dec, per_sample_weights=values.to(self.W_dec.dtype), mode="sum"
+        )
         target = residual.detach()
         denom = (target - target.mean(0)).pow(2).sum(-1).mean().clamp(min=1e-8)
         return torch.nan_to_num((aux_recon - target).pow(2).sum(-1).mean() / denom, nan=0.0)
