@@ -14,19 +14,20 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def broker_down():
-    """Point the Celery app at a port where nothing listens. The producer pool is dropped
-    too: one created earlier in the session (an eager task creates it) keeps the old broker."""
-    saved = (app.conf.broker_url, app.conf.broker_transport_options,
-             app.conf.broker_connection_timeout)
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {}
-    app.conf.broker_connection_timeout = 1
+def broker_down(monkeypatch):
+    """Point the Celery app at a port where nothing listens. Celery reads CELERY_BROKER_URL
+    from the environment before its own setting, so that changes too; and the producer pool
+    is dropped: one made earlier in the session (an eager task makes it) keeps the old broker."""
+    conf = app.conf
+    saved = (conf.broker_url, conf.broker_transport_options, conf.broker_connection_timeout)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    conf.broker_url = "redis://127.0.0.1:1/0"
+    conf.broker_transport_options = {}
+    conf.broker_connection_timeout = 1
     app._pool = None
     app.amqp._producer_pool = None
     yield
-    (app.conf.broker_url, app.conf.broker_transport_options,
-     app.conf.broker_connection_timeout) = saved
+    conf.broker_url, conf.broker_transport_options, conf.broker_connection_timeout = saved
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -47,7 +48,8 @@ def test_the_replicate_action_says_the_queue_cannot_be_reached(admin_client, spe
 
     response = admin_client.post(
         "/admin/replication/replicationspec/",
-        {"action": "replicate", "_selected_action": [spec.pk]}, follow=True,
+        {"action": "replicate", "_selected_action": [spec.pk]},
+        follow=True,
     )
 
     assert response.status_code == 200
@@ -67,8 +69,10 @@ def test_the_replicate_command_keeps_the_run_queued(specs, broker_down):
 
 
 def test_the_pages_still_serve(client, admin_client, specs, broker_down):
-    admin_client.post("/admin/replication/replicationspec/",
-                      {"action": "replicate", "_selected_action": [specs.first().pk]})
+    admin_client.post(
+        "/admin/replication/replicationspec/",
+        {"action": "replicate", "_selected_action": [specs.first().pk]},
+    )
 
     assert client.get("/papers/2502.16681/").status_code == 200
     assert client.get("/replications/").status_code == 200

@@ -24,8 +24,13 @@ def run():
 
 
 def _finish(run_id: int, attempt: int, tmp_path) -> ReplicationResult:
-    return services.finish_run(run_id=run_id, attempt=attempt, results=results_dict(),
-                               out_dir=tmp_path, artifacts=["results.json"])
+    return services.finish_run(
+        run_id=run_id,
+        attempt=attempt,
+        results=results_dict(),
+        out_dir=tmp_path,
+        artifacts=["results.json"],
+    )
 
 
 def _age_heartbeat(run_id: int, seconds: float) -> None:
@@ -110,8 +115,14 @@ def test_the_database_refuses_a_second_result_row(run, tmp_path):
     result = _finish(run.pk, attempt, tmp_path)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        ReplicationResult.objects.create(run=run, spec_hash=result.spec_hash, verdict="loses",
-                                         results={}, artifact_dir="", attempt=attempt)
+        ReplicationResult.objects.create(
+            run=run,
+            spec_hash=result.spec_hash,
+            verdict="loses",
+            results={},
+            artifact_dir="",
+            attempt=attempt,
+        )
 
 
 def test_progress_is_written_as_a_percentage_with_its_message(run):
@@ -206,12 +217,15 @@ def test_a_task_redelivered_after_the_reaper_does_nothing(run, settings, tmp_pat
     assert not ReplicationResult.objects.filter(run=run).exists()
 
 
-def test_a_reaped_run_is_requeued_as_the_same_run(run, settings, django_capture_on_commit_callbacks,
-                                                  monkeypatch):
+def test_a_reaped_run_is_requeued_as_the_same_run(
+    run, settings, django_capture_on_commit_callbacks, monkeypatch
+):
     settings.REPLICATION_STALE_AFTER_SECONDS = 60
     sent = []
-    monkeypatch.setattr("replication.tasks.run_replication.apply_async",
-                        lambda **kw: sent.append(kw) or type("R", (), {"id": "t-1"})())
+    monkeypatch.setattr(
+        "replication.tasks.run_replication.apply_async",
+        lambda **kw: sent.append(kw) or type("R", (), {"id": "t-1"})(),
+    )
     services.claim_run(run_id=run.pk, worker_host="killed")
     _age_heartbeat(run.pk, 300)
     services.reap_stale_runs()

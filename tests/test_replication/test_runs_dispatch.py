@@ -34,8 +34,9 @@ def sent(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_cpu_spec_goes_to_the_default_queue_with_its_limits(sent,
-                                                              django_capture_on_commit_callbacks):
+def test_a_cpu_spec_goes_to_the_default_queue_with_its_limits(
+    sent, django_capture_on_commit_callbacks
+):
     spec = make_spec(time_limit=900, soft_time_limit=840)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -134,8 +135,9 @@ def test_the_web_side_never_imports_torch():
         parse_spec_text(text=tiny_spec_text())
         print("torch" in sys.modules)
     """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"

@@ -23,8 +23,9 @@ def var_dir(settings, tmp_path):
     return tmp_path
 
 
-def test_a_queued_run_runs_through_the_task_to_one_result(django_capture_on_commit_callbacks,
-                                                          var_dir):
+def test_a_queued_run_runs_through_the_task_to_one_result(
+    django_capture_on_commit_callbacks, var_dir
+):
     spec = make_spec()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -74,8 +75,9 @@ def test_a_harness_input_error_fails_the_run_with_its_message(django_capture_on_
     assert not ReplicationResult.objects.filter(run=run).exists()
 
 
-def test_passing_the_soft_time_limit_fails_the_run_cleanly(monkeypatch,
-                                                           django_capture_on_commit_callbacks):
+def test_passing_the_soft_time_limit_fails_the_run_cleanly(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     from celery.exceptions import SoftTimeLimitExceeded
 
     def too_slow(*args, **kwargs):

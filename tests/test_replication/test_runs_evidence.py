@@ -47,9 +47,11 @@ def test_must_beat_follows_the_verdict_and_the_margin(verdict, overall, stance):
     ],
 )
 def test_sample_size_flags_few_seeds_and_wide_intervals(split_seeds, sae_seeds, verdict, stance):
-    item = _by_key(evidence_from_results(
-        results_dict(split_seeds=split_seeds, sae_seeds=sae_seeds, verdict=verdict)
-    ))["sample_size"]
+    item = _by_key(
+        evidence_from_results(
+            results_dict(split_seeds=split_seeds, sae_seeds=sae_seeds, verdict=verdict)
+        )
+    )["sample_size"]
 
     assert item.stance == stance
     assert f"{split_seeds} split seed(s) and {sae_seeds} SAE seed(s)" in item.summary
@@ -59,14 +61,22 @@ def test_sample_size_flags_few_seeds_and_wide_intervals(split_seeds, sae_seeds, 
     ("controls", "essential", "stance"),
     [
         ({"random_dictionary_top_latents": "beats", "raw_dims_top_k": "beats"}, True, "supports"),
-        ({"random_dictionary_top_latents": "beats", "raw_dims_top_k": "equivalent"}, False, "undermines"),
-        ({"random_dictionary_top_latents": "beats", "raw_dims_top_k": "inconclusive"}, False, "mixed"),
+        (
+            {"random_dictionary_top_latents": "beats", "raw_dims_top_k": "equivalent"},
+            False,
+            "undermines",
+        ),
+        (
+            {"random_dictionary_top_latents": "beats", "raw_dims_top_k": "inconclusive"},
+            False,
+            "mixed",
+        ),
     ],
 )
 def test_sae_essential_reads_the_controls(controls, essential, stance):
-    item = _by_key(evidence_from_results(
-        results_dict(controls=controls, sae_essential=essential)
-    ))["sae_essential"]
+    item = _by_key(evidence_from_results(results_dict(controls=controls, sae_essential=essential)))[
+        "sae_essential"
+    ]
 
     assert item.stance == stance
     assert "raw dims top k" in item.summary
@@ -91,8 +101,9 @@ def test_not_cherry_picked_is_the_share_of_datasets_won(verdicts, stance, share)
 
 
 def test_the_compute_budget_charges_a_tenth_of_sae_training():
-    results = results_dict(sae_training_flops=1e12,
-                           method_flops={"sae_top_latents": 1e10, "logreg": 2e11})
+    results = results_dict(
+        sae_training_flops=1e12, method_flops={"sae_top_latents": 1e10, "logreg": 2e11}
+    )
 
     item = _by_key(evidence_from_results(results))["compute_budget_amortisation"]
 
@@ -104,11 +115,13 @@ def test_the_compute_budget_charges_a_tenth_of_sae_training():
 
 
 def test_an_sae_costlier_than_the_baseline_under_the_budget_is_flagged():
-    results = results_dict(sae_training_flops=1e13,
-                           method_flops={"sae_top_latents": 1e10, "logreg": 2e11})
+    results = results_dict(
+        sae_training_flops=1e13, method_flops={"sae_top_latents": 1e10, "logreg": 2e11}
+    )
 
     item = _by_key(evidence_from_results(results, compute_fraction=0.1))[
-        "compute_budget_amortisation"]
+        "compute_budget_amortisation"
+    ]
 
     assert item.details["ratio"] == pytest.approx(5.05)
     assert item.stance == "mixed"
@@ -135,8 +148,13 @@ def test_a_candidacy_gets_the_evidence_of_its_succeeded_runs_only(seeded, tmp_pa
     spec = make_spec(key="probe", candidacy=candidacy)
     done = services.create_run(spec=spec)
     attempt = services.claim_run(run_id=done.pk, worker_host="w")
-    services.finish_run(run_id=done.pk, attempt=attempt, results=results_dict(verdict="loses"),
-                        out_dir=tmp_path, artifacts=["results.json"])
+    services.finish_run(
+        run_id=done.pk,
+        attempt=attempt,
+        results=results_dict(verdict="loses"),
+        out_dir=tmp_path,
+        artifacts=["results.json"],
+    )
     failed = services.create_run(spec=spec)
     services.fail_run(run_id=failed.pk, error="boom")
 

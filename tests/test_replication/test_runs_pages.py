@@ -43,13 +43,17 @@ def finished_run(candidacy, tmp_path, settings):
     out = services.artifact_dir(run.pk)
     out.mkdir(parents=True)
     results = results_dict(
-        verdict="loses", spec_hash=spec.spec_hash,
-        datasets={"5_hist_fig_ismale": (-0.121, -0.150, -0.094, 0.012, "loses"),
-                  "87_glue_cola": (0.004, -0.02, 0.03, 0.6, "inconclusive")},
+        verdict="loses",
+        spec_hash=spec.spec_hash,
+        datasets={
+            "5_hist_fig_ismale": (-0.121, -0.150, -0.094, 0.012, "loses"),
+            "87_glue_cola": (0.004, -0.02, 0.03, 0.6, "inconclusive"),
+        },
     )
     (out / "results.json").write_text(json.dumps(results))
-    services.finish_run(run_id=run.pk, attempt=attempt, results=results, out_dir=out,
-                        artifacts=["results.json"])
+    services.finish_run(
+        run_id=run.pk, attempt=attempt, results=results, out_dir=out, artifacts=["results.json"]
+    )
     return ReplicationRun.objects.get(pk=run.pk)
 
 
@@ -124,8 +128,7 @@ def test_the_run_api_has_the_per_dataset_deltas(client, finished_run):
     assert client.get("/api/replications/").json()["count"] == 1
 
 
-def test_the_admin_shows_live_progress_and_rendered_results(admin_client, finished_run,
-                                                            candidacy):
+def test_the_admin_shows_live_progress_and_rendered_results(admin_client, finished_run, candidacy):
     running = services.create_run(spec=finished_run.spec)
     attempt = services.claim_run(run_id=running.pk, worker_host="w")
     services.record_progress(run_id=running.pk, attempt=attempt, fraction=0.42, message="training")
@@ -142,8 +145,9 @@ def test_the_admin_shows_live_progress_and_rendered_results(admin_client, finish
     assert "it does not change it" in detail
 
 
-def test_the_replicate_action_on_a_candidacy_queues_its_specs(admin_client, candidacy, sent,
-                                                              django_capture_on_commit_callbacks):
+def test_the_replicate_action_on_a_candidacy_queues_its_specs(
+    admin_client, candidacy, sent, django_capture_on_commit_callbacks
+):
     spec = make_spec(key="probe", candidacy=candidacy)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -162,12 +166,14 @@ def test_the_replicate_action_on_a_candidacy_queues_its_specs(admin_client, cand
 
 
 def test_the_replicate_action_on_a_claim_queues_the_specs_testing_it(
-        admin_client, candidacy, sent, django_capture_on_commit_callbacks):
+    admin_client, candidacy, sent, django_capture_on_commit_callbacks
+):
     claim = candidacy.claims.first()
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post("/admin/tracker/claim/",
-                          {"action": "replicate_claims", "_selected_action": [claim.pk]})
+        admin_client.post(
+            "/admin/tracker/claim/", {"action": "replicate_claims", "_selected_action": [claim.pk]}
+        )
 
     assert list(ReplicationRun.objects.values_list("spec__key", flat=True)) == [
         "sparse-probing-kantamneni"
@@ -179,25 +185,30 @@ def test_the_replicate_action_on_a_candidacy_without_specs_says_so(admin_client,
 
     response = admin_client.post(
         "/admin/tracker/candidacy/",
-        {"action": "replicate_candidacies", "_selected_action": [other.pk]}, follow=True,
+        {"action": "replicate_candidacies", "_selected_action": [other.pk]},
+        follow=True,
     )
 
     assert "No replication spec tests the selection" in response.content.decode()
     assert not ReplicationRun.objects.exists()
 
 
-def test_cancel_and_requeue_from_the_admin(admin_client, candidacy, sent,
-                                           django_capture_on_commit_callbacks):
+def test_cancel_and_requeue_from_the_admin(
+    admin_client, candidacy, sent, django_capture_on_commit_callbacks
+):
     run = services.create_run(spec=make_spec(candidacy=candidacy))
 
-    admin_client.post("/admin/replication/replicationrun/",
-                      {"action": "cancel", "_selected_action": [run.pk]})
+    admin_client.post(
+        "/admin/replication/replicationrun/", {"action": "cancel", "_selected_action": [run.pk]}
+    )
     run.refresh_from_db()
     assert run.status == Status.CANCELLED
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post("/admin/replication/replicationrun/",
-                          {"action": "requeue", "_selected_action": [run.pk]})
+        admin_client.post(
+            "/admin/replication/replicationrun/",
+            {"action": "requeue", "_selected_action": [run.pk]},
+        )
     run.refresh_from_db()
     assert run.status == Status.QUEUED
     assert [c["args"] for c in sent] == [[run.pk]]
@@ -205,9 +216,16 @@ def test_cancel_and_requeue_from_the_admin(admin_client, candidacy, sent,
 
 def test_editing_a_spec_in_the_admin_saves_a_new_version(admin_client, candidacy):
     spec = make_spec(key="probe", candidacy=candidacy)
-    form = {"key": "probe", "title": "t", "text": spec.text.replace("steps = 30", "steps = 40"),
-            "time_limit": spec.time_limit, "soft_time_limit": spec.soft_time_limit,
-            "candidacy": candidacy.pk, "note": "", "_save": "Save"}
+    form = {
+        "key": "probe",
+        "title": "t",
+        "text": spec.text.replace("steps = 30", "steps = 40"),
+        "time_limit": spec.time_limit,
+        "soft_time_limit": spec.soft_time_limit,
+        "candidacy": candidacy.pk,
+        "note": "",
+        "_save": "Save",
+    }
 
     response = admin_client.post(f"/admin/replication/replicationspec/{spec.pk}/change/", form)
 
@@ -218,8 +236,15 @@ def test_editing_a_spec_in_the_admin_saves_a_new_version(admin_client, candidacy
 
 
 def test_an_invalid_spec_in_the_admin_names_the_field(admin_client):
-    form = {"key": "bad", "title": "", "text": 'task = "sparse_probing"\n[sae]\nwidth = 0\n',
-            "time_limit": "", "soft_time_limit": "", "note": "", "_save": "Save"}
+    form = {
+        "key": "bad",
+        "title": "",
+        "text": 'task = "sparse_probing"\n[sae]\nwidth = 0\n',
+        "time_limit": "",
+        "soft_time_limit": "",
+        "note": "",
+        "_save": "Save",
+    }
 
     response = admin_client.post("/admin/replication/replicationspec/add/", form)
 

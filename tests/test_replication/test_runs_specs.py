@@ -87,16 +87,24 @@ def test_the_seed_ships_four_specs_linked_to_what_they_test(seeded):
     load_all()
     assert list(ReplicationSpec.objects.values_list("pk", "version", "spec_hash")) == before
 
-    assert set(specs) == {"sparse-probing-kantamneni", "hypothesis-predictivity-movva",
-                          "ood-detection-casper", "shift-analogue-marks"}
+    assert set(specs) == {
+        "sparse-probing-kantamneni",
+        "hypothesis-predictivity-movva",
+        "ood-detection-casper",
+        "shift-analogue-marks",
+    }
     assert specs["sparse-probing-kantamneni"].candidacy.paper.arxiv_id == "2502.16681"
     assert specs["sparse-probing-kantamneni"].claims.count() == 2
     assert specs["hypothesis-predictivity-movva"].candidacy.paper.arxiv_id == "2502.04382"
     assert specs["shift-analogue-marks"].candidacy.paper.arxiv_id == "2403.19647"
     assert specs["ood-detection-casper"].candidacy is None
     assert "anomaly detector" in specs["ood-detection-casper"].note
-    assert {s.task for s in specs.values()} == {"sparse_probing", "hypothesis_predictivity",
-                                                "ood_detection", "spurious_correlation_removal"}
+    assert {s.task for s in specs.values()} == {
+        "sparse_probing",
+        "hypothesis_predictivity",
+        "ood_detection",
+        "spurious_correlation_removal",
+    }
 
 
 def test_an_edited_seed_file_becomes_the_next_version(specs_seeded, tmp_path):
@@ -130,9 +138,12 @@ def test_specs_for_a_candidacy_or_a_claim_are_their_latest_versions(specs_seeded
     candidacy = Candidacy.objects.get(paper=Paper.objects.get(arxiv_id="2502.16681"))
     spec = ReplicationSpec.objects.get(key="sparse-probing-kantamneni")
     newer = services.create_spec_version(
-        key=spec.key, text=spec.text.replace("split_seeds = 10", "split_seeds = 11"),
-        candidacy=candidacy, claims=spec.claims.all(),
-        time_limit=spec.time_limit, soft_time_limit=spec.soft_time_limit,
+        key=spec.key,
+        text=spec.text.replace("split_seeds = 10", "split_seeds = 11"),
+        candidacy=candidacy,
+        claims=spec.claims.all(),
+        time_limit=spec.time_limit,
+        soft_time_limit=spec.soft_time_limit,
     )
 
     assert services.latest_specs_for(candidacies=[candidacy]) == [newer]

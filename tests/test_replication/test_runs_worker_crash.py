@@ -27,13 +27,13 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 Status = ReplicationRun.Status
 
 #: Liveness settings for the worker processes: heartbeat every second, stale after five;
-#: a 1.5 s pause after each progress write keeps the small run busy for twenty seconds or
+#: a pause after each progress write keeps the small run busy for a quarter of a minute or
 #: more, so the kill lands in its middle on a fast machine as on a busy one.
 FAST = {
     "REPLICATION_HEARTBEAT_SECONDS": "1",
     "REPLICATION_STALE_AFTER_SECONDS": "5",
     "REPLICATION_PROGRESS_INTERVAL": "0.5",
-    "REPLICATION_PROGRESS_PAUSE": "1.5",
+    "REPLICATION_PROGRESS_PAUSE": "0.8",
 }
 ON_REDIS = django_settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 
@@ -60,7 +60,8 @@ def _kill_in_the_middle(run_id: int, *, queue: str, extra_env: dict[str, str]) -
     with running_worker(queues=queue, hostname=f"doomed-{queue[-8:]}", extra_env=extra_env) as w:
         progressing = wait_for(
             lambda: (r := _run_of(run_id)).status == Status.RUNNING and r.progress > 0,
-            timeout=120, every=0.25,
+            timeout=120,
+            every=0.25,
         )
         assert progressing, f"the run never reported progress: {_run_of(run_id).__dict__}"
         os.kill(w.pid, signal.SIGKILL)
@@ -72,8 +73,9 @@ def _kill_in_the_middle(run_id: int, *, queue: str, extra_env: dict[str, str]) -
 
 
 def test_a_killed_workers_run_is_reaped_with_a_reason_then_completes_once(fast_liveness, queue):
-    spec = make_spec(key=f"crash-{queue}", text=slow_spec_text(), time_limit=900,
-                     soft_time_limit=870)
+    spec = make_spec(
+        key=f"crash-{queue}", text=slow_spec_text(), time_limit=900, soft_time_limit=870
+    )
     run = services.enqueue_run(spec=spec, queue=queue)
 
     killed_host = _kill_in_the_middle(run.pk, queue=queue, extra_env=FAST)
@@ -95,17 +97,27 @@ def test_a_killed_workers_run_is_reaped_with_a_reason_then_completes_once(fast_l
     assert run.worker_host.startswith("survivor-")
     assert ReplicationResult.objects.filter(run=run).count() == 1
     assert [e["event"] for e in run.history] == [
-        "queued", "claimed", "reaped", "requeued", "claimed", "succeeded"
+        "queued",
+        "claimed",
+        "reaped",
+        "requeued",
+        "claimed",
+        "succeeded",
     ]
 
 
-@pytest.mark.skipif(not ON_REDIS, reason="the filesystem broker does not redeliver a task "
-                    "whose worker died: the reaper path above covers it")
+@pytest.mark.skipif(
+    not ON_REDIS,
+    reason="the filesystem broker does not redeliver a task "
+    "whose worker died: the reaper path above covers it",
+)
 def test_on_redis_the_redelivered_task_reclaims_the_stale_run_and_completes_once(
-        fast_liveness, queue):
+    fast_liveness, queue
+):
     redelivery = {**FAST, "CELERY_VISIBILITY_TIMEOUT": "60"}
-    spec = make_spec(key=f"redeliver-{queue}", text=slow_spec_text(), time_limit=900,
-                     soft_time_limit=870)
+    spec = make_spec(
+        key=f"redeliver-{queue}", text=slow_spec_text(), time_limit=900, soft_time_limit=870
+    )
     run = services.enqueue_run(spec=spec, queue=queue)
 
     killed_host = _kill_in_the_middle(run.pk, queue=queue, extra_env=redelivery)
