@@ -267,3 +267,6 @@ class ReplicationResult(models.Model):
     @property
     def metric(self) -> str:
         return str(self.results.get("metric", ""))
+
+
+from replication import checks as _checks  # noqa: E402,F401 - registers the system checks

@@ -141,3 +141,13 @@ def test_the_web_side_never_imports_torch():
 
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_default_limit_above_the_visibility_timeout_fails_the_system_check(settings):
+    from replication.checks import check_time_limits
+
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+    settings.REPLICATION_TIME_LIMIT = 900
+    settings.REPLICATION_SOFT_TIME_LIMIT = 800
+
+    assert [m.id for m in check_time_limits()] == ["replication.E001"]
