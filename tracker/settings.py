@@ -148,6 +148,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MarketStatusEnum": "tracker.models.Market.Status",
         "CandidacyStatusEnum": "tracker.models.Candidacy.Status",
+        "ReplicationRunStatusEnum": "replication.models.ReplicationRun.Status",
     },
 }
 
