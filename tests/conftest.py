@@ -24,12 +24,63 @@ def eager_celery(request):
     app.conf.task_always_eager = previous
 
 
+# The seed takes seconds to load through the services (every assessment recomputes its
+# verdict); many tests need it. The first test of a run loads it through `load_seed`'s own
+# code path and keeps a serialised copy that later tests restore in a fraction of the time.
+# tests/test_tracker/test_load_seed.py always goes through the real loader.
+SEEDED_APPS = {"tracker", "evaluations", "forecasts", "replication"}
+_seed_snapshots: dict[str, str] = {}
+
+
+def _seeded_querysets():
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+    from django.core.serializers import sort_dependencies
+
+    models = [m for m in apps.get_models() if m._meta.app_label in SEEDED_APPS
+              and not m._meta.proxy]
+    models.append(get_user_model())
+    ordered = sort_dependencies([(None, models)], allow_cycles=True)
+    return [model._default_manager.order_by("pk") for model in ordered]
+
+
+def _snapshot() -> str:
+    from django.core import serializers
+
+    return serializers.serialize(
+        "json", [obj for qs in _seeded_querysets() for obj in qs],
+        use_natural_foreign_keys=True,
+    )
+
+
+def _restore(snapshot: str) -> None:
+    from django.core import serializers
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        models = set()
+        for deserialized in serializers.deserialize("json", snapshot,
+                                                    handle_forward_references=True):
+            deserialized.save()
+            models.add(type(deserialized.object))
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(models)):
+                cursor.execute(sql)
+
+
 @pytest.fixture
 def seeded(db):
-    """The shipped seed, loaded through `load_seed`'s own code path."""
+    """The shipped seed, as `load_seed` loads it."""
+    from django.db import connection
+
     from tracker.seeding import load_all
 
-    load_all()
+    if connection.vendor in _seed_snapshots:
+        _restore(_seed_snapshots[connection.vendor])
+    else:
+        load_all()
+        _seed_snapshots[connection.vendor] = _snapshot()
 
 
 @pytest.fixture
