@@ -71,7 +71,7 @@ def run_harness(data_path: Path, steps: int, device: str) -> dict[str, float]:
     }
 
 
-def run_saelens(data_path: Path, steps: int, device: str) -> dict[str, float]:
+def run_saelens(data_path: Path, steps: int, device: str, threads: int) -> dict[str, float]:
     if not SAELENS_PYTHON.is_file():
         raise SystemExit(
             f"SAELens environment missing: {SAELENS_PYTHON} (see this file's docstring)"
@@ -86,6 +86,8 @@ def run_saelens(data_path: Path, steps: int, device: str) -> dict[str, float]:
             str(steps),
             "--device",
             device,
+            "--threads",
+            str(threads),
         ],
         capture_output=True,
         text=True,
@@ -159,15 +161,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads for both (0: torch's default)"
+    )
+    parser.add_argument(
         "--rows", type=int, default=8 * BATCH, help="distinct training rows (cycled)"
     )
     parser.add_argument("--saelens-worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.saelens_worker is not None:
         saelens_worker(args.saelens_worker, args.steps, args.device)
         return
     import numpy as np
-    import torch
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     rng = np.random.default_rng(0)
@@ -176,7 +184,7 @@ def main() -> None:
         np.save(data_path, rng.normal(size=(args.rows, D_IN)).astype(np.float32))
         rates = matmul_rate(args.device)
         harness = run_harness(data_path, args.steps, args.device)
-        saelens = run_saelens(data_path, args.steps, args.device)
+        saelens = run_saelens(data_path, args.steps, args.device, args.threads)
     peak = rates["square_flops_per_s"]
     shaped = rates["sae_shaped_flops_per_s"]
     h_rate, s_rate = harness["samples_per_s"], saelens["samples_per_s"]
