@@ -29,6 +29,7 @@ from evaluations.models import (
     MarketResolution,
     ResolutionEvent,
 )
+from replication.evidence import evidence_for_candidacy
 from tracker.models import Candidacy, Criterion, Market
 
 
@@ -353,6 +354,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
                 if reason and request.method == "GET":
                     messages.warning(request, f"You cannot assess this paper: {reason}")
                 extra_context = {**(extra_context or {}), "conflict_reason": reason,
+                                 "replication_evidence": evidence_for_candidacy(candidacy.pk),
                                  "may_submit": services.is_adjudicator(request.user)
                                  and reason is None}
         return super().changeform_view(request, object_id, form_url, extra_context)

@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q
 from evaluations import services
 from evaluations.agreement import Agreement
 from evaluations.models import CandidacyVerdict
+from replication.status import latest_run_labels
 from tracker.models import Authorship, Candidacy, Market
 
 ORDER = {"qualifies": 0, "undecided": 1, "falls_short": 2}
@@ -23,7 +24,7 @@ class Row:
     adjudicators: int
     agreement: Agreement | None
     conflict_waivers: int
-    replication: str | None  # replication runs arrive with a later issue
+    replication: str | None  # the latest replication run's verdict or state
     hidden: bool
 
     @property
@@ -46,6 +47,7 @@ def leaderboard(*, market: Market, viewer) -> list[Row]:
     titles = dict(market.criteria.values_list("key", "title"))
     blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
     agreement = services.measure_agreement(market=market).by_candidacy
+    replication = latest_run_labels(c.pk for c in candidacies)
     rows = []
     for candidacy in candidacies:
         stored = getattr(candidacy, "verdict", None)
@@ -60,7 +62,7 @@ def leaderboard(*, market: Market, viewer) -> list[Row]:
             adjudicators=stored.adjudicator_count if stored and not hidden else 0,
             agreement=None if hidden else agreement.get(candidacy.pk),
             conflict_waivers=0 if hidden else candidacy.conflict_waivers,
-            replication=None,
+            replication=replication.get(candidacy.pk),
             hidden=hidden,
         ))
     rows.sort(key=lambda r: (

@@ -29,7 +29,7 @@ class MarketLeaderboardAPI(APIView):
     @extend_schema(
         responses=LeaderboardRowSerializer(many=True),
         description="Candidates of a market, best first: verdict, must-pass criteria met and "
-        "not met, agreement, replication status (not yet available: null).",
+        "not met, agreement, and the latest replication run (verdict or state; null when none).",
     )
     def get(self, request: Request, slug: str) -> Response:
         market = get_object_or_404(Market, slug=slug)

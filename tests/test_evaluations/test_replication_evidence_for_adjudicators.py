@@ -1,0 +1,50 @@
+"""A succeeded replication shows on the leaderboard and beside the assessment form;
+it informs adjudicators and never writes an assessment."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from evaluations.models import Assessment
+from replication import services
+from replication.testing import make_spec, results_dict
+from tracker.models import Candidacy
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "sae-downstream-beat-baselines"
+
+
+@pytest.fixture
+def probing_run(seeded, tmp_path):
+    candidacy = Candidacy.objects.get(paper__arxiv_id="2502.16681")
+    run = services.create_run(spec=make_spec(key="probe", candidacy=candidacy))
+    attempt = services.claim_run(run_id=run.pk, worker_host="w")
+    services.finish_run(run_id=run.pk, attempt=attempt, results=results_dict(verdict="loses"),
+                        out_dir=tmp_path, artifacts=["results.json"])
+    return candidacy, run
+
+
+def test_the_leaderboard_shows_the_latest_run_verdict(client, probing_run):
+    candidacy, run = probing_run
+
+    rows = client.get(f"/api/markets/{SLUG}/leaderboard/").json()
+
+    by_paper = {row["paper"]["arxiv_id"]: row for row in rows}
+    assert by_paper["2502.16681"]["replication"] == f"loses (run {run.pk})"
+    assert by_paper["2502.04382"]["replication"] is None
+
+
+def test_an_adjudicator_sees_the_evidence_beside_the_form(client, probing_run, ada):
+    candidacy, run = probing_run
+    client.force_login(ada)
+
+    page = client.get(
+        reverse("admin:evaluations_candidacyscoring_change", args=[candidacy.pk])
+    ).content.decode()
+
+    assert "Replication evidence" in page
+    assert f"Replication run {run.pk}" in page
+    assert "must_beat_not_competitive" in page
+    assert not Assessment.objects.filter(candidacy=candidacy, adjudicator=ada).exists()
