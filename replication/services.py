@@ -106,7 +106,7 @@ def create_spec_version(
     text: str,
     title: str = "",
     candidacy: Candidacy | None = None,
-    claims: Iterable[Claim] = (),
+    claims: Iterable[Claim] | None = None,
     note: str = "",
     time_limit: int | None = None,
     soft_time_limit: int | None = None,
@@ -115,15 +115,18 @@ def create_spec_version(
     """Save ``text`` as the next version of spec ``key``, or return the latest version
     unchanged when it already has this text, limits and candidacy (loading twice is a no-op).
 
-    Title, note and claims are descriptive: they are updated on the latest version in place.
+    Title, note and claims are descriptive: they are updated on the latest version in place
+    (claims left as they are when ``claims`` is None).
     """
     parsed = parse_spec_text(text=text)
     time_limit = time_limit or conf.default_time_limit()
     soft_time_limit = soft_time_limit or min(conf.default_soft_time_limit(), time_limit - 1)
     check_time_limits(time_limit=time_limit, soft_time_limit=soft_time_limit)
-    claims = list(claims)
-    if candidacy is not None:
-        strangers = [c for c in claims if c.candidacy_id != candidacy.pk]
+    claim_list = None if claims is None else list(claims)
+    if claim_list and candidacy is None:
+        raise ValidationError("Claims can be tested only through their candidacy: set it.")
+    if candidacy is not None and claim_list:
+        strangers = [c for c in claim_list if c.candidacy_id != candidacy.pk]
         if strangers:
             raise ValidationError(f"Claim {strangers[0]} belongs to another candidacy.")
     latest = (
@@ -148,8 +151,8 @@ def create_spec_version(
             time_limit=time_limit, soft_time_limit=soft_time_limit, candidacy=candidacy,
             note=note, previous=latest, created_by=created_by,
         )
-    if claims or not same:
-        spec.claims.set(claims)
+    if claim_list is not None or not same:
+        spec.claims.set(claim_list or [])
     return spec
 
 

@@ -177,3 +177,31 @@ def test_the_replicate_command_saves_a_spec_file_as_a_version(db, tmp_path):
 
     assert (spec.key, spec.version) == ("my-probe", 1)
     assert resolve_spec(str(path)) == spec
+
+
+def test_the_replicate_command_reuses_a_seeded_spec_given_as_its_file(specs_seeded):
+    from replication.management.commands.replicate import resolve_spec
+
+    path = SEED_DIR / "replication" / "sparse_probing_kantamneni.toml"
+
+    assert resolve_spec(str(path)) == ReplicationSpec.objects.get(key="sparse-probing-kantamneni")
+
+
+def test_an_edited_copy_of_a_seeded_spec_keeps_what_it_tests(specs_seeded, tmp_path):
+    from replication.management.commands.replicate import resolve_spec
+
+    seeded = ReplicationSpec.objects.get(key="sparse-probing-kantamneni")
+    path = tmp_path / "sparse_probing_kantamneni.toml"
+    path.write_text(seeded.text.replace("split_seeds = 10", "split_seeds = 12"))
+
+    spec = resolve_spec(str(path))
+
+    assert (spec.key, spec.version, spec.candidacy) == (seeded.key, 2, seeded.candidacy)
+    assert set(spec.claims.all()) == set(seeded.claims.all())
+
+
+def test_claims_need_their_candidacy(specs_seeded):
+    seeded = ReplicationSpec.objects.get(key="sparse-probing-kantamneni")
+
+    with pytest.raises(ValidationError, match="through their candidacy"):
+        make_spec(key="orphan", claims=seeded.claims.all())

@@ -1,10 +1,11 @@
 """`manage.py replicate SPEC [--out DIR] [--device cpu|cuda] [--enqueue]`.
 
-SPEC is a spec file (saved as the next version of the spec keyed by its file name, or the
-existing version when unchanged), a spec's id, its hash (or a unique prefix of at least 8
-hex digits), or its key (the latest version). Without --enqueue the run happens here, in
-this process, through the same service path a worker takes (claim, progress, result); with
---enqueue it is sent to the 'gpu' queue for cuda and 'default' otherwise.
+SPEC is a spec file (an existing version with the same text, else the next version of the
+spec keyed by its file name, keeping what that spec tests), a spec's id, its hash (or a
+unique prefix of at least 8 hex digits), or its key (the latest version). Without
+--enqueue the run happens here, in this process, through the same service path a worker
+takes (claim, progress, result); with --enqueue it is sent to the 'gpu' queue for cuda and
+'default' otherwise.
 """
 
 from __future__ import annotations
@@ -28,9 +29,21 @@ def resolve_spec(ref: str) -> ReplicationSpec:
     if path.suffix.lower() in (".toml", ".json") or path.is_file():
         if not path.is_file():
             raise CommandError(f"Spec file not found: {path}")
+        text = path.read_text(encoding="utf-8")
+        same = ReplicationSpec.objects.filter(text=text).order_by("-created_at", "-pk").first()
+        if same is not None:
+            return same
         key = slugify(path.stem.replace("_", "-")) or "spec"
+        latest = ReplicationSpec.objects.filter(key=key).order_by("-version").first()
         try:
-            return services.create_spec_version(key=key, text=path.read_text(encoding="utf-8"))
+            if latest is None:
+                return services.create_spec_version(key=key, text=text)
+            # An edited copy of a known spec: the next version, still testing the same claims.
+            return services.create_spec_version(
+                key=key, text=text, title=latest.title, candidacy=latest.candidacy,
+                claims=list(latest.claims.all()), note=latest.note,
+                time_limit=latest.time_limit, soft_time_limit=latest.soft_time_limit,
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
     if ref.isdigit():
