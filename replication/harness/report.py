@@ -72,7 +72,7 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
         f"margin {results['margin']}, alpha {results['alpha']}).",
         "",
         f"- Mean delta {_fmt(overall['delta'])}, 95% CI {_ci(overall)}, "
-        f"p = {_fmt(overall['p'])} ({overall['test']} over {overall['n_datasets']} dataset(s)).",
+        f"p {_p(overall['p'])} ({overall['test']} over {overall['n_datasets']} dataset(s)).",
         f"- Datasets won / tied / lost / inconclusive: {_wtl(results['win_tie_loss'])}.",
         f"- SAE essential (beats random dictionary and raw dims): {essential}.",
         f"- Spec hash `{results['spec_hash'][:16]}`; device {results['provenance']['device']}; "
@@ -86,7 +86,7 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
     for regime, block in results["regimes"].items():
         lines.append(
             f"| {regime} | {block['verdict']} | {_fmt(block['delta'])} | "
-            f"[{_fmt(block['ci_low'])}, {_fmt(block['ci_high'])}] | {_fmt(block['p_holm'])} | "
+            f"[{_fmt(block['ci_low'])}, {_fmt(block['ci_high'])}] | {_p(block['p_holm'])} | "
             f"{_wtl(block['win_tie_loss'])} | {block['sae_essential']} |"
         )
     lines += ["", "## Controls (SAE method minus control, all regimes)", ""]
@@ -122,6 +122,12 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
     path = out_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _p(x: Any) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return "< 0.001" if x < 0.001 else f"{x:.3f}"
 
 
 def _ci(block: dict[str, Any]) -> str:
