@@ -50,15 +50,14 @@ def mean_difference_order(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def top_k_probe_fitter(
-    Ztr: np.ndarray, ytr: np.ndarray, Zva: np.ndarray, Zte: np.ndarray, encode_flops: float = 0.0
+    Ztr: np.ndarray, ytr: np.ndarray, Zva: np.ndarray, Zte: np.ndarray
 ) -> Fitter:
     """Select the k columns with the largest train mean difference, then logistic regression."""
     order = mean_difference_order(Ztr, ytr)
 
     def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
         cols = order[: config["k"]]
-        val, test, cost = fit_logistic(Ztr[:, cols], ytr, Zva[:, cols], Zte[:, cols], config["C"])
-        return val, test, cost + encode_flops
+        return fit_logistic(Ztr[:, cols], ytr, Zva[:, cols], Zte[:, cols], config["C"])
 
     return fit
 

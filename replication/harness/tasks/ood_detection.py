@@ -100,6 +100,10 @@ def _latent_scorers(
     width = Zfit.shape[1]
     runs: dict[str, MethodRun] = {}
 
+    def latents_of(X: np.ndarray) -> np.ndarray:
+        """The scorers see only the validation and test rows, already encoded."""
+        return Zva if X is Xva else Zte if X is Xte else encode(X)
+
     def recon_error(X: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)) * model.scaling_factor
@@ -123,8 +127,7 @@ def _latent_scorers(
     def latent_maha(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
         cols = order[: config["n_latents"]]
         score = _mahalanobis(Zfit[:, cols], config["shrinkage"])
-        lookup = {id(Xva): Zva, id(Xte): Zte}
-        return lambda X: score(lookup[id(X)][:, cols])
+        return lambda X: score(latents_of(X)[:, cols])
 
     runs["latent_mahalanobis"] = select(
         budgeted_grid({"n_latents": counts, "shrinkage": ["auto", 0.1, 0.5]}, budget, rng),
@@ -139,8 +142,7 @@ def _latent_scorers(
 
     def rare(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
         rare_cols = frequency <= config["max_frequency"]
-        lookup = {id(Xva): Zva, id(Xte): Zte}
-        return lambda X: lookup[id(X)][:, rare_cols].sum(1)
+        return lambda X: latents_of(X)[:, rare_cols].sum(1)
 
     runs["rare_latents"] = select(
         budgeted_grid({"max_frequency": [0.0, 0.001, 0.005, 0.02]}, budget, rng),
