@@ -191,7 +191,7 @@ def write_plot(results: dict[str, Any], out_dir: Path) -> Path:
     fig.suptitle(
         f"{results.get('name') or results['task']}: overall {results['verdict']}", fontsize=10
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     path = out_dir / "deltas.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
