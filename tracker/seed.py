@@ -6,8 +6,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
 from tracker.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from tracker.models import (
     Author,
@@ -19,7 +17,7 @@ from tracker.models import (
     Paper,
     normalize_person_name,
 )
-from tracker.seeding import SeedError, read_fixture, require
+from tracker.seeding import SeedError, read_fixture, require, upsert
 
 FIXTURE = "catalogue.json"
 
@@ -36,28 +34,6 @@ def load(seed_dir: Path) -> None:
     load_searches(market, seed_dir)
 
 
-def _validated(instance, where: str):
-    try:
-        instance.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise SeedError(f"{where}: {'; '.join(exc.messages)}") from None
-    return instance
-
-
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], where: str):
-    """update_or_create that saves only when a value differs, so a re-load changes nothing."""
-    instance = model.objects.filter(**lookup).first()
-    if instance is None:
-        instance = model(**lookup, **values)
-    elif all(getattr(instance, k) == v for k, v in values.items()):
-        return instance
-    else:
-        for key, value in values.items():
-            setattr(instance, key, value)
-    _validated(instance, where).save()
-    return instance
-
-
 def _load_market(record: dict[str, Any]) -> Market:
     where = f"{FIXTURE} market ({record.get('slug')!r})"
     values = {
@@ -72,9 +48,9 @@ def _load_market(record: dict[str, Any]) -> Market:
     market = Market.objects.filter(slug=require(record, "slug", where)).first()
     if market is not None:
         # Status and outcome belong to the resolution workflow once the market exists.
-        return _upsert(Market, {"slug": market.slug}, values, where)
+        return upsert(Market, {"slug": market.slug}, values, where)
     values["status"] = record.get("status", Market.Status.OPEN)
-    return _upsert(Market, {"slug": record["slug"]}, values, where)
+    return upsert(Market, {"slug": record["slug"]}, values, where)
 
 
 def _load_criterion(market: Market, record: dict[str, Any], where: str) -> Criterion:
@@ -87,7 +63,7 @@ def _load_criterion(market: Market, record: dict[str, Any], where: str) -> Crite
         "parameters": record.get("parameters", {}),
     }
     lookup = {"market": market, "key": require(record, "key", where)}
-    return _upsert(Criterion, lookup, values, where)
+    return upsert(Criterion, lookup, values, where)
 
 
 def _parse_date(text: str | None, where: str) -> dt.date | None:
@@ -119,7 +95,7 @@ def _load_paper(market: Market, record: dict[str, Any], where: str) -> Paper:
         "notes": record.get("notes") or "",
         "source_urls": record.get("source_urls", []),
     }
-    paper = _upsert(Paper, {"slug": require(record, "slug", where)}, values, where)
+    paper = upsert(Paper, {"slug": require(record, "slug", where)}, values, where)
     _load_authors(paper, record.get("authors") or [], where)
     if "candidacy" in record:
         _load_candidacy(market, paper, record["candidacy"], where)
@@ -150,10 +126,10 @@ def _load_candidacy(market: Market, paper: Paper, record: dict[str, Any], where:
     existing = Candidacy.objects.filter(market=market, paper=paper).first()
     if existing is None:
         values["status"] = record.get("status", Candidacy.Status.NEW)
-    candidacy = _upsert(Candidacy, {"market": market, "paper": paper}, values, f"{where} candidacy")
+    candidacy = upsert(Candidacy, {"market": market, "paper": paper}, values, f"{where} candidacy")
     for index, claim in enumerate(record.get("claims", [])):
         claim_where = f"{where} candidacy claims[{index}]"
-        _upsert(
+        upsert(
             Claim,
             {
                 "candidacy": candidacy,

@@ -11,8 +11,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
 from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
 from evaluations.forecasts.services import (
     do_rescore,
@@ -21,7 +19,7 @@ from evaluations.forecasts.services import (
     stale_prediction_ids,
 )
 from tracker.models import Market, Paper
-from tracker.seeding import SeedError, read_fixture, require
+from tracker.seeding import SeedError, read_fixture, require, upsert
 
 FIXTURE = "forecasts.json"
 
@@ -43,30 +41,6 @@ def load(seed_dir: Path) -> None:
     )))
     if stale:
         do_rescore(Prediction.objects.filter(pk__in=stale))
-
-
-def _validated(instance, where: str):
-    try:
-        instance.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise SeedError(f"{where}: {'; '.join(exc.messages)}") from None
-    return instance
-
-
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], where: str):
-    """Saves only when a value differs, so loading twice changes nothing."""
-    instance = model.objects.filter(**lookup).first()
-    if instance is None:
-        instance = model(**lookup, **values)
-    elif all(getattr(instance, k) == v for k, v in values.items()):
-        instance._seed_changed = False
-        return instance
-    else:
-        for key, value in values.items():
-            setattr(instance, key, value)
-    _validated(instance, where).save()
-    instance._seed_changed = True
-    return instance
 
 
 def _date(value: str | None, where: str, field: str) -> dt.date | None:
@@ -96,7 +70,7 @@ def _load_forecaster(record: dict[str, Any], where: str) -> Forecaster:
         "description": record.get("description") or "",
         "source_urls": record.get("source_urls") or [],
     }
-    return _upsert(Forecaster, {"slug": require(record, "slug", where)}, values, where)
+    return upsert(Forecaster, {"slug": require(record, "slug", where)}, values, where)
 
 
 def _load_set(
@@ -118,7 +92,7 @@ def _load_set(
         "reported_points": record.get("reported_points"),
         "notes": record.get("notes") or "",
     }
-    prediction_set = _upsert(
+    prediction_set = upsert(
         PredictionSet, {"slug": require(record, "slug", where)}, values, where
     )
     ids = []
@@ -162,7 +136,7 @@ def _load_prediction(prediction_set: PredictionSet, record: dict[str, Any], wher
     ):
         for key in ("outcome", "outcome_evidence", "outcome_date", "outcome_inferred"):
             values[key] = getattr(existing, key)
-    return _upsert(
+    return upsert(
         Prediction,
         {"prediction_set": prediction_set, "position": record["position"]},
         values,

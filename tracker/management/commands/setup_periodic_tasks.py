@@ -1,20 +1,14 @@
-import importlib
 import json
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from tracker.seeding import app_modules
+
 
 def _declared_tasks():
-    for config in apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{config.name}.schedule")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.schedule":
-                raise
-            continue
+    for _label, module in app_modules("schedule"):
         yield from module.PERIODIC_TASKS
 
 
