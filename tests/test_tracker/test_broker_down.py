@@ -17,8 +17,10 @@ def forget_connections() -> None:
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """Point the Celery app at a port where nothing listens."""
+    # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     keys = ("broker_url", "broker_transport_options", "broker_connection_timeout")
     saved = {key: app.conf[key] for key in keys}
     forget_connections()
