@@ -56,9 +56,14 @@ def _with_adjudication(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
     )
 
 
+def _with_replications(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+    """Each candidacy's replication specs, their runs and results (the paper page's runs)."""
+    return queryset.prefetch_related("candidacies__replication_specs__runs__result")
+
+
 def get_paper(public_id: str) -> Paper:
     """A paper by arXiv id (any version or form) or by slug; 404 for an unknown id."""
-    queryset = _with_adjudication(papers())
+    queryset = _with_replications(_with_adjudication(papers()))
     if is_arxiv_id(public_id):
         paper = queryset.filter(arxiv_id=normalize_arxiv_id(public_id)).first()
     else:

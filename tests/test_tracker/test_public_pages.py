@@ -98,3 +98,25 @@ def test_the_market_page_is_paginated(client, seed_market):
     page = client.get(MARKET_URL + "?page=2").content.decode()
 
     assert "page 2 of 3" in page
+
+
+def test_the_paper_page_queries_do_not_grow_with_replication_runs(client, seeded, tmp_path):
+    from replication import services
+    from replication.testing import make_spec, results_dict
+
+    candidacy = Candidacy.objects.get(paper__arxiv_id="2502.16681")
+    spec = make_spec(key="probe", candidacy=candidacy)
+
+    def add_finished_run(n: int) -> None:
+        run = services.create_run(spec=spec)
+        attempt = services.claim_run(run_id=run.pk, worker_host="w")
+        services.finish_run(run_id=run.pk, attempt=attempt, results=results_dict(),
+                            out_dir=tmp_path / str(n), artifacts=["results.json"])
+
+    add_finished_run(1)
+    few = count_queries(client, "/papers/2502.16681/")
+    for n in range(2, 6):
+        add_finished_run(n)
+    many = count_queries(client, "/papers/2502.16681/")
+
+    assert many == few
