@@ -30,6 +30,7 @@ from evaluations.models import (
     ResolutionEvent,
 )
 from replication.evidence import evidence_for_candidacy
+from tracker.admin_mixins import ReadOnlyAdminMixin
 from tracker.models import Candidacy, Criterion, Market
 
 
@@ -648,7 +649,7 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
 
 
 @admin.register(ResolutionEvent)
-class ResolutionEventAdmin(RoleGuardMixin, admin.ModelAdmin):
+class ResolutionEventAdmin(ReadOnlyAdminMixin, RoleGuardMixin, admin.ModelAdmin):
     list_display = ["at", "market", "action", "actor", "reason", "effective_at"]
     list_filter = ["action", "market"]
     list_select_related = ["market", "actor"]
@@ -658,15 +659,6 @@ class ResolutionEventAdmin(RoleGuardMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self._is_insider(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(DeclaredConflict)

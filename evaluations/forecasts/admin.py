@@ -16,6 +16,7 @@ from evaluations.forecasts.models import (
     Score,
 )
 from evaluations.forecasts.services import do_rescore, do_rescore_all
+from tracker.admin_mixins import ReadOnlyAdminMixin
 
 AUDIT_FIELDS = ("created_at", "updated_at")
 
@@ -78,18 +79,9 @@ class PredictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
+class ScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("prediction", "happened", "brier", "log_score", "points", "scored_at")
     list_filter = ("happened",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ManifoldMarket)
