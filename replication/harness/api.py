@@ -12,6 +12,7 @@ A run resumes from the embedding cache and from SAE checkpoints in ``out_dir/che
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -24,11 +25,15 @@ from typing import Any
 import numpy as np
 
 from replication.harness.errors import DataError, HarnessError
+from replication.harness.reference import require
 from replication.harness.spec import Spec, canonical_json, load_spec, spec_hash
 
 __all__ = ["RunResult", "load_spec", "prepare", "run_spec", "spec_hash", "HarnessError"]
 
 Progress = Callable[[float, str], None]
+#: The verdict of a run whose SAE fails the spec's quality gate.
+INVALID = "invalid"
+INVALID_REASON = "SAE under-trained"
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,15 @@ def prepare(spec: Spec, *, device: str, progress: Progress) -> tuple[list[Any], 
     loaded = []
     for i, name in enumerate(names):
         progress(0.1 * i / len(names), f"loading {name}")
-        loaded.append(load_dataset(spec.data, name, binary=binary, seed=spec.protocol.seed))
+        loaded.append(
+            load_dataset(
+                spec.data,
+                name,
+                binary=binary,
+                seed=spec.protocol.seed,
+                keep_rest=getattr(task, "POOL_USES_UNLABELLED_REST", False),
+            )
+        )
     loaded = getattr(task, "transform_datasets", lambda s, d: d)(spec, loaded)
     for ds in loaded:
         getattr(task, "check_dataset", lambda s, d: None)(spec, ds)
@@ -101,7 +114,17 @@ def prepare(spec: Spec, *, device: str, progress: Progress) -> tuple[list[Any], 
                 if ds.ood_texts
                 else None
             )
-        for label, arr in (("activations", X), ("OOD activations", ood_X), ("pool", ds.pool_X)):
+        pool_X = ds.pool_X
+        if ds.pool_texts:
+            rest = act.encode_texts(
+                ds.pool_texts,
+                spec.activations,
+                dataset=ds.name + ":pool",
+                device=device,
+                cache=cache,
+            )
+            pool_X = rest if pool_X is None else np.concatenate([pool_X, rest])
+        for label, arr in (("activations", X), ("OOD activations", ood_X), ("pool", pool_X)):
             if arr is not None and not np.all(np.isfinite(arr)):
                 raise DataError(f"dataset {ds.name!r}: {label} contain NaN or infinity")
         meta = dict(ds.meta)
@@ -115,7 +138,7 @@ def prepare(spec: Spec, *, device: str, progress: Progress) -> tuple[list[Any], 
                 ood_y=None if ood_y is None else np.asarray(ood_y),
                 target=ds.target,
                 groups=ds.groups,
-                meta={**meta, "pool_X": ds.pool_X},
+                meta={**meta, "pool_X": pool_X},
             )
         )
     dims = {p.X.shape[1] for p in prepared}
@@ -124,16 +147,50 @@ def prepare(spec: Spec, *, device: str, progress: Progress) -> tuple[list[Any], 
     return prepared, time.perf_counter() - start
 
 
-def _pool(spec: Spec, prepared: list[Any]) -> np.ndarray:
+def _pool_parts(spec: Spec, prepared: list[Any]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Per dataset: (its rows eligible for the SAE pool, its extra unlabelled rows)."""
     task = _task_module(spec.task)
+    return [
+        (getattr(task, "training_pool", lambda s, d: d.X)(spec, ds), ds.meta.get("pool_X"))
+        for ds in prepared
+    ]
+
+
+def _pool(spec: Spec, prepared: list[Any], exclude: list[np.ndarray] | None = None) -> np.ndarray:
+    """The unlabelled pool: every dataset's rows (less ``exclude[i]`` of dataset i) + extras."""
     parts = []
-    for ds in prepared:
-        rows = getattr(task, "training_pool", lambda s, d: d.X)(spec, ds)
+    for i, (rows, extra) in enumerate(_pool_parts(spec, prepared)):
+        if exclude is not None and len(exclude[i]):
+            rows = np.delete(rows, exclude[i], axis=0)
         parts.append(rows)
-        extra = ds.meta.get("pool_X")
         if extra is not None:
             parts.append(extra)
     return np.concatenate(parts).astype(np.float32)
+
+
+def fit_pools(spec: Spec, prepared: list[Any]) -> tuple[list[np.ndarray], str]:
+    """Rows the SAE, PCA and k-means may be fit on, and how they were chosen.
+
+    Inductive (the default) with a task that names its test rows: one pool per split seed,
+    without that seed's test rows in any regime. A task whose pool never holds a test row
+    (OOD detection fits on fixed in-distribution rows) and transductive specs: one pool.
+    """
+    from replication.harness.context import TaskContext
+
+    task = _task_module(spec.task)
+    hook = getattr(task, "split_test_rows", None)
+    if spec.sae.fit == "transductive":
+        return [_pool(spec, prepared)], "transductive: every row, test rows included"
+    if hook is None:
+        return [_pool(spec, prepared)], "inductive: the task's pool holds no test row"
+    probe = TaskContext(
+        spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[]
+    )
+    pools = []
+    for s in range(spec.protocol.split_seeds):
+        exclude = [hook(spec, ds, probe.split_seed(d, s)) for d, ds in enumerate(prepared)]
+        pools.append(_pool(spec, prepared, exclude))
+    return pools, "inductive: one pool per split seed, that seed's test rows left out"
 
 
 def _sae_key(spec: Spec, pool: np.ndarray, seed: int) -> str:
@@ -146,24 +203,39 @@ def _sae_key(spec: Spec, pool: np.ndarray, seed: int) -> str:
 
 
 def _train_or_load(
-    spec: Spec, pool: np.ndarray, out_dir: Path, *, device: str, progress: Progress
+    spec: Spec, pools: list[np.ndarray], out_dir: Path, *, device: str, progress: Progress
 ) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
-    from replication.harness.sae import load_sae, save_sae, train_sae
+    """One SAE per pool when inductive (per split seed), else ``protocol.sae_seeds`` SAEs."""
+    from replication.harness.sae import evaluate_sae, load_sae, save_sae, train_sae
 
     if spec.sae.checkpoint:
+        import torch
+
         model, cfg = load_sae(spec.sae.checkpoint)
+        pool = pools[0]
         if model.d_in != pool.shape[1]:
             raise DataError(
                 f"sae.checkpoint has d_in {model.d_in}; the activations have {pool.shape[1]} dims"
             )
+        # a pretrained SAE never saw these rows: the whole pool is held out
+        fve, l0, dead = evaluate_sae(model, torch.from_numpy(pool[:4096]))
+        held_out = {"fve": fve, "l0": l0, "dead_fraction": dead, "eval_rows": min(len(pool), 4096)}
         return (
             [model],
-            [{"seed": None, "loaded_from": spec.sae.checkpoint, **cfg.get("training_report", {})}],
+            [
+                {
+                    "seed": None,
+                    "loaded_from": spec.sae.checkpoint,
+                    **cfg.get("training_report", {}),
+                    **held_out,
+                }
+            ],
             [spec.sae.checkpoint],
         )
     models, reports, folders = [], [], []
-    n = spec.protocol.sae_seeds
+    n = len(pools) if len(pools) > 1 else spec.protocol.sae_seeds
     for i in range(n):
+        pool = pools[i % len(pools)]
         seed = spec.protocol.seed * 7919 + i
         folder = out_dir / "checkpoints" / f"sae-{_sae_key(spec, pool, seed)}"
         if (folder / "sae_weights.safetensors").is_file():
@@ -180,6 +252,7 @@ def _train_or_load(
             )
             save_sae(model, folder, train_report)
             report = train_report.as_dict()
+        report["pool_rows"] = len(pool)
         models.append(model)
         reports.append(report)
         folders.append(str(folder))
@@ -219,6 +292,7 @@ def run_spec(
     from replication.harness.compare import compare
     from replication.harness.context import TaskContext
     from replication.harness.device import describe_device, resolve_device
+    from replication.harness.sae import SIZING_RULE, quality_failures, resolve_sae_spec
 
     progress = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -227,15 +301,24 @@ def run_spec(
     digest = spec_hash(spec)
     task = _task_module(spec.task)
     progress(0.0, "checking inputs")
+    for module, method in getattr(task, "required_packages", lambda s: [])(spec):
+        require(module, method)
     prepared, embed_seconds = prepare(
         spec, device=resolved_device, progress=_stage(progress, 0.0, 0.25)
     )
+    pools, fit_rule = fit_pools(spec, prepared)
+    pool = pools[0]
+    run_spec_ = spec
+    if not spec.sae.checkpoint:
+        # sized defaults and the width check use the smallest pool, before any training
+        run_spec_ = dataclasses.replace(
+            spec, sae=resolve_sae_spec(spec.sae, min(len(p) for p in pools))
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "spec.json").write_text(json.dumps(json.loads(canonical_json(spec)), indent=2))
-    pool = _pool(spec, prepared)
     train_start = time.perf_counter()
     models, reports, folders = _train_or_load(
-        spec, pool, out_dir, device=resolved_device, progress=_stage(progress, 0.25, 0.5)
+        run_spec_, pools, out_dir, device=resolved_device, progress=_stage(progress, 0.25, 0.5)
     )
     train_seconds = time.perf_counter() - train_start
     ctx = TaskContext(
@@ -246,6 +329,7 @@ def run_spec(
         random_saes=_random_controls(spec, models, reports, pool),
         device=resolved_device,
         progress=_stage(progress, 0.5, 0.95),
+        fit_pools=pools,
     )
     output = task.run(ctx)
     progress(0.95, "comparing methods")
@@ -262,12 +346,25 @@ def run_spec(
         for name, runs in cell.runs.items():
             method_flops[name] = method_flops.get(name, 0.0) + sum(r.flops for r in runs)
     sae_flops = float(sum(r.get("flops", 0.0) or 0.0 for r in reports))
+    verdict = core.pop("verdict")
+    failures = quality_failures(reports, run_spec_.sae)
+    gate = {
+        "min_fve": spec.sae.min_fve,
+        "max_dead_fraction": spec.sae.max_dead_fraction,
+        "passed": not failures,
+        "failures": failures,
+        "verdict_if_valid": verdict,
+    }
+    if failures:
+        verdict = INVALID
     results: dict[str, Any] = {
         "task": spec.task,
         "name": spec.name,
         "spec": spec.to_dict(),
         "spec_hash": digest,
-        "verdict": core.pop("verdict"),
+        "verdict": verdict,
+        "verdict_reason": f"{INVALID_REASON}: {'; '.join(failures)}" if failures else "",
+        "scope": {**getattr(task, "SCOPE", {}), **spec.scope},
         "metric": output.metric,
         "margin": proto.margin,
         "alpha": proto.alpha,
@@ -286,6 +383,22 @@ def run_spec(
             "k": models[0].k,
             "d_in": models[0].d_in,
             "pool_rows": len(pool),
+            "pool_rows_per_sae": [len(p) for p in pools],
+            "fit": fit_rule,
+            "sizing": {
+                "rule": SIZING_RULE,
+                "width": run_spec_.sae.width,
+                "k": run_spec_.sae.k,
+                "steps": run_spec_.sae.steps,
+                "sized": {name: not getattr(spec.sae, name) for name in ("width", "k", "steps")},
+            },
+            "quality_gate": gate,
+            "held_out": {
+                key: float(np.mean([r[key] for r in reports if r.get(key) is not None]))
+                if any(r.get(key) is not None for r in reports)
+                else None
+                for key in ("fve", "l0", "dead_fraction")
+            },
         },
         "compute": {
             "wall_seconds": time.perf_counter() - started,

@@ -42,12 +42,19 @@ class TaskContext:
     random_saes: list[SAE]
     device: str = "cpu"
     progress: Progress = lambda fraction, message: None  # noqa: E731
+    #: rows the SAE of each split seed was fit on (inductive: that seed's test rows left out);
+    #: PCA and k-means baselines fit on the same rows. Empty: ``pool`` for every seed.
+    fit_pools: list[np.ndarray] = field(default_factory=list)
 
     def latents(self, sae_index: int, X: np.ndarray, *, random: bool = False) -> np.ndarray:
         from replication.harness.sae import encode_numpy
 
         models = self.random_saes if random else self.saes
         return encode_numpy(models[sae_index % len(models)], X, device=self.device)
+
+    def fit_pool(self, seed_index: int) -> np.ndarray:
+        """The unlabelled rows a baseline of split seed ``seed_index`` may be fit on."""
+        return self.fit_pools[seed_index % len(self.fit_pools)] if self.fit_pools else self.pool
 
     def sae_for_seed(self, seed_index: int) -> int:
         return seed_index % len(self.saes)

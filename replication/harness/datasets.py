@@ -41,6 +41,7 @@ class Dataset:
     ood_texts: list[str] | None = None
     ood_X: np.ndarray | None = None
     pool_X: np.ndarray | None = None
+    pool_texts: list[str] | None = None  # unlabelled texts for the SAE pool only
     groups: np.ndarray | None = None  # a spurious attribute, where known
     meta: dict[str, object] = field(default_factory=dict)
 
@@ -303,8 +304,13 @@ def dataset_names(spec: DataSpec) -> list[str]:
     return list(spec.datasets)
 
 
-def load_dataset(spec: DataSpec, name: str, *, binary: bool = True, seed: int = 0) -> Dataset:
-    """Load one dataset, de-duplicate it, check its labels, and cap its rows."""
+def load_dataset(
+    spec: DataSpec, name: str, *, binary: bool = True, seed: int = 0, keep_rest: bool = False
+) -> Dataset:
+    """Load one dataset, de-duplicate it, check its labels, and cap its rows.
+
+    With ``keep_rest``, the texts left out by the cap become ``pool_texts``: unlabelled rows
+    for the SAE pool (never split, never probed)."""
     if spec.source == "sae_probes":
         ds = _sae_probes_dataset(name, spec.include_ood)
     elif spec.source == "rotten_tomatoes":
@@ -329,7 +335,11 @@ def load_dataset(spec: DataSpec, name: str, *, binary: bool = True, seed: int = 
     ds = deduplicate(ds)
     if binary:
         ds = binarise(ds)
+    full = ds
     ds = cap_rows(ds, spec.max_rows, seed)
+    if keep_rest and full.texts is not None and len(full) > len(ds):
+        kept = set(ds.texts or [])
+        ds = replace(ds, pool_texts=[t for t in full.texts if t not in kept])
     if len(ds) < spec.min_rows:
         raise DataError(
             f"dataset {ds.name!r} has {len(ds)} usable rows; at least {spec.min_rows} are needed"

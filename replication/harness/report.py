@@ -63,6 +63,23 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return str(x)
 
 
+def _validity_and_scope(results: dict[str, Any]) -> list[str]:
+    """The quality-gate outcome and the run's tests / does-not-test statement."""
+    lines = []
+    if results.get("verdict_reason"):
+        gate = results.get("sae", {}).get("quality_gate", {})
+        lines.append(
+            f"- **{results['verdict']}: {results['verdict_reason']}** (the comparison "
+            f"would have read {gate.get('verdict_if_valid', '?')})."
+        )
+    scope = results.get("scope") or {}
+    if scope.get("tests"):
+        lines.append(f"- Tests: {scope['tests']}.")
+    if scope.get("does_not_test"):
+        lines.append(f"- Does not test: {scope['does_not_test']}.")
+    return lines
+
+
 def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
     lines = [f"# Replication: {results.get('name') or results['task']}", ""]
     overall = results["overall"]
@@ -71,6 +88,7 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
         f"**Verdict: {results['verdict']}** (SAE method vs best baseline on {results['metric']}, "
         f"margin {results['margin']}, alpha {results['alpha']}).",
         "",
+        *_validity_and_scope(results),
         f"- Mean delta {_fmt(overall['delta'])}, 95% CI {_ci(overall)}, "
         f"p {_p(overall['p'])} ({overall['test']} over {overall['n_datasets']} dataset(s)).",
         f"- Datasets won / tied / lost / inconclusive: {_wtl(results['win_tie_loss'])}.",

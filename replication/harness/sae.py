@@ -19,7 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,62 @@ from replication.harness.flops import sae_training_flops
 from replication.harness.spec import SAESpec
 
 JUMPRELU_BANDWIDTH = 0.001
+
+# --- sizing ----------------------------------------------------------------------------------
+
+#: An SAE needs this many training rows per latent; a wider spec is refused.
+ROWS_PER_LATENT = 8
+SIZING_RULE = (
+    "width = 64 * (rows / 1000) ** 0.6 and k = 4 * (rows / 1000) ** 0.3, each rounded to a "
+    "power of two (width 16..16384, k 2..64; HypotheSAEs' M=64/K=4 at 1k texts, M=256/K=8 "
+    "at 10k, M=1024 at 100k); steps = 100 epochs of the pool (200..3000); at most one latent "
+    f"per {ROWS_PER_LATENT} training rows"
+)
+
+
+def _power_of_two(value: float, low: int, high: int) -> int:
+    return int(min(high, max(low, 2 ** round(math.log2(max(value, 1e-9))))))
+
+
+def sized_defaults(n_rows: int, batch_size: int) -> tuple[int, int, int]:
+    """(width, k, steps) for an SAE trained on ``n_rows`` pool rows (:data:`SIZING_RULE`)."""
+    scale = max(n_rows, 1) / 1000
+    width = _power_of_two(64 * scale**0.6, 16, 16384)
+    width = min(width, max(16, 2 ** int(math.log2(max(n_rows // ROWS_PER_LATENT, 1)))))
+    k = min(_power_of_two(4 * scale**0.3, 2, 64), width)
+    steps = int(min(3000, max(200, 100 * math.ceil(n_rows / max(batch_size, 1)))))
+    return width, k, steps
+
+
+def resolve_sae_spec(cfg: SAESpec, n_rows: int) -> SAESpec:
+    """Fill sized defaults into width, k and steps; refuse an SAE wider than its pool allows."""
+    width, k, steps = sized_defaults(n_rows, cfg.batch_size)
+    limit = max(1, n_rows // ROWS_PER_LATENT)
+    if cfg.width and cfg.width > limit:
+        raise DataError(
+            f"sae.width {cfg.width} is wider than the pool allows: {n_rows} training rows support "
+            f"at most {limit} latents ({ROWS_PER_LATENT} rows per latent). Remove sae.width and "
+            f"sae.k to use the sized default (width {width}, k {k}), or add unlabelled rows."
+        )
+    resolved_width = cfg.width or width
+    resolved_k = cfg.k or min(k, resolved_width)
+    if cfg.architecture in ("topk", "batchtopk") and resolved_k > resolved_width:
+        raise DataError(f"sae.k {resolved_k} exceeds the SAE width {resolved_width}")
+    return replace(cfg, width=resolved_width, k=resolved_k, steps=cfg.steps or steps)
+
+
+def quality_failures(reports: list[dict[str, Any]], cfg: SAESpec) -> list[str]:
+    """Why the SAEs fail the spec's quality gate (mean held-out FVE and dead fraction)."""
+    fves = [r["fve"] for r in reports if r.get("fve") is not None]
+    deads = [r["dead_fraction"] for r in reports if r.get("dead_fraction") is not None]
+    problems = []
+    if fves and (not math.isfinite(float(np.mean(fves))) or np.mean(fves) < cfg.min_fve):
+        problems.append(f"held-out FVE {np.mean(fves):.3f} < sae.min_fve {cfg.min_fve}")
+    if deads and np.mean(deads) > cfg.max_dead_fraction:
+        problems.append(
+            f"dead fraction {np.mean(deads):.3f} > sae.max_dead_fraction {cfg.max_dead_fraction}"
+        )
+    return problems
 
 
 class _Step(torch.autograd.Function):
@@ -317,6 +373,8 @@ class TrainReport:
     l0: float
     dead_fraction: float
     final_mse: float
+    train_rows: int = 0
+    eval_rows: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -347,6 +405,8 @@ def train_sae(
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     n = data.shape[0]
+    if not (cfg.width and cfg.k and cfg.steps):
+        cfg = resolve_sae_spec(replace(cfg, width=cfg.width or 0), n)
     perm = torch.randperm(n, generator=generator)
     n_eval = min(eval_rows, max(1, n // 10))
     eval_x, train_x = data[perm[:n_eval]], data[perm[n_eval:]] if n > n_eval else data
@@ -358,7 +418,9 @@ def train_sae(
     )
     train_x = (train_x * scale).to(device)
     with torch.no_grad():
-        model.b_dec.copy_(train_x[: min(len(train_x), 10000)].mean(0).cpu())
+        sample = train_x[: min(len(train_x), 10000)]
+        centre = sample.median(0).values if cfg.b_dec_init == "median" else sample.mean(0)
+        model.b_dec.copy_(centre.cpu())
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), foreach=True)
     last_fired = torch.zeros(cfg.width, dtype=torch.long, device=device)
@@ -408,6 +470,8 @@ def train_sae(
         l0=l0,
         dead_fraction=dead_fraction,
         final_mse=float(mse.detach()),
+        train_rows=len(train_x),
+        eval_rows=len(eval_x),
     )
     return model.cpu(), report
 

@@ -60,7 +60,8 @@ DATA_SOURCES = (
 ARCHITECTURES = ("topk", "batchtopk", "relu", "jumprelu")
 POOLINGS = ("mean", "last")
 REGIMES = ("normal", "scarcity", "imbalance", "label_noise", "covariate_shift")
-VERDICTS = ("beats", "equivalent", "loses", "inconclusive")
+#: "invalid": the SAE failed the spec's quality gate (results.json's verdict_reason says why)
+VERDICTS = ("beats", "equivalent", "loses", "inconclusive", "invalid")
 
 #: Baselines each task knows, and the default set (all of them).
 BASELINES: dict[str, tuple[str, ...]] = {
@@ -77,15 +78,26 @@ DEFAULT_BASELINES: dict[str, tuple[str, ...]] = {
 }
 #: Task-specific options and their defaults.
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
-    "sparse_probing": {"max_latents": 64},
+    # max_latents 512 and the variants follow the sparse-probing paper's SAE probe recipe
+    "sparse_probing": {"max_latents": 512, "sae_probe_variants": [], "reference_methods": []},
     "ood_detection": {},
-    "hypothesis_predictivity": {"n_features": 20, "target": "binary"},
+    "hypothesis_predictivity": {"n_features": 20, "target": "binary", "reference_methods": []},
     "spurious_correlation_removal": {
         "spurious_dataset": "",
         "train_correlation": 1.0,
         "max_ablated": 64,
     },
 }
+#: Allowed entries of the list-valued task options.
+TASK_OPTION_CHOICES: dict[str, tuple[str, ...]] = {
+    "sae_probe_variants": ("l1", "binarised"),
+    "reference_methods": ("sae_probes", "hypothesaes"),
+}
+REFERENCE_METHODS: dict[str, tuple[str, ...]] = {
+    "sparse_probing": ("sae_probes",),
+    "hypothesis_predictivity": ("hypothesaes",),
+}
+SAE_FITS = ("inductive", "transductive")
 
 
 def _field(
@@ -126,13 +138,15 @@ class ActivationSpec:
 
 @dataclass(frozen=True)
 class SAESpec:
-    width: int = _field(0, "dictionary size (required unless checkpoint is set)", minimum=0)
-    k: int = _field(0, "active latents per input for topk/batchtopk (required for them)", minimum=0)
+    width: int = _field(
+        0, "dictionary size (0: sized to the pool, see sae.sized_defaults)", minimum=0
+    )
+    k: int = _field(0, "active latents per input for topk/batchtopk (0: sized)", minimum=0)
     architecture: str = _field("topk", "SAE architecture", ARCHITECTURES)
     checkpoint: str = _field("", "load this SAELens-format SAE instead of training")
-    steps: int = _field(3000, "optimiser steps", minimum=1)
-    batch_size: int = _field(1024, "activations per step", minimum=1)
-    lr: float = _field(1e-3, "Adam learning rate", minimum=0.0)
+    steps: int = _field(0, "optimiser steps (0: sized, about 100 epochs of the pool)", minimum=0)
+    batch_size: int = _field(512, "activations per step", minimum=1)
+    lr: float = _field(5e-4, "Adam learning rate", minimum=0.0)
     l1_coefficient: float = _field(1.0, "sparsity penalty for relu and jumprelu", minimum=0.0)
     jumprelu_init_threshold: float = _field(0.01, "initial JumpReLU threshold", minimum=0.0)
     aux_coefficient: float = _field(
@@ -143,6 +157,23 @@ class SAESpec:
     )
     train_fraction: float = _field(
         1.0, "fraction of the unlabelled pool used for training", minimum=0.0, maximum=1.0
+    )
+    b_dec_init: str = _field(
+        "median",
+        "decoder bias start: per-dimension median (HypotheSAEs) or mean",
+        ("median", "mean"),
+    )
+    fit: str = _field(
+        "inductive",
+        "inductive: SAE, PCA and k-means never see a test row (one SAE per split seed); "
+        "transductive: one pool with every row",
+        SAE_FITS,
+    )
+    min_fve: float = _field(
+        0.5, "quality gate: least mean held-out FVE, else the run is invalid", maximum=1.0
+    )
+    max_dead_fraction: float = _field(
+        0.5, "quality gate: most mean held-out dead fraction", minimum=0.0, maximum=1.0
     )
 
 
@@ -184,6 +215,8 @@ class Spec:
     activations: ActivationSpec = field(default_factory=ActivationSpec)
     protocol: ProtocolSpec = field(default_factory=ProtocolSpec)
     task_options: dict[str, Any] = field(default_factory=dict)
+    #: what this run tests and does not test: {"tests": ..., "does_not_test": ...}
+    scope: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     device: str = "auto"
     cache_dir: str = ""
@@ -320,16 +353,16 @@ def _check_semantics(spec: Spec) -> None:
     if not spec.task:
         raise SpecError("task", f"is required (one of {', '.join(TASKS)})")
     sae = spec.sae
-    if not sae.checkpoint:
-        if sae.width <= 0:
-            raise SpecError(
-                "sae.width", "is required (a positive integer) unless sae.checkpoint is set"
-            )
-        if sae.architecture in ("topk", "batchtopk"):
-            if sae.k <= 0:
-                raise SpecError("sae.k", f"is required (a positive integer) for {sae.architecture}")
-            if sae.k > sae.width:
-                raise SpecError("sae.k", f"must not exceed sae.width ({sae.width}), got {sae.k}")
+    if (
+        not sae.checkpoint
+        and sae.architecture in ("topk", "batchtopk")
+        and sae.width
+        and sae.k > sae.width
+    ):
+        raise SpecError("sae.k", f"must not exceed sae.width ({sae.width}), got {sae.k}")
+    for key in spec.scope:
+        if key not in ("tests", "does_not_test") or not isinstance(spec.scope[key], str):
+            raise SpecError(f"scope.{key}", "scope holds two strings: tests and does_not_test")
     data = spec.data
     if not data.datasets:
         raise SpecError("data.datasets", "must name at least one dataset")
@@ -371,6 +404,16 @@ def _check_semantics(spec: Spec) -> None:
             raise SpecError(
                 f"task_options.{key}", f"must be {type(default).__name__}, got {value!r}"
             )
+        allowed = TASK_OPTION_CHOICES.get(key)
+        if key == "reference_methods":
+            allowed = REFERENCE_METHODS.get(spec.task, ())
+        for i, item in enumerate(value if allowed is not None else []):
+            if item not in allowed:
+                raise SpecError(
+                    f"task_options.{key}[{i}]",
+                    f"must be one of {', '.join(allowed) or 'nothing for ' + spec.task}; "
+                    f"got {item!r}",
+                )
     if spec.task == "hypothesis_predictivity" and spec.option("target") not in (
         "binary",
         "continuous",

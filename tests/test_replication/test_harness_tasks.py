@@ -10,7 +10,7 @@ from replication.harness.spec import VERDICTS, spec_from_dict
 
 pytestmark = pytest.mark.harness
 
-SMALL_SAE = {"width": 64, "k": 4, "steps": 40, "batch_size": 256}
+SMALL_SAE = {"steps": 40, "batch_size": 256}  # width and k sized to the pool
 SMALL_PROTOCOL = {
     "split_seeds": 2,
     "sae_seeds": 1,

@@ -8,6 +8,12 @@ to K k-means centroids (fit on the pool). Controls: K random-dictionary latents 
 the raw-dimension rule. Ceiling (reported, never a competitor): ridge on the full embedding.
 Metric: holdout AUROC (binary) or R^2 (continuous); each method also reports how many of its
 K features are individually significant on the holdout after Bonferroni correction.
+
+The SAE pool is every row of the source (the rows past ``data.max_rows`` join it unlabelled),
+as the paper trains on all its texts; inductive fitting leaves each split's test rows out.
+``task_options.reference_methods = ["hypothesaes"]`` adds HypotheSAEs' own SAE (its
+``SparseAutoencoder``, trained with its defaults on the same rows, same M and K) with its own
+Lasso neuron selection, as a second SAE method.
 """
 
 from __future__ import annotations
@@ -32,6 +38,56 @@ BASELINE_NAMES = {"pca": "pca_k", "raw_dims": "raw_dims_lasso_k", "kmeans": "kme
 CONTROLS = ["random_dictionary_lasso_k", "raw_dims_lasso_k"]
 CEILING = "full_embedding_ridge"
 C_VALUES = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
+REFERENCE_SAE = "hypothesaes_sae_lasso_k"
+POOL_USES_UNLABELLED_REST = True
+SCOPE = {
+    "tests": (
+        "whether K SAE neurons, chosen by Lasso on training rows, predict the target on "
+        "held-out rows as well as K PCA components, K raw dimensions or K k-means clusters"
+    ),
+    "does_not_test": (
+        "the interpreted hypotheses (natural-language descriptions of the neurons and their "
+        "predictiveness), which need a language model; the paper measures those"
+    ),
+}
+
+
+def required_packages(spec: Spec) -> list[tuple[str, str]]:
+    return [("hypothesaes", m) for m in spec.option("reference_methods")]
+
+
+def split_test_rows(spec: Spec, ds: Any, split_seed: int) -> np.ndarray:
+    if spec.option("target") == "continuous":
+        return _random_split(len(ds.y), spec.protocol, split_seed)[2]
+    return make_split(ds.y, "normal", spec.protocol, split_seed).test
+
+
+def hypothesaes_latents(
+    pool: np.ndarray, X: np.ndarray, width: int, k: int, seed: int
+) -> tuple[np.ndarray, float]:
+    """Train HypotheSAEs' SAE (its own defaults) on ``pool``; return X's activations, FVE."""
+    import torch
+
+    from replication.harness import reference
+
+    module = reference.hypothesaes_sae()
+    torch.manual_seed(seed)
+    model = module.SparseAutoencoder(X.shape[1], width, k, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # quickstart.train_sae's defaults: batch 512, lr 5e-4, 100 epochs
+        model.fit(
+            torch.from_numpy(np.ascontiguousarray(pool, np.float32)),
+            batch_size=512,
+            learning_rate=5e-4,
+            n_epochs=100,
+            show_progress=False,
+        )
+    with torch.no_grad():
+        recon, _ = model(torch.from_numpy(np.ascontiguousarray(X, np.float32)))
+    x = torch.from_numpy(np.ascontiguousarray(X, np.float32))
+    fve = 1 - float((x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum())
+    return model.get_activations(X, show_progress=False), fve
 
 
 def needs_binary_labels(spec: Spec) -> bool:
@@ -123,10 +179,19 @@ def run(ctx: TaskContext) -> TaskOutput:
     proto = spec.protocol
     continuous = spec.option("target") == "continuous"
     k = int(spec.option("n_features"))
-    pool = ctx.pool[: min(len(ctx.pool), 20000)]
-    n_pca = min(k, pool.shape[1], len(pool))
-    pca = PCA(n_components=n_pca, random_state=proto.seed).fit(pool)
-    kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed).fit(pool)
+    fitted: dict[int, tuple[Any, Any]] = {}
+
+    def pca_kmeans(s: int) -> tuple[Any, Any]:
+        rows = ctx.fit_pool(s)
+        if id(rows) not in fitted:
+            pool = rows[:20000]
+            pca = PCA(n_components=min(k, pool.shape[1], len(pool)), random_state=proto.seed)
+            kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed)
+            fitted[id(rows)] = (pca.fit(pool), kmeans.fit(pool))
+        return fitted[id(rows)]
+
+    references = list(spec.option("reference_methods"))
+    reference_fve: list[float] = []
     baselines = [BASELINE_NAMES[b] for b in spec.baselines]
     metric_fn: Callable[[np.ndarray, np.ndarray], float] = (
         (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc
@@ -139,7 +204,6 @@ def run(ctx: TaskContext) -> TaskOutput:
         n_sae = min(len(ctx.saes), proto.split_seeds)
         latents = [ctx.latents(i, ds.X) for i in range(n_sae)]
         random_latents = [ctx.latents(i, ds.X, random=True) for i in range(n_sae)]
-        features = {"pca_k": pca.transform(ds.X), "kmeans_k": -kmeans.transform(ds.X)}
         cell = Cell(regime="normal", dataset=ds.name)
         for s in range(proto.split_seeds):
             seed = ctx.split_seed(d_index, s)
@@ -155,7 +219,7 @@ def run(ctx: TaskContext) -> TaskOutput:
 
             def k_feature_run(
                 F: np.ndarray,
-                choose: bool,
+                choose: bool | str,
                 extra_flops: float = 0.0,
                 tr=tr,
                 va=va,
@@ -163,11 +227,17 @@ def run(ctx: TaskContext) -> TaskOutput:
                 ytr=ytr,
                 yte=yte,
             ) -> MethodRun:
-                cols = (
-                    lasso_select(F[tr], ytr, k, continuous)
-                    if choose
-                    else np.arange(min(k, F.shape[1]))
-                )
+                if choose == "hypothesaes":
+                    from replication.harness import reference
+
+                    picked, _ = reference.hypothesaes_selection().select_neurons(
+                        F[tr], ytr, k, method="lasso", classification=not continuous
+                    )
+                    cols = np.asarray(picked, dtype=np.int64)
+                elif choose:
+                    cols = lasso_select(F[tr], ytr, k, continuous)
+                else:
+                    cols = np.arange(min(k, F.shape[1]))
 
                 def fit(
                     config: dict[str, Any],
@@ -185,10 +255,18 @@ def run(ctx: TaskContext) -> TaskOutput:
                 result.config = {**result.config, "features": [int(c) for c in cols]}
                 return result
 
+            pca, kmeans = pca_kmeans(s)
+            features = {"pca_k": pca.transform(ds.X), "kmeans_k": -kmeans.transform(ds.X)}
             sae_i = ctx.sae_for_seed(s)
             encode = fl.sae_encode_flops(ds.X.shape[1], ctx.width, len(tr) + len(va) + len(te))
             cell.add(SAE_METHOD, k_feature_run(latents[sae_i], True, encode))
             cell.add(CONTROLS[0], k_feature_run(random_latents[sae_i], True, encode))
+            if "hypothesaes" in references:
+                H, fve = hypothesaes_latents(
+                    ctx.fit_pool(s), ds.X, ctx.width, ctx.saes[sae_i].k, seed
+                )
+                reference_fve.append(fve)
+                cell.add(REFERENCE_SAE, k_feature_run(H, "hypothesaes", encode))
             cell.add("raw_dims_lasso_k", k_feature_run(ds.X, True))
             for name in baselines:
                 if name != "raw_dims_lasso_k":
@@ -206,12 +284,16 @@ def run(ctx: TaskContext) -> TaskOutput:
             done += 1
             ctx.progress(done / total, f"hypothesis predictivity: {ds.name} / seed {s}")
         cells.append(cell)
+    sae_methods = [SAE_METHOD] + ([REFERENCE_SAE] if "hypothesaes" in references else [])
+    notes: dict[str, Any] = {}
+    if reference_fve:
+        notes["hypothesaes_sae_fve_in_sample"] = float(np.mean(reference_fve))
     return TaskOutput(
         metric="r2" if continuous else "auroc",
-        sae_methods=[SAE_METHOD],
+        sae_methods=sae_methods,
         baselines=baselines,
         controls=CONTROLS,
         ceilings=[CEILING],
         cells=cells,
-        notes={"n_features": k, "target": spec.option("target")},
+        notes={"n_features": k, "target": spec.option("target"), **notes},
     )

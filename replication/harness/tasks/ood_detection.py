@@ -32,6 +32,17 @@ SAE_METHODS = ["sae_reconstruction_error", "sae_latent_mahalanobis", "sae_rare_l
 RANDOM_METHODS = ["random_dictionary_" + m.removeprefix("sae_") for m in SAE_METHODS]
 CONTROLS = ["random_dictionary_best", "raw_dims_mahalanobis"]
 FIT_FRACTION = 0.6
+SCOPE = {
+    "tests": (
+        "whether SAE reconstruction error or latent statistics flag out-of-distribution "
+        "inputs as well as Mahalanobis, nearest-neighbour, PCA-reconstruction and "
+        "isolation-forest detectors fit on the same in-distribution rows"
+    ),
+    "does_not_test": (
+        "anomalies inside a language model's computation (sentence embeddings here), "
+        "adversarial inputs, or detection without any in-distribution fit rows"
+    ),
+}
 
 
 def _split_in_out(ds: PreparedDataset) -> tuple[np.ndarray, np.ndarray]:

@@ -1,10 +1,14 @@
 """Sparse probing under hard regimes (Kantamneni et al. 2025; SAEBench).
 
-SAE method: the k SAE latents with the largest train mean difference between classes,
-then logistic regression (k and C tuned on validation). Controls: the same pipeline on a
-random dictionary of the same width, and on raw dimensions. Baselines: logistic
-regression on all dimensions, PCA (fit on the same unlabelled pool as the SAE) + logistic
-regression, k-nearest neighbours, and optionally an MLP. Metric: test AUROC.
+SAE method (the paper's recipe): latents divided by their mean non-zero activation, the k
+(1 to 512) with the largest train mean difference between classes, then logistic regression
+(k and C tuned). ``task_options.sae_probe_variants`` adds the L1-penalised and binarised
+probes as further SAE methods. Controls: the same pipeline on a random dictionary of the
+same width, and the top-k rule on raw dimensions. Baselines: logistic regression on all
+dimensions, PCA (fit on the SAE's rows) + logistic regression, k-nearest neighbours, and
+optionally an MLP. ``task_options.reference_methods = ["sae_probes"]`` adds sae-probes' own
+code: its SAE probe (an SAE method) and its logistic regression (a baseline), each trained
+on train + validation with its own cross-validation. Metric: test AUROC.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import numpy as np
 
 from replication.harness import flops as fl
 from replication.harness.context import Cell, TaskContext, TaskOutput
+from replication.harness.spec import Spec
 from replication.harness.splits import make_split
 from replication.harness.tasks.common import (
     C_GRID,
+    LATENT_COUNTS,
     auroc_metric,
     fit_logistic,
     latent_axes,
@@ -31,6 +37,82 @@ from replication.harness.tuning import MethodRun, budgeted_grid, select
 SAE_METHOD = "sae_top_latents"
 CONTROLS = ["random_dictionary_top_latents", "raw_dims_top_k"]
 PCA_MAX = 128
+REFERENCE_SAE = "sae_probes_sae_probe"
+REFERENCE_LOGREG = "sae_probes_logreg"
+SCOPE = {
+    "tests": (
+        "whether a probe on a few SAE latents classifies held-out text as well as tuned "
+        "probes on the raw embedding, under normal, scarce, imbalanced, noisy and shifted "
+        "training data"
+    ),
+    "does_not_test": (
+        "interpretability of the latents, SAEs on large language models' residual streams "
+        "(sentence embeddings here), or the paper's multi-class and very large SAEs"
+    ),
+}
+
+
+def required_packages(spec: Spec) -> list[tuple[str, str]]:
+    return [("sae_probes", m) for m in spec.option("reference_methods")]
+
+
+def split_test_rows(spec: Spec, ds: Any, split_seed: int) -> np.ndarray:
+    """Rows of ds.X that are test rows of this split seed in any regime (none from OOD sets)."""
+    rows = [
+        split.test
+        for regime in spec.protocol.regimes
+        if not (
+            split := make_split(
+                ds.y,
+                regime,
+                spec.protocol,
+                split_seed,
+                X=ds.X,
+                ood_y=ds.ood_y if ds.ood_X is not None else None,
+            )
+        ).test_from_ood
+    ]
+    return np.unique(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
+
+
+def sae_probes_probe(
+    Ztr: np.ndarray, ytr: np.ndarray, Zte: np.ndarray, ks: list[int], seed: int, normalise: bool
+) -> MethodRun:
+    """sae-probes' own recipe: its ranking, then its ``find_best_reg`` for each k; the k with
+    the best cross-validated AUROC on the labelled rows is kept (test rows never choose)."""
+    import torch
+
+    from replication.harness import reference
+
+    ranking = reference.sae_probes_ranking()
+    training = reference.sae_probes_training()
+    order = ranking.get_sorted_indices(
+        torch.from_numpy(np.ascontiguousarray(Ztr, np.float32)),
+        torch.from_numpy(ytr),
+        ranking.mean_act_normalization if normalise else None,
+    ).numpy()
+    best: tuple[float, int, Any] | None = None
+    dummy_y = np.arange(len(Zte)) % 2  # find_best_reg scores a test set; only its model is kept
+    flops = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in ks:
+            cols = order[:k]
+            result = training.find_best_reg(
+                Ztr[:, cols], ytr, Zte[:, cols], dummy_y, parallel=False, seed=seed
+            )
+            flops += 11 * fl.logistic_regression_flops(len(Ztr), k)
+            if best is None or result.metrics.val_auc > best[0]:
+                best = (result.metrics.val_auc, k, result.classifier)
+    assert best is not None
+    cols = order[: best[1]]
+    scores = best[2].predict_proba(Zte[:, cols])[:, 1]
+    return MethodRun(
+        val_metric=float(best[0]),
+        test_scores=np.asarray(scores, np.float64),
+        config={"k": best[1], "C": float(best[2].C)},
+        flops=flops,
+    )
 
 
 def _pca_fitter(Ptr: np.ndarray, ytr: np.ndarray, Pva: np.ndarray, Pte: np.ndarray):  # noqa: ANN202
@@ -85,10 +167,20 @@ def run(ctx: TaskContext) -> TaskOutput:
     max_latents = int(spec.option("max_latents"))
     from sklearn.decomposition import PCA
 
-    n_pca = min(PCA_MAX, ctx.pool.shape[1], ctx.pool.shape[0])
-    pca = PCA(n_components=n_pca, random_state=proto.seed).fit(
-        ctx.pool[: min(len(ctx.pool), 20000)]
-    )
+    variants = [""] + list(spec.option("sae_probe_variants"))
+    sae_methods = [SAE_METHOD + (f"_{v}" if v else "") for v in variants]
+    references = list(spec.option("reference_methods"))
+    smallest = min(len(ctx.fit_pool(s)) for s in range(proto.split_seeds))
+    n_pca = min(PCA_MAX, ctx.pool.shape[1], smallest)
+    pcas: dict[int, Any] = {}
+
+    def pca_for(s: int) -> Any:
+        rows = ctx.fit_pool(s)
+        key = id(rows)
+        if key not in pcas:
+            pcas[key] = PCA(n_components=n_pca, random_state=proto.seed).fit(rows[:20000])
+        return pcas[key]
+
     pca_counts = [n for n in (2, 4, 8, 16, 32, 64, 128) if n <= n_pca]
     cells: list[Cell] = []
     total = len(ctx.datasets) * len(proto.regimes) * proto.split_seeds
@@ -105,8 +197,6 @@ def run(ctx: TaskContext) -> TaskOutput:
             if ds.ood_X is not None
             else None
         )
-        P = pca.transform(ds.X)
-        P_ood = pca.transform(ds.ood_X) if ds.ood_X is not None else None
         encode_cost = fl.sae_encode_flops(ds.X.shape[1], ctx.width, 1)
         for regime in proto.regimes:
             cell = Cell(regime=regime, dataset=ds.name)
@@ -121,6 +211,9 @@ def run(ctx: TaskContext) -> TaskOutput:
                     ood_y=ds.ood_y if ds.ood_X is not None else None,
                 )
                 sae_i = ctx.sae_for_seed(s)
+                pca = pca_for(s)
+                P = pca.transform(ds.X)
+                P_ood = pca.transform(ds.ood_X) if ds.ood_X is not None else None
 
                 def test_rows(a: np.ndarray, a_ood: np.ndarray | None, split=split) -> np.ndarray:  # noqa: B008
                     return (
@@ -139,16 +232,20 @@ def run(ctx: TaskContext) -> TaskOutput:
                 Zro = ood_random[sae_i] if ood_random else None
                 lat_axes = latent_axes(max_latents, Z.shape[1])
                 rows = len(split.train) + len(split.val) + len(split.test)
-                sae_run = select(
-                    budgeted_grid(lat_axes, proto.tuning_budget, rng),
-                    top_k_probe_fitter(Z[split.train], ytr, Z[split.val], test_rows(Z, Zo)),
-                    metric,
-                )
-                sae_run.flops += encode_cost * rows
-                cell.add(SAE_METHOD, sae_run)
+                grid = budgeted_grid(lat_axes, proto.tuning_budget, rng)
+                for variant, method in zip(variants, sae_methods, strict=True):
+                    sae_run = select(
+                        grid,
+                        top_k_probe_fitter(
+                            Z[split.train], ytr, Z[split.val], test_rows(Z, Zo), variant
+                        ),
+                        metric,
+                    )
+                    sae_run.flops += encode_cost * rows
+                    cell.add(method, sae_run)
                 rnd = select(
-                    budgeted_grid(lat_axes, proto.tuning_budget, rng),
-                    top_k_probe_fitter(Zr[split.train], ytr, Zr[split.val], test_rows(Zr, Zro)),
+                    grid,
+                    top_k_probe_fitter(Zr[split.train], ytr, Zr[split.val], test_rows(Zr, Zro), ""),
                     metric,
                 )
                 rnd.flops += encode_cost * rows
@@ -185,18 +282,45 @@ def run(ctx: TaskContext) -> TaskOutput:
                             test_rows,
                         ),
                     )
+                if "sae_probes" in references:
+                    labelled = np.concatenate([split.train, split.val])
+                    y_lab = np.concatenate([ytr, yva])
+                    ks = [
+                        k
+                        for k in (LATENT_COUNTS if regime == "normal" else [16, 128])
+                        if k <= min(max_latents, Z.shape[1])
+                    ] or [min(max_latents, Z.shape[1])]
+                    ref = sae_probes_probe(
+                        Z[labelled], y_lab, test_rows(Z, Zo), ks, split_seed, normalise=True
+                    )
+                    ref.flops += encode_cost * rows
+                    cell.add(REFERENCE_SAE, ref)
+                    cell.add(
+                        REFERENCE_LOGREG,
+                        sae_probes_probe(
+                            ds.X[labelled], y_lab, Xte, [ds.X.shape[1]], split_seed, False
+                        ),
+                    )
                 cell.labels.append(y_test)
                 cell.groups.append(None)
                 done += 1
                 ctx.progress(done / total, f"sparse probing: {ds.name} / {regime} / seed {s}")
             cells.append(cell)
+    if "sae_probes" in references:
+        sae_methods = [*sae_methods, REFERENCE_SAE]
+        baselines = [*baselines, REFERENCE_LOGREG]
     return TaskOutput(
         metric="auroc",
-        sae_methods=[SAE_METHOD],
+        sae_methods=sae_methods,
         baselines=baselines,
         controls=CONTROLS,
         cells=cells,
-        notes={"pca_components_max": n_pca, "pca_fit_on": "unlabelled pool"},
+        notes={
+            "pca_components_max": n_pca,
+            "pca_fit_on": "the SAE's rows for each split seed",
+            "sae_probe_recipe": "mean-activation normalisation before ranking; k up to "
+            f"{max_latents}",
+        },
     )
 
 

@@ -37,6 +37,25 @@ from replication.harness.tuning import MethodRun, budgeted_grid, select
 SAE_METHOD = "sae_ablate_spurious_latents"
 CONTROLS = ["random_dictionary_ablation", "raw_dims_ablation"]
 ABLATION_COUNTS = [1, 2, 4, 8, 16, 32, 64, 128]
+SCOPE = {
+    "tests": (
+        "whether ablating the SAE latents tied to a spurious attribute raises worst-group "
+        "accuracy of a probe trained where the attribute predicts the label, against "
+        "concept erasure, projection and group-balanced retraining"
+    ),
+    "does_not_test": (
+        "human judgement of which latents are spurious (the paper's SHIFT uses people), or "
+        "ablation inside a language model's forward pass (embeddings are edited here)"
+    ),
+}
+
+
+def split_test_rows(spec: Spec, ds: Any, split_seed: int) -> np.ndarray:
+    if ds.groups is None:
+        return np.zeros(0, np.int64)
+    z = (np.asarray(ds.groups) == np.unique(ds.groups)[-1]).astype(np.int64)
+    correlation = float(spec.option("train_correlation"))
+    return _splits(ds.y, z, spec.protocol, correlation, split_seed)[2]
 
 
 def check_dataset(spec: Spec, ds: Any) -> None:
