@@ -192,7 +192,15 @@ class ProtocolSpec:
     )
     baselines: list[str] = _field([], "baselines (empty: the task's defaults)")
     tuning_budget: int = _field(
-        8, "hyper-parameter settings tried per method, on validation only", minimum=1
+        8, "hyper-parameter settings tried per method, by cross-validation", minimum=1
+    )
+    cv_folds: int = _field(
+        5, "stratified folds over train + validation rows for tuning and choosing", minimum=2
+    )
+    cv_loo_at_most: int = _field(
+        40,
+        "leave-one-out instead of k-fold when train + validation hold this many rows or fewer",
+        minimum=0,
     )
     bootstrap_samples: int = _field(1000, "paired bootstrap resamples", minimum=100)
     train_size: int = _field(512, "labelled training rows (normal regime)", minimum=2)

@@ -12,8 +12,8 @@ K features are individually significant on the holdout after Bonferroni correcti
 The SAE pool is every row of the source (the rows past ``data.max_rows`` join it unlabelled),
 as the paper trains on all its texts; inductive fitting leaves each split's test rows out.
 ``task_options.reference_methods = ["hypothesaes"]`` adds HypotheSAEs' own SAE (its
-``SparseAutoencoder``, trained with its defaults on the same rows, same M and K) with its own
-Lasso neuron selection, as a second SAE method.
+``SparseAutoencoder``, trained with its quickstart defaults on the same rows, same M and K)
+with its own Lasso neuron selection, as a second SAE method.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from replication.harness.context import Cell, TaskContext, TaskOutput
 from replication.harness.errors import DataError
 from replication.harness.spec import Spec
 from replication.harness.splits import make_split
-from replication.harness.stats import auroc, r2_rows
-from replication.harness.tasks.common import standardise
-from replication.harness.tuning import MethodRun, select
+from replication.harness.stats import r2_rows
+from replication.harness.tasks.common import auroc_metric, dev_folds, scaler, standardise
+from replication.harness.tuning import Fitted, FoldCache, Learner, MethodRun, select_cv
 
 SAE_METHOD = "sae_lasso_k"
 BASELINE_NAMES = {"pca": "pca_k", "raw_dims": "raw_dims_lasso_k", "kmeans": "kmeans_k"}
@@ -65,7 +65,8 @@ def split_test_rows(spec: Spec, ds: Any, split_seed: int) -> np.ndarray:
 def hypothesaes_latents(
     pool: np.ndarray, X: np.ndarray, width: int, k: int, seed: int
 ) -> tuple[np.ndarray, float]:
-    """Train HypotheSAEs' SAE (its own defaults) on ``pool``; return X's activations, FVE."""
+    """Train HypotheSAEs' SAE on ``pool`` with its quickstart defaults (batch 512, lr 5e-4,
+    100 epochs); return X's activations and the in-sample FVE on X."""
     import torch
 
     from replication.harness import reference
@@ -75,7 +76,6 @@ def hypothesaes_latents(
     model = module.SparseAutoencoder(X.shape[1], width, k, device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # quickstart.train_sae's defaults: batch 512, lr 5e-4, 100 epochs
         model.fit(
             torch.from_numpy(np.ascontiguousarray(pool, np.float32)),
             batch_size=512,
@@ -83,11 +83,20 @@ def hypothesaes_latents(
             n_epochs=100,
             show_progress=False,
         )
-    with torch.no_grad():
-        recon, _ = model(torch.from_numpy(np.ascontiguousarray(X, np.float32)))
     x = torch.from_numpy(np.ascontiguousarray(X, np.float32))
+    with torch.no_grad():
+        recon, _ = model(x)
     fve = 1 - float((x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum())
     return model.get_activations(X, show_progress=False), fve
+
+
+def _hypothesaes_select(F: np.ndarray, y: np.ndarray, k: int, continuous: bool) -> np.ndarray:
+    from replication.harness import reference
+
+    picked, _ = reference.hypothesaes_selection().select_neurons(
+        F, y, k, method="lasso", classification=not continuous
+    )
+    return np.asarray(picked, dtype=np.int64)
 
 
 def needs_binary_labels(spec: Spec) -> bool:
@@ -128,22 +137,51 @@ def lasso_select(Z: np.ndarray, y: np.ndarray, k: int, continuous: bool) -> np.n
     return np.argsort(-key, kind="mergesort")[:k]
 
 
-def _fit_small_model(
-    Ftr: np.ndarray, ytr: np.ndarray, Fva: np.ndarray, Fte: np.ndarray, C: float, continuous: bool
-) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+def _small_model(F: np.ndarray, y: np.ndarray, C: float, continuous: bool) -> Fitted:
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    tr, va, te = standardise(Ftr, Fva, Fte)
+    scale = scaler(F)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if continuous:
-            model = Ridge(alpha=1.0 / C).fit(tr, ytr)
+            model = Ridge(alpha=1.0 / C).fit(scale(F), y)
             predict = model.predict
         else:
-            model = LogisticRegression(C=C, max_iter=500).fit(tr, ytr)
+            model = LogisticRegression(C=C, max_iter=500).fit(scale(F), y)
             predict = model.decision_function
-    cost = fl.logistic_regression_flops(len(tr), tr.shape[1])
-    return predict(va), lambda: predict(te), cost
+    return Fitted(
+        lambda A: predict(scale(A)),
+        fl.logistic_regression_flops(len(F), F.shape[1]),
+        2.0 * F.shape[1],
+    )
+
+
+def k_feature_learner(k: int, choose: bool | str, continuous: bool) -> Learner:
+    """K columns (by Lasso on the fit rows when ``choose``, else the first K), then a small
+    model; the Lasso choice is redone per fold and recorded as ``features`` after the refit."""
+    chosen = FoldCache()
+
+    def learn(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
+        fresh = F not in chosen  # the Lasso path is charged once per fold
+
+        def pick() -> np.ndarray:
+            if choose == "hypothesaes":  # the authors' own Lasso neuron selection
+                return _hypothesaes_select(F, y, k, continuous)
+            return lasso_select(F, y, k, continuous) if choose else np.arange(min(k, F.shape[1]))
+
+        cols = chosen.get(F, pick)
+        inner = _small_model(F[:, cols], y, config["C"], continuous)
+        lasso_cost = (
+            9 * fl.logistic_regression_flops(len(F), F.shape[1]) if choose and fresh else 0.0
+        )
+        return Fitted(
+            lambda A: inner.predict(A[:, cols]),
+            inner.flops + lasso_cost,
+            inner.flops_per_row,
+            info={"features": [int(c) for c in cols]},
+        )
+
+    return learn
 
 
 def significant_features(F: np.ndarray, y: np.ndarray, alpha: float) -> int:
@@ -182,6 +220,7 @@ def run(ctx: TaskContext) -> TaskOutput:
     fitted: dict[int, tuple[Any, Any]] = {}
 
     def pca_kmeans(s: int) -> tuple[Any, Any]:
+        """PCA and k-means fit on the rows of split seed s's SAE (no test row when inductive)."""
         rows = ctx.fit_pool(s)
         if id(rows) not in fitted:
             pool = rows[:20000]
@@ -193,9 +232,10 @@ def run(ctx: TaskContext) -> TaskOutput:
     references = list(spec.option("reference_methods"))
     reference_fve: list[float] = []
     baselines = [BASELINE_NAMES[b] for b in spec.baselines]
-    metric_fn: Callable[[np.ndarray, np.ndarray], float] = (
-        (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc
+    metric: Callable[[np.ndarray, np.ndarray], float] = (
+        (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc_metric
     )
+    configs = [{"C": c} for c in C_VALUES[-proto.tuning_budget :]]
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
@@ -212,47 +252,36 @@ def run(ctx: TaskContext) -> TaskOutput:
             else:
                 split = make_split(ds.y, "normal", proto, seed)
                 tr, va, te = split.train, split.val, split.test
-            ytr, yva, yte = target[tr], target[va], target[te]
-
-            def metric(scores: np.ndarray, yva: np.ndarray = yva) -> float:
-                return metric_fn(yva, scores)
+            yte = target[te]
+            # tuning by cross-validation over train + validation rows, then one refit
+            dev = np.concatenate([tr, va])
+            y_dev = target[dev]
+            folds = dev_folds(None if continuous else y_dev, len(dev), proto, seed)
 
             def k_feature_run(
                 F: np.ndarray,
                 choose: bool | str,
                 extra_flops: float = 0.0,
-                tr=tr,
-                va=va,
+                dev=dev,
                 te=te,
-                ytr=ytr,
+                y_dev=y_dev,
                 yte=yte,
+                folds=folds,
             ) -> MethodRun:
-                if choose == "hypothesaes":
-                    from replication.harness import reference
-
-                    picked, _ = reference.hypothesaes_selection().select_neurons(
-                        F[tr], ytr, k, method="lasso", classification=not continuous
-                    )
-                    cols = np.asarray(picked, dtype=np.int64)
-                elif choose:
-                    cols = lasso_select(F[tr], ytr, k, continuous)
-                else:
-                    cols = np.arange(min(k, F.shape[1]))
-
-                def fit(
-                    config: dict[str, Any],
-                ) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-                    return _fit_small_model(
-                        F[tr][:, cols], ytr, F[va][:, cols], F[te][:, cols], config["C"], continuous
-                    )
-
-                configs = [{"C": c} for c in C_VALUES[-proto.tuning_budget :]]
-                result = select(configs, fit, metric)
-                result.flops += extra_flops + 9 * fl.logistic_regression_flops(len(tr), F.shape[1])
+                result = select_cv(
+                    configs,
+                    k_feature_learner(k, choose, continuous),
+                    F[dev],
+                    y_dev,
+                    F[te],
+                    metric,
+                    folds,
+                )
+                result.flops += extra_flops
+                cols = result.config["features"]
                 result.extra["n_significant"] = float(
                     significant_features(F[te][:, cols], yte, proto.alpha)
                 )
-                result.config = {**result.config, "features": [int(c) for c in cols]}
                 return result
 
             pca, kmeans = pca_kmeans(s)
@@ -272,12 +301,11 @@ def run(ctx: TaskContext) -> TaskOutput:
                 if name != "raw_dims_lasso_k":
                     cell.add(name, k_feature_run(features[name], False))
 
-            def ceiling_fit(config: dict[str, Any], tr=tr, va=va, te=te, ytr=ytr, X=ds.X):  # noqa: ANN202
-                return _fit_small_model(X[tr], ytr, X[va], X[te], config["C"], continuous)
+            def ceiling(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
+                return _small_model(F, y, config["C"], continuous)
 
             cell.add(
-                CEILING,
-                select([{"C": c} for c in C_VALUES[-proto.tuning_budget :]], ceiling_fit, metric),
+                CEILING, select_cv(configs, ceiling, ds.X[dev], y_dev, ds.X[te], metric, folds)
             )
             cell.labels.append(np.asarray(yte))
             cell.groups.append(None)
@@ -287,7 +315,7 @@ def run(ctx: TaskContext) -> TaskOutput:
     sae_methods = [SAE_METHOD] + ([REFERENCE_SAE] if "hypothesaes" in references else [])
     notes: dict[str, Any] = {}
     if reference_fve:
-        notes["hypothesaes_sae_fve_in_sample"] = float(np.mean(reference_fve))
+        notes["hypothesaes_sae_fve_on_labelled_rows"] = float(np.mean(reference_fve))
     return TaskOutput(
         metric="r2" if continuous else "auroc",
         sae_methods=sae_methods,

@@ -1,20 +1,25 @@
 """Sparse probing under hard regimes (Kantamneni et al. 2025; SAEBench).
 
 SAE method (the paper's recipe): latents divided by their mean non-zero activation, the k
-(1 to 512) with the largest train mean difference between classes, then logistic regression
-(k and C tuned). ``task_options.sae_probe_variants`` adds the L1-penalised and binarised
-probes as further SAE methods. Controls: the same pipeline on a random dictionary of the
-same width, and the top-k rule on raw dimensions. Baselines: logistic regression on all
-dimensions, PCA (fit on the SAE's rows) + logistic regression, k-nearest neighbours, and
-optionally an MLP. ``task_options.reference_methods = ["sae_probes"]`` adds sae-probes' own
-code: its SAE probe (an SAE method) and its logistic regression (a baseline), each trained
-on train + validation with its own cross-validation. Metric: test AUROC.
+(1 to 512) with the largest mean difference between classes on the fit rows, then logistic
+regression. ``task_options.sae_probe_variants`` adds the L1-penalised and binarised probes as
+further SAE methods. Controls: the same pipeline on a random dictionary of the same width,
+and the top-k rule on raw dimensions. Baselines: logistic regression on all dimensions, PCA
+(fit on the SAE's rows) + logistic regression, k-nearest neighbours, and optionally an MLP.
+
+Equal budgets: every method tries ``protocol.tuning_budget`` settings drawn the same way from
+its grid (all of them when the grid is no larger), each scored by the same cross-validation
+folds over train + validation, the best refit on both before one test pass; results list
+each method's grid (``notes.grids``) and chosen settings (``configs``).
+
+``task_options.reference_methods = ["sae_probes"]`` adds sae-probes' own code: its SAE probe
+(an SAE method) and its logistic regression (a baseline), each trained on train + validation
+with its own cross-validation and refit. Metric: test AUROC.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,18 +32,22 @@ from replication.harness.tasks.common import (
     C_GRID,
     LATENT_COUNTS,
     auroc_metric,
+    dev_folds,
     fit_logistic,
     latent_axes,
-    standardise,
-    top_k_probe_fitter,
+    logistic_learner,
+    scaler,
+    top_k_probe_learner,
 )
-from replication.harness.tuning import MethodRun, budgeted_grid, select
+from replication.harness.tuning import Fitted, Learner, MethodRun, budgeted_grid, select_cv
 
 SAE_METHOD = "sae_top_latents"
 CONTROLS = ["random_dictionary_top_latents", "raw_dims_top_k"]
 PCA_MAX = 128
 REFERENCE_SAE = "sae_probes_sae_probe"
 REFERENCE_LOGREG = "sae_probes_logreg"
+KNN_AXES = {"n_neighbors": [1, 3, 5, 9, 15, 25], "weights": ["uniform", "distance"]}
+MLP_AXES = {"hidden": [32, 128], "alpha": [1e-4, 1e-2, 1.0]}
 SCOPE = {
     "tests": (
         "whether a probe on a few SAE latents classifies held-out text as well as tuned "
@@ -47,7 +56,7 @@ SCOPE = {
     ),
     "does_not_test": (
         "interpretability of the latents, SAEs on large language models' residual streams "
-        "(sentence embeddings here), or the paper's multi-class and very large SAEs"
+        "(sentence embeddings here), or the paper's very large pretrained SAEs"
     ),
 }
 
@@ -58,28 +67,32 @@ def required_packages(spec: Spec) -> list[tuple[str, str]]:
 
 def split_test_rows(spec: Spec, ds: Any, split_seed: int) -> np.ndarray:
     """Rows of ds.X that are test rows of this split seed in any regime (none from OOD sets)."""
-    rows = [
-        split.test
-        for regime in spec.protocol.regimes
-        if not (
-            split := make_split(
-                ds.y,
-                regime,
-                spec.protocol,
-                split_seed,
-                X=ds.X,
-                ood_y=ds.ood_y if ds.ood_X is not None else None,
-            )
-        ).test_from_ood
-    ]
+    rows = []
+    for regime in spec.protocol.regimes:
+        split = make_split(
+            ds.y,
+            regime,
+            spec.protocol,
+            split_seed,
+            X=ds.X,
+            ood_y=ds.ood_y if ds.ood_X is not None else None,
+        )
+        if not split.test_from_ood:
+            rows.append(split.test)
     return np.unique(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
 
 
 def sae_probes_probe(
-    Ztr: np.ndarray, ytr: np.ndarray, Zte: np.ndarray, ks: list[int], seed: int, normalise: bool
+    Z_dev: np.ndarray,
+    y_dev: np.ndarray,
+    Z_test: np.ndarray,
+    ks: list[int],
+    seed: int,
+    normalise: bool,
 ) -> MethodRun:
-    """sae-probes' own recipe: its ranking, then its ``find_best_reg`` for each k; the k with
-    the best cross-validated AUROC on the labelled rows is kept (test rows never choose)."""
+    """sae-probes' own recipe: its ranking (with its mean-activation normalisation), then its
+    ``find_best_reg`` (10 C values by cross-validation, refit) for each k; the k with the best
+    cross-validated AUROC is kept. Test rows never choose anything."""
     import torch
 
     from replication.harness import reference
@@ -87,64 +100,74 @@ def sae_probes_probe(
     ranking = reference.sae_probes_ranking()
     training = reference.sae_probes_training()
     order = ranking.get_sorted_indices(
-        torch.from_numpy(np.ascontiguousarray(Ztr, np.float32)),
-        torch.from_numpy(ytr),
+        torch.from_numpy(np.ascontiguousarray(Z_dev, np.float32)),
+        torch.from_numpy(np.asarray(y_dev)),
         ranking.mean_act_normalization if normalise else None,
     ).numpy()
+    # find_best_reg also scores a test set; it gets placeholder labels, only its model is kept
+    placeholder = np.arange(len(Z_test)) % 2
     best: tuple[float, int, Any] | None = None
-    dummy_y = np.arange(len(Zte)) % 2  # find_best_reg scores a test set; only its model is kept
     flops = 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for k in ks:
             cols = order[:k]
             result = training.find_best_reg(
-                Ztr[:, cols], ytr, Zte[:, cols], dummy_y, parallel=False, seed=seed
+                Z_dev[:, cols], y_dev, Z_test[:, cols], placeholder, parallel=False, seed=seed
             )
-            flops += 11 * fl.logistic_regression_flops(len(Ztr), k)
+            flops += 11 * fl.logistic_regression_flops(len(Z_dev), k)
             if best is None or result.metrics.val_auc > best[0]:
                 best = (result.metrics.val_auc, k, result.classifier)
     assert best is not None
-    cols = order[: best[1]]
-    scores = best[2].predict_proba(Zte[:, cols])[:, 1]
+    scores = best[2].predict_proba(Z_test[:, order[: best[1]]])[:, 1]
     return MethodRun(
         val_metric=float(best[0]),
         test_scores=np.asarray(scores, np.float64),
         config={"k": best[1], "C": float(best[2].C)},
         flops=flops,
+        selection="sae_probes_find_best_reg",
     )
 
 
-def _pca_fitter(Ptr: np.ndarray, ytr: np.ndarray, Pva: np.ndarray, Pte: np.ndarray):  # noqa: ANN202
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-        n = config["n_components"]
-        return fit_logistic(Ptr[:, :n], ytr, Pva[:, :n], Pte[:, :n], config["C"])
+def method_grids(max_latents: int, width: int, d_in: int, n_pca: int) -> dict[str, Any]:
+    """Every method's grid, recorded in the result so the budgets can be compared."""
+    pca_counts = [n for n in (2, 4, 8, 16, 32, 64, 128) if n <= n_pca]
+    return {
+        SAE_METHOD: latent_axes(max_latents, width),
+        CONTROLS[0]: latent_axes(max_latents, width),
+        CONTROLS[1]: latent_axes(max_latents, d_in),
+        "logreg": {"C": C_GRID},
+        "pca_logreg": {"n_components": pca_counts, "C": C_GRID},
+        "knn": KNN_AXES,
+        "mlp": MLP_AXES,
+    }
 
-    return fit
+
+def _pca_learner(config: dict[str, Any], P: np.ndarray, y: np.ndarray) -> Fitted:
+    n = config["n_components"]
+    inner = fit_logistic(P[:, :n], y, config["C"])
+    return Fitted(lambda A: inner.predict(A[:, :n]), inner.flops, inner.flops_per_row)
 
 
-def _knn_fitter(Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarray):  # noqa: ANN202
+def _knn_learner(config: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Fitted:
     from sklearn.neighbors import KNeighborsClassifier
 
-    tr, va, te = standardise(Xtr, Xva, Xte)
-
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-        model = KNeighborsClassifier(
-            n_neighbors=min(config["n_neighbors"], len(tr)), weights=config["weights"]
-        )
-        model.fit(tr, ytr)
-        cost = fl.knn_flops(len(tr), len(va) + len(te), tr.shape[1])
-        return model.predict_proba(va)[:, 1], lambda: model.predict_proba(te)[:, 1], cost
-
-    return fit
+    scale = scaler(X)
+    model = KNeighborsClassifier(
+        n_neighbors=min(config["n_neighbors"], len(X)), weights=config["weights"]
+    )
+    model.fit(scale(X), y)
+    return Fitted(
+        lambda A: model.predict_proba(scale(A))[:, 1],
+        flops_per_row=fl.knn_flops(len(X), 1, X.shape[1]),
+    )
 
 
-def _mlp_fitter(Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarray, seed: int):  # noqa: ANN202
+def _mlp_learner(seed: int) -> Learner:
     from sklearn.neural_network import MLPClassifier
 
-    tr, va, te = standardise(Xtr, Xva, Xte)
-
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+    def learn(config: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Fitted:
+        scale = scaler(X)
         model = MLPClassifier(
             hidden_layer_sizes=(config["hidden"],),
             alpha=config["alpha"],
@@ -153,11 +176,11 @@ def _mlp_fitter(Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarr
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(tr, ytr)
-        cost = 6.0 * len(tr) * tr.shape[1] * config["hidden"] * model.n_iter_
-        return model.predict_proba(va)[:, 1], lambda: model.predict_proba(te)[:, 1], cost
+            model.fit(scale(X), y)
+        cost = 6.0 * len(X) * X.shape[1] * config["hidden"] * model.n_iter_
+        return Fitted(lambda A: model.predict_proba(scale(A))[:, 1], cost)
 
-    return fit
+    return learn
 
 
 def run(ctx: TaskContext) -> TaskOutput:
@@ -175,13 +198,13 @@ def run(ctx: TaskContext) -> TaskOutput:
     pcas: dict[int, Any] = {}
 
     def pca_for(s: int) -> Any:
+        """PCA fit on split seed s's SAE rows (no test row of that seed when inductive)."""
         rows = ctx.fit_pool(s)
-        key = id(rows)
-        if key not in pcas:
-            pcas[key] = PCA(n_components=n_pca, random_state=proto.seed).fit(rows[:20000])
-        return pcas[key]
+        if id(rows) not in pcas:
+            pcas[id(rows)] = PCA(n_components=n_pca, random_state=proto.seed).fit(rows[:20000])
+        return pcas[id(rows)]
 
-    pca_counts = [n for n in (2, 4, 8, 16, 32, 64, 128) if n <= n_pca]
+    grids = method_grids(max_latents, ctx.width, ctx.pool.shape[1], n_pca)
     cells: list[Cell] = []
     total = len(ctx.datasets) * len(proto.regimes) * proto.split_seeds
     done = 0
@@ -222,83 +245,75 @@ def run(ctx: TaskContext) -> TaskOutput:
                         else a[split.test]
                     )
 
-                ytr, yva = split.y_train, split.y_val
+                # tuning and choosing by cross-validation over train + validation rows
+                dev = np.concatenate([split.train, split.val])
+                y_dev = np.concatenate([split.y_train, split.y_val])
+                folds = dev_folds(y_dev, len(dev), proto, split_seed)
                 y_test = ds.ood_y[split.test] if split.test_from_ood else ds.y[split.test]
-                metric = auroc_metric(yva)
                 rng = np.random.default_rng(split_seed)
                 Z = latents[sae_i]
                 Zr = random_latents[sae_i]
                 Zo = ood_latents[sae_i] if ood_latents else None
                 Zro = ood_random[sae_i] if ood_random else None
-                lat_axes = latent_axes(max_latents, Z.shape[1])
                 rows = len(split.train) + len(split.val) + len(split.test)
-                grid = budgeted_grid(lat_axes, proto.tuning_budget, rng)
-                for variant, method in zip(variants, sae_methods, strict=True):
-                    sae_run = select(
-                        grid,
-                        top_k_probe_fitter(
-                            Z[split.train], ytr, Z[split.val], test_rows(Z, Zo), variant
-                        ),
-                        metric,
+
+                def tuned(
+                    configs: list[dict[str, Any]],
+                    learn: Learner,
+                    A: np.ndarray,
+                    A_ood: np.ndarray | None,
+                    dev=dev,
+                    y_dev=y_dev,
+                    folds=folds,
+                    test_rows=test_rows,
+                ) -> MethodRun:
+                    return select_cv(
+                        configs, learn, A[dev], y_dev, test_rows(A, A_ood), auroc_metric, folds
                     )
+
+                # the same settings for every variant, so variants differ only in recipe
+                sae_configs = budgeted_grid(grids[SAE_METHOD], proto.tuning_budget, rng)
+                for variant, method in zip(variants, sae_methods, strict=True):
+                    sae_run = tuned(sae_configs, top_k_probe_learner(variant), Z, Zo)
                     sae_run.flops += encode_cost * rows
                     cell.add(method, sae_run)
-                rnd = select(
-                    grid,
-                    top_k_probe_fitter(Zr[split.train], ytr, Zr[split.val], test_rows(Zr, Zro), ""),
-                    metric,
+                rnd = tuned(
+                    budgeted_grid(grids[CONTROLS[0]], proto.tuning_budget, rng),
+                    top_k_probe_learner(""),
+                    Zr,
+                    Zro,
                 )
                 rnd.flops += encode_cost * rows
                 cell.add(CONTROLS[0], rnd)
-                raw_axes = latent_axes(max_latents, ds.X.shape[1])
                 cell.add(
                     CONTROLS[1],
-                    select(
-                        budgeted_grid(raw_axes, proto.tuning_budget, rng),
-                        top_k_probe_fitter(
-                            ds.X[split.train], ytr, ds.X[split.val], test_rows(ds.X, ds.ood_X)
-                        ),
-                        metric,
+                    tuned(
+                        budgeted_grid(grids[CONTROLS[1]], proto.tuning_budget, rng),
+                        top_k_probe_learner("raw"),
+                        ds.X,
+                        ds.ood_X,
                     ),
                 )
-                Xtr, Xva, Xte = ds.X[split.train], ds.X[split.val], test_rows(ds.X, ds.ood_X)
                 for name in baselines:
-                    cell.add(
-                        name,
-                        _baseline(
-                            name,
-                            Xtr,
-                            ytr,
-                            Xva,
-                            Xte,
-                            split,
-                            P,
-                            P_ood,
-                            pca_counts,
-                            proto.tuning_budget,
-                            rng,
-                            split_seed,
-                            metric,
-                            test_rows,
-                        ),
-                    )
+                    learn, A, A_ood = _baseline(name, ds, P, P_ood, split_seed)
+                    configs = budgeted_grid(grids[name], proto.tuning_budget, rng)
+                    cell.add(name, tuned(configs, learn, A, A_ood))
                 if "sae_probes" in references:
-                    labelled = np.concatenate([split.train, split.val])
-                    y_lab = np.concatenate([ytr, yva])
                     ks = [
                         k
                         for k in (LATENT_COUNTS if regime == "normal" else [16, 128])
                         if k <= min(max_latents, Z.shape[1])
                     ] or [min(max_latents, Z.shape[1])]
                     ref = sae_probes_probe(
-                        Z[labelled], y_lab, test_rows(Z, Zo), ks, split_seed, normalise=True
+                        Z[dev], y_dev, test_rows(Z, Zo), ks, split_seed, normalise=True
                     )
                     ref.flops += encode_cost * rows
                     cell.add(REFERENCE_SAE, ref)
+                    X_test = test_rows(ds.X, ds.ood_X)
                     cell.add(
                         REFERENCE_LOGREG,
                         sae_probes_probe(
-                            ds.X[labelled], y_lab, Xte, [ds.X.shape[1]], split_seed, False
+                            ds.X[dev], y_dev, X_test, [ds.X.shape[1]], split_seed, False
                         ),
                     )
                 cell.labels.append(y_test)
@@ -317,47 +332,29 @@ def run(ctx: TaskContext) -> TaskOutput:
         cells=cells,
         notes={
             "pca_components_max": n_pca,
-            "pca_fit_on": "the SAE's rows for each split seed",
+            "pca_fit_on": "the rows of each split seed's SAE",
             "sae_probe_recipe": "mean-activation normalisation before ranking; k up to "
             f"{max_latents}",
+            "tuning_budget": proto.tuning_budget,
+            "grids": {
+                name: {"axes": axes, "size": int(np.prod([len(v) for v in axes.values()]))}
+                for name, axes in grids.items()
+                if name in (*CONTROLS, SAE_METHOD, *baselines)
+            },
         },
     )
 
 
 def _baseline(
-    name: str,
-    Xtr: np.ndarray,
-    ytr: np.ndarray,
-    Xva: np.ndarray,
-    Xte: np.ndarray,
-    split: Any,
-    P: np.ndarray,
-    P_ood: np.ndarray | None,
-    pca_counts: list[int],
-    budget: int,
-    rng: np.random.Generator,
-    seed: int,
-    metric: Callable[[np.ndarray], float],
-    test_rows: Callable[..., np.ndarray],
-) -> MethodRun:
+    name: str, ds: Any, P: np.ndarray, P_ood: np.ndarray | None, seed: int
+) -> tuple[Learner, np.ndarray, np.ndarray | None]:
+    """A baseline's learner and the features it reads (in-distribution, OOD)."""
     if name == "logreg":
-        C_values = list(np.logspace(-3, 3, budget)) if budget > 1 else [1.0]
-
-        def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-            return fit_logistic(Xtr, ytr, Xva, Xte, config["C"])
-
-        return select([{"C": float(c)} for c in C_values], fit, metric)
+        return logistic_learner, ds.X, ds.ood_X
     if name == "pca_logreg":
-        configs = budgeted_grid({"n_components": pca_counts, "C": C_GRID}, budget, rng)
-        return select(
-            configs, _pca_fitter(P[split.train], ytr, P[split.val], test_rows(P, P_ood)), metric
-        )
+        return _pca_learner, P, P_ood
     if name == "knn":
-        configs = budgeted_grid(
-            {"n_neighbors": [1, 3, 5, 9, 15, 25], "weights": ["uniform", "distance"]}, budget, rng
-        )
-        return select(configs, _knn_fitter(Xtr, ytr, Xva, Xte), metric)
+        return _knn_learner, ds.X, ds.ood_X
     if name == "mlp":
-        configs = budgeted_grid({"hidden": [32, 128], "alpha": [1e-4, 1e-2, 1.0]}, budget, rng)
-        return select(configs, _mlp_fitter(Xtr, ytr, Xva, Xte, seed), metric)
+        return _mlp_learner(seed), ds.X, ds.ood_X
     raise ValueError(f"unknown sparse-probing baseline {name!r}")
