@@ -224,7 +224,11 @@ class ReplicationResult(models.Model):
 
     run = models.OneToOneField(ReplicationRun, on_delete=models.CASCADE, related_name="result")
     spec_hash = models.CharField(max_length=64, help_text="The hash that produced the result.")
-    verdict = models.CharField(max_length=20, help_text="beats, equivalent, loses or inconclusive.")
+    verdict = models.CharField(
+        max_length=20,
+        help_text="beats, equivalent, loses, inconclusive, or invalid (the SAE failed the "
+        "spec's quality gate; results.verdict_reason says why).",
+    )
     results = models.JSONField(help_text="results.json as the harness wrote it.")
     artifact_dir = models.CharField(max_length=500, help_text="Folder of the run's files.")
     artifacts = models.JSONField(

@@ -35,6 +35,8 @@ def overall(results: Mapping[str, Any]) -> dict[str, Any]:
     block = dict(results.get("overall") or {})
     row = interval(block)
     row["verdict"] = str(results.get("verdict", row["verdict"]))
+    # "invalid: SAE under-trained: held-out FVE ..." when the quality gate failed
+    row["verdict_reason"] = str(results.get("verdict_reason") or "")
     row["n_datasets"] = block.get("n_datasets")
     row["test"] = block.get("test", "")
     return row
@@ -113,4 +115,24 @@ def compute(results: Mapping[str, Any]) -> dict[str, Any]:
         "wall_seconds": _num(block.get("wall_seconds")),
         "sae_training_flops": _num(block.get("sae_training_flops")) or 0.0,
         "methods": {k: _num(v) or 0.0 for k, v in (block.get("methods") or {}).items()},
+    }
+
+
+def scope(results: Mapping[str, Any]) -> dict[str, str]:
+    """What the run tests and does not test (empty strings for results written before)."""
+    block = results.get("scope") or {}
+    return {key: str(block.get(key) or "") for key in ("tests", "does_not_test")}
+
+
+def sae_quality(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The SAE's held-out FVE, L0 and dead fraction, and whether it passed the quality gate."""
+    sae = results.get("sae") or {}
+    held_out = sae.get("held_out") or {}
+    gate = sae.get("quality_gate") or {}
+    return {
+        "fve": _num(held_out.get("fve")),
+        "l0": _num(held_out.get("l0")),
+        "dead_fraction": _num(held_out.get("dead_fraction")),
+        "passed": gate.get("passed"),
+        "failures": list(gate.get("failures") or []),
     }

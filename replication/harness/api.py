@@ -206,7 +206,13 @@ def _train_or_load(
     spec: Spec, pools: list[np.ndarray], out_dir: Path, *, device: str, progress: Progress
 ) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
     """One SAE per pool when inductive (per split seed), else ``protocol.sae_seeds`` SAEs."""
-    from replication.harness.sae import evaluate_sae, load_sae, save_sae, train_sae
+    from replication.harness.sae import (
+        evaluate_sae,
+        load_sae,
+        pca_reference_fve,
+        save_sae,
+        train_sae,
+    )
 
     if spec.sae.checkpoint:
         import torch
@@ -218,8 +224,16 @@ def _train_or_load(
                 f"sae.checkpoint has d_in {model.d_in}; the activations have {pool.shape[1]} dims"
             )
         # a pretrained SAE never saw these rows: the whole pool is held out
-        fve, l0, dead = evaluate_sae(model, torch.from_numpy(pool[:4096]))
-        held_out = {"fve": fve, "l0": l0, "dead_fraction": dead, "eval_rows": min(len(pool), 4096)}
+        rows = torch.from_numpy(pool[:4096])
+        fve, l0, dead = evaluate_sae(model, rows)
+        pca = pca_reference_fve(rows, rows, model.k or max(1, round(l0)))
+        held_out = {
+            "fve": fve,
+            "l0": l0,
+            "dead_fraction": dead,
+            "pca_fve": pca,
+            "eval_rows": len(rows),
+        }
         return (
             [model],
             [
@@ -350,6 +364,7 @@ def run_spec(
     failures = quality_failures(reports, run_spec_.sae)
     gate = {
         "min_fve": spec.sae.min_fve,
+        "min_fve_vs_pca": spec.sae.min_fve_vs_pca,
         "max_dead_fraction": spec.sae.max_dead_fraction,
         "passed": not failures,
         "failures": failures,
@@ -397,7 +412,7 @@ def run_spec(
                 key: float(np.mean([r[key] for r in reports if r.get(key) is not None]))
                 if any(r.get(key) is not None for r in reports)
                 else None
-                for key in ("fve", "l0", "dead_fraction")
+                for key in ("fve", "pca_fve", "l0", "dead_fraction")
             },
         },
         "compute": {

@@ -79,12 +79,20 @@ def resolve_sae_spec(cfg: SAESpec, n_rows: int) -> SAESpec:
 
 
 def quality_failures(reports: list[dict[str, Any]], cfg: SAESpec) -> list[str]:
-    """Why the SAEs fail the spec's quality gate (mean held-out FVE and dead fraction)."""
+    """Why the SAEs fail the spec's quality gate: mean held-out FVE (absolute, and against
+    rank-k PCA on the same rows) and mean dead fraction."""
     fves = [r["fve"] for r in reports if r.get("fve") is not None]
+    pcas = [r["pca_fve"] for r in reports if r.get("pca_fve") is not None]
     deads = [r["dead_fraction"] for r in reports if r.get("dead_fraction") is not None]
     problems = []
-    if fves and (not math.isfinite(float(np.mean(fves))) or np.mean(fves) < cfg.min_fve):
-        problems.append(f"held-out FVE {np.mean(fves):.3f} < sae.min_fve {cfg.min_fve}")
+    fve = float(np.mean(fves)) if fves else float("nan")
+    if fves and (not math.isfinite(fve) or fve < cfg.min_fve):
+        problems.append(f"held-out FVE {fve:.3f} < sae.min_fve {cfg.min_fve}")
+    if fves and pcas and fve < cfg.min_fve_vs_pca * float(np.mean(pcas)):
+        problems.append(
+            f"held-out FVE {fve:.3f} < {cfg.min_fve_vs_pca} x rank-k PCA's {np.mean(pcas):.3f} "
+            "(sae.min_fve_vs_pca)"
+        )
     if deads and np.mean(deads) > cfg.max_dead_fraction:
         problems.append(
             f"dead fraction {np.mean(deads):.3f} > sae.max_dead_fraction {cfg.max_dead_fraction}"
@@ -375,6 +383,7 @@ class TrainReport:
     final_mse: float
     train_rows: int = 0
     eval_rows: int = 0
+    pca_fve: float | None = None  # rank-k PCA fit on the training rows, on the same held-out rows
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -458,6 +467,7 @@ def train_sae(
         _fit_inference_threshold(model, train_x[: min(len(train_x), 8192)])
     model.eval()
     fve, l0, dead_fraction = evaluate_sae(model, eval_x.to(device))
+    pca_fve = pca_reference_fve(train_x.cpu() / scale, eval_x, cfg.k or max(1, round(l0)))
     samples = cfg.steps * batch
     report = TrainReport(
         seed=seed,
@@ -472,6 +482,7 @@ def train_sae(
         final_mse=float(mse.detach()),
         train_rows=len(train_x),
         eval_rows=len(eval_x),
+        pca_fve=pca_fve,
     )
     return model.cpu(), report
 
@@ -481,6 +492,21 @@ def _fit_inference_threshold(model: SAE, x: torch.Tensor) -> None:
     acts = model.activations(model.pre_acts(x), training=True)
     positive = acts[acts > 0]
     model.inference_threshold.fill_(float(positive.min()) if positive.numel() else 0.0)
+
+
+@torch.no_grad()
+def pca_reference_fve(train: torch.Tensor, held_out: torch.Tensor, k: int) -> float | None:
+    """FVE on ``held_out`` of the rank-k PCA fit on ``train``: the gate's reference."""
+    if len(train) < 2 or len(held_out) < 2 or k <= 0:
+        return None
+    sample = train[: min(len(train), 20000)].float()
+    centre = sample.mean(0)
+    _, _, vt = torch.linalg.svd(sample - centre, full_matrices=False)
+    basis = vt[: min(k, vt.shape[0])]
+    x = held_out.float()
+    recon = (x - centre) @ basis.T @ basis + centre
+    total = (x - x.mean(0)).pow(2).sum()
+    return 1.0 - float((x - recon).pow(2).sum() / total) if float(total) > 0 else None
 
 
 @torch.no_grad()

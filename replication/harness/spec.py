@@ -170,10 +170,16 @@ class SAESpec:
         SAE_FITS,
     )
     min_fve: float = _field(
-        0.5, "quality gate: least mean held-out FVE, else the run is invalid", maximum=1.0
+        0.0, "quality gate: least mean held-out FVE, else the run is invalid", maximum=1.0
+    )
+    min_fve_vs_pca: float = _field(
+        1.0,
+        "quality gate: least held-out FVE as a multiple of rank-k PCA's on the same rows "
+        "(an SAE with k active latents should explain at least what k principal directions do)",
+        minimum=0.0,
     )
     max_dead_fraction: float = _field(
-        0.5, "quality gate: most mean held-out dead fraction", minimum=0.0, maximum=1.0
+        0.25, "quality gate: most mean held-out dead fraction", minimum=0.0, maximum=1.0
     )
 
 

@@ -1,0 +1,424 @@
+"""Fidelity: the harness's methods against the authors' own code, same embeddings and splits.
+
+Two tables (issue 11):
+
+1. **Sparse probing** on a stated subset of sae-probes datasets (MiniLM embeddings, 400 rows
+   each, split seeds as the harness draws them, regimes normal and scarcity). One TopK SAE is
+   trained on the datasets' rows and shared by both sides, so only the probing recipes differ.
+   The harness's own task code (``sparse_probing.run``) runs twice, at a tuning budget of 4
+   and with its full grid; sae-probes' code (``find_best_reg`` for logistic regression;
+   ``get_sorted_indices`` with ``mean_act_normalization``, then ``find_best_reg`` for every k,
+   the k chosen by its cross-validated AUROC) runs on the same train + validation rows and is
+   scored on the same test rows.
+2. **Hypothesis predictivity** on the seeded fine-food spec (K = 10, 10 split seeds): the
+   harness's whole run (``run_spec`` on the spec file; its SAE as the spec and the harness's
+   defaults make it) against HypotheSAEs' own SAE (``SparseAutoencoder``, M 64 / K 4, its
+   quickstart training defaults) trained on every review except the split's test rows, with
+   HypotheSAEs' Lasso neuron selection on train + validation, then logistic regression; raw
+   dimensions go through the same selection for the delta.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/fidelity.py [--part both|sparse|hypothesis]
+        [--datasets 7] [--seeds 5] [--hypothesis-spec SPEC.toml]
+
+The script uses only the harness's public pieces that exist before and after issue 11
+(``prepare``, ``make_split``, ``train_sae``, ``TaskContext``, the task modules, ``run_spec``),
+so the same file measures an older checkout: put that checkout first on ``PYTHONPATH`` and
+give it this file's ``replication/harness/reference.py`` (the authors'-code loader).
+Needs ``sae-probes`` and ``hypothesaes`` installed without dependencies (see the Makefile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+if not os.environ.get("PYTHONPATH"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+#: the stated subset: the sae-probes datasets of the shipped specs (cached embeddings)
+DATASETS = [
+    "5_hist_fig_ismale",
+    "7_hist_fig_ispolitician",
+    "21_headline_istrump",
+    "66_living-room",
+    "87_glue_cola",
+    "92_glue_sst2",
+    "96_spam_is",
+]
+REGIMES = ["normal", "scarcity"]
+SAE_WIDTH, SAE_K, SAE_STEPS = 1024, 32, 600
+AUTHORS_KS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]  # run_sae_eval's ks, normal setting
+FULL_GRID = 10_000  # a tuning budget no grid reaches: every setting is tried
+
+
+def _auroc(y: np.ndarray, s: np.ndarray) -> float:
+    from replication.harness.stats import auroc
+
+    return auroc(y, s)
+
+
+# --- sparse probing ----------------------------------------------------------------------------
+
+
+def _sparse_spec(n_datasets: int, seeds: int, budget: int):  # noqa: ANN202
+    from replication.harness.spec import spec_from_dict
+
+    return spec_from_dict(
+        {
+            "task": "sparse_probing",
+            "data": {
+                "source": "sae_probes",
+                "datasets": DATASETS[:n_datasets],
+                "max_rows": 400,
+                "include_ood": False,
+            },
+            "activations": {"model": "minilm"},
+            "sae": {"width": SAE_WIDTH, "k": SAE_K, "steps": SAE_STEPS, "batch_size": 256},
+            "protocol": {
+                "split_seeds": seeds,
+                "sae_seeds": 1,
+                "regimes": REGIMES,
+                "baselines": ["logreg"],
+                "tuning_budget": budget,
+                "train_size": 192,
+                "val_size": 64,
+                "test_size": 128,
+            },
+            "device": "cpu",
+        }
+    )
+
+
+def _harness_sparse(spec, prepared, sae, random_sae, pool) -> dict:  # noqa: ANN001
+    """Per (regime, dataset): the harness's mean test AUROC for logreg and its SAE probe."""
+    from replication.harness.context import TaskContext
+    from replication.harness.tasks import sparse_probing
+
+    ctx = TaskContext(spec=spec, datasets=prepared, pool=pool, saes=[sae], random_saes=[random_sae])
+    output = sparse_probing.run(ctx)
+    table: dict = {}
+    for cell in output.cells:
+        row = {}
+        for method, key in (("logreg", "lr"), (sparse_probing.SAE_METHOD, "sae")):
+            runs = cell.runs[method]
+            row[key] = float(
+                np.mean([_auroc(y, r.test_scores) for y, r in zip(cell.labels, runs, strict=True)])
+            )
+        table[(cell.regime, cell.dataset)] = row
+    return table
+
+
+def _authors_sparse(spec, prepared, sae) -> dict:  # noqa: ANN001
+    """The same splits through sae-probes' own probe code."""
+    import torch
+
+    from replication.harness import reference
+    from replication.harness.context import TaskContext
+    from replication.harness.sae import encode_numpy
+    from replication.harness.splits import make_split
+
+    training = reference.sae_probes_training()
+    ranking = reference.sae_probes_ranking()
+    ctx = TaskContext(spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[])
+    table: dict = {}
+    for d, ds in enumerate(prepared):
+        Z = encode_numpy(sae, ds.X)
+        for regime in REGIMES:
+            lr, sp = [], []
+            for s in range(spec.protocol.split_seeds):
+                seed = ctx.split_seed(d, s)
+                split = make_split(ds.y, regime, spec.protocol, seed, X=ds.X)
+                dev = np.concatenate([split.train, split.val])
+                y_dev = np.concatenate([split.y_train, split.y_val])
+                y_test = ds.y[split.test]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    lr.append(
+                        training.find_best_reg(
+                            ds.X[dev], y_dev, ds.X[split.test], y_test, parallel=False, seed=seed
+                        ).metrics.test_auc
+                    )
+                    order = ranking.get_sorted_indices(
+                        torch.from_numpy(Z[dev]),
+                        torch.from_numpy(y_dev),
+                        ranking.mean_act_normalization,
+                    ).numpy()
+                    ks = AUTHORS_KS if regime == "normal" else [16, 128]
+                    best = None
+                    for k in [k for k in ks if k <= Z.shape[1]]:
+                        cols = order[:k]
+                        metrics = training.find_best_reg(
+                            Z[dev][:, cols],
+                            y_dev,
+                            Z[split.test][:, cols],
+                            y_test,
+                            parallel=False,
+                            seed=seed,
+                        ).metrics
+                        if best is None or metrics.val_auc > best.val_auc:
+                            best = metrics
+                    sp.append(best.test_auc)
+            table[(regime, ds.name)] = {"lr": float(np.mean(lr)), "sae": float(np.mean(sp))}
+    return table
+
+
+def sparse_part(n_datasets: int, seeds: int) -> dict:
+    from replication.harness.api import prepare
+    from replication.harness.sae import random_dictionary, train_sae
+
+    spec = _sparse_spec(n_datasets, seeds, 4)
+    started = time.perf_counter()
+    prepared, _ = prepare(spec, device="cpu", progress=lambda f, m: None)
+    pool = np.concatenate([ds.X for ds in prepared]).astype(np.float32)
+    sae, report = train_sae(pool, spec.sae, seed=0)
+    random_sae = random_dictionary(
+        sae.d_in, sae.d_sae, sae.k, seed=10_000, scale=sae.scaling_factor, centre=pool.mean(0)
+    )
+    columns = {
+        "harness (budget 4)": _harness_sparse(spec, prepared, sae, random_sae, pool),
+        "harness, full grid": _harness_sparse(
+            replace(spec, protocol=replace(spec.protocol, tuning_budget=FULL_GRID)),
+            prepared,
+            sae,
+            random_sae,
+            pool,
+        ),
+        "sae-probes' own code": _authors_sparse(spec, prepared, sae),
+    }
+    summary: dict = {}
+    for column, table in columns.items():
+        summary[column] = {
+            regime: {
+                key: float(np.mean([row[key] for (r, _), row in table.items() if r == regime]))
+                for key in ("lr", "sae")
+            }
+            for regime in REGIMES
+        }
+    authors = columns["sae-probes' own code"]
+    wins = {
+        key: sum(
+            authors[(r, d)][key] > columns["harness (budget 4)"][(r, d)][key]
+            for (r, d) in authors
+            if r == "normal"
+        )
+        for key in ("lr", "sae")
+    }
+    return {
+        "datasets": [ds.name for ds in prepared],
+        "sae": {"width": sae.d_sae, "k": sae.k, "steps": spec.sae.steps, "fve": report.fve},
+        "seeds": seeds,
+        "summary": summary,
+        "authors_better_on_normal": wins,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def print_sparse(result: dict) -> None:
+    n = len(result["datasets"])
+    print(
+        f"\nSparse probing ({n} sae-probes datasets: {', '.join(result['datasets'])}; 400 rows, "
+        f"{result['seeds']} split seeds, one {result['sae']['width']}/k{result['sae']['k']} SAE, "
+        f"FVE {result['sae']['fve']:.2f}; test AUROC normal / scarcity)\n"
+    )
+    columns = list(result["summary"])
+    print("| method | " + " | ".join(columns) + " |")
+    print("| --- |" + " --- |" * len(columns))
+    for key, label in (("lr", "logistic regression"), ("sae", "SAE probe")):
+        cells = [
+            " / ".join(f"{result['summary'][c][r][key]:.3f}" for r in REGIMES) for c in columns
+        ]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    deltas = []
+    for c in columns:
+        s = result["summary"][c]
+        deltas.append(
+            f"{s['normal']['sae'] - s['normal']['lr']:+.3f} / "
+            f"{s['scarcity']['sae'] - s['scarcity']['lr']:+.3f}"
+        )
+    print("| SAE - LR | " + " | ".join(deltas) + " |")
+    gap = {
+        key: np.mean(
+            [
+                result["summary"][columns[-1]][r][key] - result["summary"][columns[0]][r][key]
+                for r in REGIMES
+            ]
+        )
+        for key in ("lr", "sae")
+    }
+    print(
+        f"\nsae-probes' code minus the harness (budget 4), mean of both regimes: logistic "
+        f"regression {gap['lr']:+.3f}, SAE probe {gap['sae']:+.3f} (target: within 0.01). "
+        f"sae-probes better on normal: LR {result['authors_better_on_normal']['lr']}/{n}, "
+        f"SAE probe {result['authors_better_on_normal']['sae']}/{n}. "
+        f"{result['seconds']:.0f} s."
+    )
+
+
+# --- hypothesis predictivity ---------------------------------------------------------------
+
+
+def _all_reviews(spec, prepared) -> np.ndarray:  # noqa: ANN001
+    """The labelled rows' embeddings plus every other review's (encoded as the harness does)."""
+    from replication.harness import activations as act
+    from replication.harness.datasets import load_dataset
+
+    labelled = load_dataset(spec.data, "fine_food", seed=spec.protocol.seed)
+    full = load_dataset(replace(spec.data, max_rows=0), "fine_food", seed=spec.protocol.seed)
+    kept = set(labelled.texts or [])
+    rest = [t for t in full.texts or [] if t not in kept]
+    X_rest = act.encode_texts(
+        rest,
+        spec.activations,
+        dataset="fine_food:pool",
+        device="cpu",
+        cache=act.cache_dir(spec.cache_dir),
+    )
+    return np.concatenate([prepared[0].X, X_rest]).astype(np.float32)
+
+
+def _authors_hypothesis(spec, prepared, M: int, K: int) -> dict:  # noqa: ANN001
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from replication.harness import reference
+    from replication.harness.context import TaskContext
+    from replication.harness.splits import make_split
+
+    sae_module = reference.hypothesaes_sae()
+    select = reference.hypothesaes_selection().select_neurons
+    ds = prepared[0]
+    everything = _all_reviews(spec, prepared)
+    n_labelled = len(ds.X)
+    ctx = TaskContext(spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[])
+    n_features = int(spec.option("n_features"))
+    sae_scores, raw_scores, fves = [], [], []
+    for s in range(spec.protocol.split_seeds):
+        seed = ctx.split_seed(0, s)
+        split = make_split(ds.y, "normal", spec.protocol, seed)
+        dev = np.concatenate([split.train, split.val])
+        pool = np.delete(everything, split.test, axis=0)  # labelled rows come first
+        torch.manual_seed(seed)
+        model = sae_module.SparseAutoencoder(ds.X.shape[1], M, K, device="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(
+                torch.from_numpy(pool),
+                batch_size=512,
+                learning_rate=5e-4,
+                n_epochs=100,
+                show_progress=False,
+            )
+        H = model.get_activations(ds.X, show_progress=False)
+        x = torch.from_numpy(ds.X[split.test])
+        with torch.no_grad():
+            recon, _ = model(x)
+        fves.append(1 - float((x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum()))
+        for F, out in ((H, sae_scores), (ds.X, raw_scores)):
+            cols, _ = select(F[dev], ds.y[dev], n_features, method="lasso", classification=True)
+            mean, std = F[dev][:, cols].mean(0), F[dev][:, cols].std(0) + 1e-8
+            clf = LogisticRegression(max_iter=1000).fit((F[dev][:, cols] - mean) / std, ds.y[dev])
+            scores = clf.decision_function((F[split.test][:, cols] - mean) / std)
+            out.append(_auroc(ds.y[split.test], scores))
+    sae_scores, raw_scores = np.asarray(sae_scores), np.asarray(raw_scores)
+    delta = sae_scores - raw_scores
+    return {
+        "sae": float(sae_scores.mean()),
+        "raw": float(raw_scores.mean()),
+        "delta": float(delta.mean()),
+        "delta_seed_range": [float(delta.min()), float(delta.max())],
+        "fve_test_rows": float(np.mean(fves)),
+        "pool_rows": len(everything) - len(split.test),
+        "labelled_rows": n_labelled,
+        "M": M,
+        "K": K,
+    }
+
+
+def hypothesis_part(spec_path: Path) -> dict:
+    from replication.harness.api import load_spec, prepare, run_spec
+
+    started = time.perf_counter()
+    spec = load_spec(spec_path)
+    spec = replace(spec, device="cpu")
+    with tempfile.TemporaryDirectory() as out:
+        result = run_spec(spec, Path(out)).results
+    cell = result["datasets"]["fine_food"]["regimes"]["normal"]
+    methods = cell["methods"]
+    training = result["sae"]["training"]
+    harness = {
+        "sae": methods["sae_lasso_k"]["mean"],
+        "raw": methods["raw_dims_lasso_k"]["mean"],
+        "delta": result["overall"]["delta"],
+        "ci": [result["overall"]["ci_low"], result["overall"]["ci_high"]],
+        "verdict": result["verdict"],
+        "width": result["sae"]["width"],
+        "k": result["sae"]["k"],
+        "pool_rows": result["sae"]["pool_rows"],
+        "fve": float(np.mean([r.get("fve") for r in training])),
+        "dead_fraction": float(np.mean([r.get("dead_fraction") for r in training])),
+    }
+    prepared, _ = prepare(spec, device="cpu", progress=lambda f, m: None)
+    authors = _authors_hypothesis(spec, prepared, 64, 4)
+    return {
+        "spec": str(spec_path),
+        "harness": harness,
+        "hypothesaes": authors,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def print_hypothesis(result: dict) -> None:
+    h, a = result["harness"], result["hypothesaes"]
+    print(
+        f"\nHypothesis predictivity ({result['spec']}; K = 10, 10 split seeds; test AUROC)\n\n"
+        "| | harness | HypotheSAEs' own code |\n| --- | --- | --- |\n"
+        f"| SAE | width {h['width']}, k {h['k']}, {h['pool_rows']} pool rows | "
+        f"M {a['M']}, K {a['K']}, {a['pool_rows']} pool rows |\n"
+        f"| SAE held-out FVE / dead fraction | {h['fve']:.2f} / {h['dead_fraction']:.2f} | "
+        f"{a['fve_test_rows']:.2f} (test rows) / - |\n"
+        f"| K SAE neurons by Lasso | {h['sae']:.3f} | {a['sae']:.3f} |\n"
+        f"| K raw dimensions by Lasso | {h['raw']:.3f} | {a['raw']:.3f} |\n"
+        f"| SAE - raw dims | {h['delta']:+.3f} [{h['ci'][0]:+.3f}, {h['ci'][1]:+.3f}], "
+        f"{h['verdict']} | {a['delta']:+.3f} (per-seed {a['delta_seed_range'][0]:+.3f} to "
+        f"{a['delta_seed_range'][1]:+.3f}) |\n\n"
+        f"Harness SAE minus HypotheSAEs' SAE: {h['sae'] - a['sae']:+.3f} AUROC. "
+        f"{result['seconds']:.0f} s."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=["both", "sparse", "hypothesis"], default="both")
+    parser.add_argument("--datasets", type=int, default=len(DATASETS))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--hypothesis-spec",
+        type=Path,
+        default=Path("seed/replication/hypothesis_predictivity_movva.toml"),
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    out: dict = {}
+    if args.part in ("both", "sparse"):
+        out["sparse_probing"] = sparse_part(args.datasets, args.seeds)
+        print_sparse(out["sparse_probing"])
+    if args.part in ("both", "hypothesis"):
+        out["hypothesis_predictivity"] = hypothesis_part(args.hypothesis_spec)
+        print_hypothesis(out["hypothesis_predictivity"])
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
