@@ -130,6 +130,6 @@ def test_the_command_line_reports_errors_without_a_traceback(tmp_path, capsys):
     from replication.harness.cli import main
 
     path = tmp_path / "bad.toml"
-    path.write_text('task = "sparse_probing"\n[sae]\nwidth = 8\n')
+    path.write_text('task = "sparse_probing"\n[sae]\nwidth = 8\nk = 16\n')
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "error: sae.k" in capsys.readouterr().err
