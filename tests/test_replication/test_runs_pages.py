@@ -239,7 +239,7 @@ def test_an_invalid_spec_in_the_admin_names_the_field(admin_client):
     form = {
         "key": "bad",
         "title": "",
-        "text": 'task = "sparse_probing"\n[sae]\nwidth = 0\n',
+        "text": 'task = "sparse_probing"\n[sae]\nwidth = 8\nk = 16\n',
         "time_limit": "",
         "soft_time_limit": "",
         "note": "",
@@ -249,4 +249,4 @@ def test_an_invalid_spec_in_the_admin_names_the_field(admin_client):
     response = admin_client.post("/admin/replication/replicationspec/add/", form)
 
     assert response.status_code == 200
-    assert "sae.width" in response.content.decode()
+    assert "sae.k" in response.content.decode()

@@ -66,7 +66,7 @@ def test_a_saved_version_cannot_be_changed_in_place():
 
 def test_an_invalid_spec_is_refused_naming_the_field():
     with pytest.raises(ValidationError, match=r"sae\.k"):
-        make_spec(text=tiny_spec_text().replace("k = 4", "k = 0"))
+        make_spec(text=tiny_spec_text().replace("k = 4", "k = 99"))  # k > width
 
 
 def test_a_hard_limit_above_the_visibility_timeout_is_refused(settings):
