@@ -430,10 +430,12 @@ def run_spec(
             "seeds": {
                 "base": proto.seed,
                 "split_seeds": proto.split_seeds,
-                "sae_seeds": proto.sae_seeds,
+                # inductive runs train one SAE per split seed, whatever protocol.sae_seeds says
+                "sae_seeds": len(models),
                 "split_seed_rule": "seed * 1000003 + 1000 * seed_index + dataset_index",
-                "sae_seed_rule": "seed * 7919 + sae_index",
-                "fewer_than_protocol_minimum": proto.split_seeds < 10 or proto.sae_seeds < 3,
+                "sae_seed_rule": "seed * 7919 + sae_index"
+                + ("; SAE i serves split seed i" if len(pools) > 1 else ""),
+                "fewer_than_protocol_minimum": proto.split_seeds < 10 or len(models) < 3,
             },
         },
         "notes": output.notes,
