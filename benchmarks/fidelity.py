@@ -287,7 +287,7 @@ def _all_reviews(spec, prepared) -> np.ndarray:  # noqa: ANN001
     return np.concatenate([prepared[0].X, X_rest]).astype(np.float32)
 
 
-def _authors_hypothesis(spec, prepared, M: int, K: int) -> dict:  # noqa: ANN001
+def _authors_hypothesis(spec, prepared, M: int, K: int, seeds: int) -> dict:  # noqa: ANN001
     import torch
     from sklearn.linear_model import LogisticRegression
 
@@ -303,7 +303,7 @@ def _authors_hypothesis(spec, prepared, M: int, K: int) -> dict:  # noqa: ANN001
     ctx = TaskContext(spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[])
     n_features = int(spec.option("n_features"))
     sae_scores, raw_scores, fves = [], [], []
-    for s in range(spec.protocol.split_seeds):
+    for s in range(min(seeds, spec.protocol.split_seeds)):
         seed = ctx.split_seed(0, s)
         split = make_split(ds.y, "normal", spec.protocol, seed)
         dev = np.concatenate([split.train, split.val])
@@ -345,14 +345,21 @@ def _authors_hypothesis(spec, prepared, M: int, K: int) -> dict:  # noqa: ANN001
     }
 
 
-def hypothesis_part(spec_path: Path) -> dict:
-    from replication.harness.api import load_spec, prepare, run_spec
+def hypothesis_part(spec_path: Path, results_path: Path | None, seeds: int) -> dict:
+    """``results_path``: a finished run of the same spec (its results.json) instead of a new
+    run; ``seeds``: how many of the spec's split seeds HypotheSAEs' side trains on."""
+    from replication.harness.api import load_spec, prepare, run_spec, spec_hash
 
     started = time.perf_counter()
     spec = load_spec(spec_path)
+    if results_path is not None:
+        result = json.loads(results_path.read_text())
+        if result["spec_hash"] != spec_hash(spec):
+            raise SystemExit(f"{results_path} is not a run of {spec_path}")
     spec = replace(spec, device="cpu")
-    with tempfile.TemporaryDirectory() as out:
-        result = run_spec(spec, Path(out)).results
+    if results_path is None:
+        with tempfile.TemporaryDirectory() as out:
+            result = run_spec(spec, Path(out)).results
     cell = result["datasets"]["fine_food"]["regimes"]["normal"]
     methods = cell["methods"]
     training = result["sae"]["training"]
@@ -369,19 +376,21 @@ def hypothesis_part(spec_path: Path) -> dict:
         "dead_fraction": float(np.mean([r.get("dead_fraction") for r in training])),
     }
     prepared, _ = prepare(spec, device="cpu", progress=lambda f, m: None)
-    authors = _authors_hypothesis(spec, prepared, 64, 4)
+    authors = _authors_hypothesis(spec, prepared, 64, 4, seeds)
     return {
         "spec": str(spec_path),
         "harness": harness,
         "hypothesaes": authors,
         "seconds": time.perf_counter() - started,
+        "hypothesaes_seeds": min(seeds, spec.protocol.split_seeds),
     }
 
 
 def print_hypothesis(result: dict) -> None:
     h, a = result["harness"], result["hypothesaes"]
     print(
-        f"\nHypothesis predictivity ({result['spec']}; K = 10, 10 split seeds; test AUROC)\n\n"
+        f"\nHypothesis predictivity ({result['spec']}; K = 10; harness: the spec's 10 split "
+        f"seeds, HypotheSAEs: the first {result['hypothesaes_seeds']}; test AUROC)\n\n"
         "| | harness | HypotheSAEs' own code |\n| --- | --- | --- |\n"
         f"| SAE | width {h['width']}, k {h['k']}, {h['pool_rows']} pool rows | "
         f"M {a['M']}, K {a['K']}, {a['pool_rows']} pool rows |\n"
@@ -407,6 +416,10 @@ def main() -> None:
         type=Path,
         default=Path("seed/replication/hypothesis_predictivity_movva.toml"),
     )
+    parser.add_argument(
+        "--hypothesis-results", type=Path, help="results.json of a finished run of that spec"
+    )
+    parser.add_argument("--hypothesis-seeds", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     out: dict = {}
@@ -414,7 +427,9 @@ def main() -> None:
         out["sparse_probing"] = sparse_part(args.datasets, args.seeds)
         print_sparse(out["sparse_probing"])
     if args.part in ("both", "hypothesis"):
-        out["hypothesis_predictivity"] = hypothesis_part(args.hypothesis_spec)
+        out["hypothesis_predictivity"] = hypothesis_part(
+            args.hypothesis_spec, args.hypothesis_results, args.hypothesis_seeds
+        )
         print_hypothesis(out["hypothesis_predictivity"])
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
