@@ -361,8 +361,12 @@ def paired_estimate(
     the same rows) and which training split each seed drew. The row part is a bootstrap over
     row *identities*, one draw shared by every seed, so a row that several seeds test is
     resampled once (seeds that share rows are not independent; issue 10 item 3). The seed
-    part is the spread of the per-seed deltas. var = seed_var / S + row_var (conservative:
-    the seeds' spread holds some row noise too), with Welch-Satterthwaite degrees of freedom
+    part is the spread of the per-seed deltas: it holds the training luck and the row noise
+    that differs between seeds. What it cannot see is what the seeds have in common, the
+    rows they share: that term is the average covariance between two seeds' deltas under
+    the identity bootstrap (a row's own quirk moves every seed that tests it; noise that
+    differs per seed does not covary). var = seed_var / S + shared_row_cov, with
+    Welch-Satterthwaite degrees of freedom
     (S - 1 for the seed part, distinct rows - 1 for the row part). The p-values then come
     from a t distribution, so they can be as small as the data warrant: no bootstrap
     count limits them.
@@ -396,14 +400,17 @@ def paired_estimate(
     deltas, draws = deltas[finite], draws[finite]
     n_seeds = len(deltas)
     with np.errstate(invalid="ignore"):
-        row_var = float(np.nanvar(np.nanmean(draws, axis=0), ddof=1))
-        within = float(np.nanmean(np.nanvar(draws, axis=1, ddof=1)))
+        mean_var = float(np.nanvar(np.nanmean(draws, axis=0), ddof=1))
+        per_seed = np.nanvar(draws, axis=1, ddof=1)
     seed_var = float(np.var(deltas, ddof=1)) if n_seeds > 1 else 0.0
-    row_var = row_var if np.isfinite(row_var) else 0.0
-    # The seeds' spread already holds some row noise (each seed drew its own test rows), so
-    # the sum counts that part twice: conservative by design. Subtracting the within-seed
-    # row variance instead gave 3.5% per direction at a nominal 2.5% in the calibration
-    # simulation (docs/REPLICATIONS.md); the sum gives 1.5-2%.
+    if n_seeds > 1:
+        # Var(mean) = (sum of variances + sum of covariances) / S^2 in the bootstrap world;
+        # what the seeds share is the covariances: the average one is the shared-row term.
+        shared = (n_seeds**2 * mean_var - float(np.nansum(per_seed))) / (n_seeds * (n_seeds - 1))
+        row_var = max(0.0, shared) if np.isfinite(shared) else 0.0
+    else:  # one seed: its own row bootstrap is all there is
+        row_var = mean_var if np.isfinite(mean_var) else 0.0
+    within = float(np.nanmean(per_seed))
     seed_part = seed_var / n_seeds
     var = seed_part + row_var
     df_rows = max(len(universe) - 1, 1)

@@ -103,11 +103,13 @@ def new_rule(
     ) -> list[str]:
         ests = []
         for seeds in family:
-            mean_a = float(np.mean([stats.auroc(s.labels, s.scores_a) for s in seeds]))
-            mean_b = float(np.mean([stats.auroc(s.labels, s.scores_b) for s in seeds]))
-            margin = stats.margin_for(
-                "auroc", mean_a, mean_b, kind=margin_kind, absolute=absolute, relative=relative
-            )
+            margin = 0.0
+            if relative or margin_kind != "relative_error":
+                mean_a = float(np.mean([stats.auroc(s.labels, s.scores_a) for s in seeds]))
+                mean_b = float(np.mean([stats.auroc(s.labels, s.scores_b) for s in seeds]))
+                margin = stats.margin_for(
+                    "auroc", mean_a, mean_b, kind=margin_kind, absolute=absolute, relative=relative
+                )
             ests.append(
                 stats.paired_estimate(seeds, "auroc", n_boot=n_boot, rng=rng, margin=margin)
             )
