@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,6 @@ RULE_VERSION = 2
 #: Below this many datasets the across-datasets test treats the datasets as fixed (the
 #: spread of so few deltas says little); from it on, datasets are a random sample.
 MIN_DATASETS_RANDOM_EFFECTS = 6
-VERDICTS = ("beats", "equivalent", "loses", "inconclusive")
 #: Highest value of each metric: margins are shares of the error (ceiling - metric).
 METRIC_CEILING = {"auroc": 1.0, "r2": 1.0, "worst_group_accuracy": 1.0}
 MARGIN_KINDS = ("relative_error", "absolute", "both")
@@ -580,10 +579,6 @@ def resolve_more(estimate: Estimate, alpha: float, power: float = 0.8) -> dict[s
         "test_rows_factor": rows,
         "towards": "equivalent" if abs(e.delta) <= e.margin else "a difference",
     }
-
-
-def with_margin(estimate: Estimate, margin: float) -> Estimate:
-    return replace(estimate, margin=margin)
 
 
 # --- corrections and summaries -----------------------------------------------------------------

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from replication.harness import stats
-from replication.harness.spec import ProtocolSpec
+from replication.harness.spec import VERDICTS, ProtocolSpec
 from replication.harness.splits import make_split
 
 #: Noise scales (in units of the row-to-row spread); chosen so that per-seed AUROCs move by
@@ -122,7 +122,7 @@ def new_rule(
 @dataclass
 class Rates:
     runs: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(stats.VERDICTS, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
 
     def rate(self, verdict: str) -> float:
         return self.counts[verdict] / max(self.runs, 1)
