@@ -309,6 +309,7 @@ def run(ctx: TaskContext) -> TaskOutput:
             )
             cell.labels.append(np.asarray(yte))
             cell.groups.append(None)
+            cell.test_ids.append(np.asarray(te))
             done += 1
             ctx.progress(done / total, f"hypothesis predictivity: {ds.name} / seed {s}")
         cells.append(cell)

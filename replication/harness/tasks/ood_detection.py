@@ -369,6 +369,8 @@ def run(ctx: TaskContext) -> TaskOutput:
                 runs[-1].extra["fpr_at_95_tpr"] = fpr_at_tpr(yte, runs[-1].test_scores)
             cell.labels.append(yte)
             cell.groups.append(None)
+            test_out = len(inside) + o[n_val : n_val + n_test]
+            cell.test_ids.append(np.r_[h[n_val : n_val + n_test], test_out])
             done += 1
             ctx.progress(done / total, f"OOD detection: {ds.name} / seed {s}")
         cells.append(cell)

@@ -318,6 +318,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                     )
                 cell.labels.append(y_test)
                 cell.groups.append(None)
+                cell.test_ids.append(split.test + (len(ds.X) if split.test_from_ood else 0))
                 done += 1
                 ctx.progress(done / total, f"sparse probing: {ds.name} / {regime} / seed {s}")
             cells.append(cell)

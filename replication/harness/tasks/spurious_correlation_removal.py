@@ -307,6 +307,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                 cell.add(name, tuned([{"C": c} for c in c_values], _baseline(name, X, y, z, tr)))
             cell.labels.append(y[te])
             cell.groups.append(2 * y[te] + z[te])
+            cell.test_ids.append(te)
             done += 1
             ctx.progress(done / total, f"spurious correlation: {ds.name} / seed {s}")
         cells.append(cell)
