@@ -363,9 +363,13 @@ def hypothesis_part(spec_path: Path, results_path: Path | None, seeds: int) -> d
     cell = result["datasets"]["fine_food"]["regimes"]["normal"]
     methods = cell["methods"]
     training = result["sae"]["training"]
+    n = min(seeds, spec.protocol.split_seeds)
     harness = {
         "sae": methods["sae_lasso_k"]["mean"],
         "raw": methods["raw_dims_lasso_k"]["mean"],
+        # the same split seeds as HypotheSAEs' side, for the like-for-like comparison
+        "sae_same_seeds": float(np.mean(methods["sae_lasso_k"]["per_seed"][:n])),
+        "raw_same_seeds": float(np.mean(methods["raw_dims_lasso_k"]["per_seed"][:n])),
         "delta": result["overall"]["delta"],
         "ci": [result["overall"]["ci_low"], result["overall"]["ci_high"]],
         "verdict": result["verdict"],
@@ -401,7 +405,10 @@ def print_hypothesis(result: dict) -> None:
         f"| SAE - raw dims | {h['delta']:+.3f} [{h['ci'][0]:+.3f}, {h['ci'][1]:+.3f}], "
         f"{h['verdict']} | {a['delta']:+.3f} (per-seed {a['delta_seed_range'][0]:+.3f} to "
         f"{a['delta_seed_range'][1]:+.3f}) |\n\n"
-        f"Harness SAE minus HypotheSAEs' SAE: {h['sae'] - a['sae']:+.3f} AUROC. "
+        f"On the same first {result['hypothesaes_seeds']} split seeds: harness SAE "
+        f"{h['sae_same_seeds']:.3f}, raw dims {h['raw_same_seeds']:.3f}, delta "
+        f"{h['sae_same_seeds'] - h['raw_same_seeds']:+.3f}; harness SAE minus HypotheSAEs' SAE "
+        f"{h['sae_same_seeds'] - a['sae']:+.3f} AUROC. "
         f"{result['seconds']:.0f} s."
     )
 
