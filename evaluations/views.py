@@ -17,10 +17,12 @@ from tracker.models import Market
 
 def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
+    rows = leaderboard(market=market, viewer=request.user)
+    hidden = [row.candidacy.pk for row in rows if row.hidden]
     return render(request, "evaluations/leaderboard.html", {
         "market": market,
-        "rows": leaderboard(market=market, viewer=request.user),
-        "agreement": services.measure_agreement(market=market),
+        "rows": rows,
+        "agreement": services.measure_agreement(market=market, exclude=hidden),
         "resolution": services.current_resolution(market),
     })
 
