@@ -80,6 +80,8 @@ def test_drafts_never_reach_the_pages(client, tiny, ada, three_raters):
         market=tiny["market"], paper=Paper.objects.create(slug="z", title="Paper Z")
     )
     score(ada, other, {"useful": "met"}, submit=False)
+    other.status = "decided"  # settled: everything submitted is public, drafts are not
+    other.save()
     page = client.get("/papers/z/").content.decode()
     assert "ada says met" not in page
     body = client.get("/api/markets/tiny/").json()
@@ -98,8 +100,36 @@ def test_blind_review_on_the_pages(client, three_raters, ada):
     assert "hidden until you submit" in client.get("/markets/tiny/leaderboard/").content.decode()
     body = client.get("/api/markets/tiny/").json()
     assert all(c["verdict"] is None for c in body["candidacies"])
-    client.logout()
-    assert "ada says not_met on useful" in client.get("/papers/2501.00002/").content.decode()
+
+
+UNDER_REVIEW_URLS = ["/papers/2501.00002/", "/markets/tiny/", "/markets/tiny/leaderboard/",
+                     "/api/markets/tiny/", "/api/markets/tiny/leaderboard/",
+                     "/api/papers/2501.00002/"]
+
+
+@pytest.mark.parametrize("url", UNDER_REVIEW_URLS)
+def test_logging_out_shows_no_more_of_a_candidacy_under_review(client, three_raters, url):
+    """Issue 14, D10: the anonymous see nothing of the assessments, verdict or agreement
+    of a candidacy under review; once it is decided they see them."""
+    page = client.get(url).content.decode()
+    for secret in ("ada says", "ben says", "cleo says", "badge falls_short", '"falls_short"',
+                   "badge qualifies", '"qualifies"', "Falls short", "κ ="):
+        assert secret not in page, (url, secret)
+    for candidacy in (three_raters["x"], three_raters["y"]):
+        candidacy.status = "decided"
+        candidacy.save()
+    if url in ("/papers/2501.00002/", "/markets/tiny/leaderboard/"):
+        assert "badge falls_short" in client.get(url).content.decode()
+
+
+def test_the_api_and_leaderboard_say_why_a_verdict_is_missing(client, three_raters):
+    rows = client.get("/api/markets/tiny/leaderboard/").json()
+    assert all(r["hidden"] and r["verdict"] is None and r["adjudicators"] == 0 for r in rows)
+    body = client.get("/api/markets/tiny/").json()
+    assert all(c["verdict"] is None for c in body["candidacies"])
+    page = client.get("/markets/tiny/leaderboard/").content.decode()
+    assert "under review: published once decided" in page
+    assert "Under review" in client.get("/papers/2501.00002/").content.decode()
 
 
 def count_queries(client, url):
