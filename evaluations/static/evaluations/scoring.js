@@ -1,6 +1,6 @@
 // The scoring sheet: a live "N of M criteria answered", a link to the next unanswered
-// criterion, Alt+S saves a draft (the button's accesskey), and a warning before leaving
-// with unsaved changes. The page works without it.
+// criterion, Ctrl+S (or Cmd+S) saves a draft instead of saving the web page, and a
+// warning before leaving with unsaved changes. The page works without it.
 (function () {
   "use strict";
   var form = document.getElementById("scoring-form");
@@ -40,5 +40,16 @@
       if (first) { first.focus({ preventScroll: true }); }
     });
   }
+  document.addEventListener("keydown", function (event) {
+    var key = (event.key || "").toLowerCase();
+    if (key !== "s" || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) {
+      return;
+    }
+    var draft = form.querySelector('button[name="_save_draft"]');
+    if (!draft) { return; }
+    event.preventDefault();
+    dirty = false;
+    draft.click();
+  });
   update();
 })();
