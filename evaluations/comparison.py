@@ -42,6 +42,13 @@ class Comparison:
     agreement: agreement_maths.Agreement | None = None
 
     @property
+    def carried_label(self) -> str:
+        """How the carrying criteria decided, in words."""
+        return {verdicts.QUALIFIES: "every must-pass criterion met",
+                verdicts.FALLS_SHORT: "carried by (not met)"}.get(
+                    self.outcome, "carried by (no majority yet)")
+
+    @property
     def disagreements(self) -> int:
         return sum(1 for row in self.rows if row.disagree)
 
@@ -75,7 +82,7 @@ def compare(*, viewer, candidacy: Candidacy) -> Comparison | None:
             items.append(cast)
         rows.append(CriterionRow(
             criterion=criterion, votes=votes,
-            majority=labels.get(winner, "no majority") if cast else "not assessed",
+            majority=labels.get(winner, "No majority") if cast else "Not assessed",
             disagree=len(Counter(cast)) > 1,
             carried=criterion.key in result.deciding,
         ))

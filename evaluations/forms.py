@@ -8,9 +8,7 @@ from django import forms
 from evaluations.models import Assessment, validate_url_list
 from tracker.models import Criterion
 
-CONFIDENCE_CHOICES = [
-    (1, "1 · a guess"), (2, "2"), (3, "3 · fairly sure"), (4, "4"), (5, "5 · certain"),
-]
+CONFIDENCE_CHOICES = [(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")]
 CONFIDENCE_ERROR = "Confidence is a whole number from 1 (a guess) to 5 (certain)."
 VERDICT_MISSING = "Choose a verdict (met, not met or unclear) before submitting."
 
@@ -19,7 +17,8 @@ class EvidenceField(forms.CharField):
     """One URL a line in the form; a list in the model."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        kwargs.setdefault("widget", forms.Textarea(
+            attrs={"rows": 2, "placeholder": "https://… (one link a line)"}))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):

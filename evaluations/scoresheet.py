@@ -37,6 +37,8 @@ class CriterionBlock:
                 text = ", ".join(str(v) for v in value)
             elif isinstance(value, dict):
                 text = json.dumps(value)
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
             elif isinstance(value, float) and 0 < value < 1:
                 text = f"{value:g} ({value:.0%})"
             else:

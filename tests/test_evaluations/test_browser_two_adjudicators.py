@@ -151,7 +151,8 @@ def test_two_adjudicators_score_blind_then_compare(live_server, open_market, bro
     assert SECRET not in sheet and "Amira" not in sheet
     assert "Hidden until you have submitted" in bruno.locator("#blind-notice").inner_text()
     fits(bruno)
-    bruno.screenshot(path=str(ARTIFACTS / "scoring-sheet-1280.png"), full_page=True)
+    bruno.screenshot(path=str(ARTIFACTS / "scoring-sheet-1280.png"))
+    bruno.screenshot(path=str(ARTIFACTS / "scoring-sheet-full-1280.png"), full_page=True)
     bruno.goto(f"{base}/admin/evaluations/assessment/")
     assert SECRET not in bruno.content()
     bruno.goto(f"{base}/admin/evaluations/candidacyscoring/")
