@@ -8,6 +8,7 @@ var/artifacts/adjudicators/."""
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def open_market(seeded):
     for username, first, last in (("amira", "Amira", "Adjudicator"),
                                   ("bruno", "Bruno", "Blind")):
         call_command("add_adjudicator", username, "--first-name", first, "--last-name", last,
-                     "--no-input", stdout=open("/dev/null", "w"))
+                     "--no-input", stdout=StringIO())
         user = User.objects.get(username=username)
         user.set_password(f"pw-{username}-long-enough")
         user.save()
@@ -92,7 +93,8 @@ def public_texts(page, base: str, candidacy) -> dict[str, str]:
     return texts
 
 
-def test_two_adjudicators_score_blind_then_compare(live_server, open_market, browser_page):
+def test_two_adjudicators_score_blind_then_compare(live_server, open_market,
+                                                  browser_page):  # noqa: F811
     candidacy = open_market
     base = live_server.url
     browser = browser_page.context.browser
