@@ -90,6 +90,8 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
 
         @admin.display(description="my status")
         def my_status(obj) -> str:
+            if not services.is_adjudicator(request.user):
+                return "—"  # a resolver who does not score
             status = queue.my_status(obj, conflicted_ids(request))
             label = {queue.AWAITING: "awaiting", queue.DRAFTS: "draft", queue.DONE: "done",
                      queue.CONFLICT: "conflict"}[status]
