@@ -150,13 +150,16 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             elif sheet.state == scoresheet.CONFLICTED:
                 errors.append(f"Nothing was saved: you cannot assess this paper. {sheet.conflict}")
             else:
+                was_complete = sheet.all_submitted
                 try:
                     saved, submitted = scoresheet.save_sheet(user=request.user, sheet=sheet,
                                                              submit=submit)
                 except (ValidationError, PermissionDenied) as exc:
                     errors.append(scoresheet.refused_message(exc))
                 else:
-                    if submit:
+                    if was_complete:
+                        messages.success(request, f"Saved: {saved} submitted answers changed.")
+                    elif submit:
                         messages.success(request, f"Submitted: {submitted} answers now count. "
                                          "The others' answers are shown below.")
                     else:

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from evaluations import services
-from evaluations.models import Assessment, ResolutionEvent
+from evaluations.models import Assessment, CandidacyVerdict, ResolutionEvent
 from tests.test_evaluations.conftest import score
 from tracker.models import Claim, Market
 
@@ -359,3 +359,17 @@ def test_resolving_in_the_admin(client, three_raters, rita):
     assert list(ResolutionEvent.objects.values_list("action", flat=True)) == [
         "resolve_yes", "unresolve"
     ]
+
+
+def test_revising_after_submitting_keeps_the_answers_submitted(client, tiny, ada):
+    score(ada, tiny["y"], {"useful": "met", "beats": "met", "note": "not_applicable"})
+    client.force_login(ada)
+    page = client.get(scoring_url(tiny["y"]))
+    assert "Save changes" in page.content.decode()
+    response = client.post(scoring_url(tiny["y"]), form_data(
+        page, {"beats": {"verdict": "not_met", "rationale": "On a second reading."}}, SUBMIT),
+        follow=True)
+    assert "Saved: 1 submitted answers changed." in response.content.decode()
+    beats = Assessment.objects.get(criterion__key="beats")
+    assert (beats.verdict, beats.status) == ("not_met", "submitted")
+    assert CandidacyVerdict.objects.get(candidacy=tiny["y"]).outcome == "falls_short"

@@ -59,7 +59,8 @@ def fits(page) -> None:
 
 
 class Clicks:
-    """Counts what a person does: clicks, keys and fields typed into."""
+    """Counts what a person with a mouse does: clicks (one to put the cursor in a text
+    field) and fields typed into."""
 
     def __init__(self, page):
         self.page, self.clicks, self.fields = page, 0, 0
@@ -69,7 +70,9 @@ class Clicks:
         self.clicks += 1
 
     def fill(self, selector: str, text: str) -> None:
+        self.page.click(selector)
         self.page.fill(selector, text)
+        self.clicks += 1
         self.fields += 1
 
 
