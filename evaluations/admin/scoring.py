@@ -20,7 +20,7 @@ from evaluations.admin.common import (
 )
 from evaluations.comparison import compare
 from evaluations.models import CandidacyScoring
-from tracker.models import Candidacy
+from tracker.models import Candidacy, Market
 
 
 class MyQueueFilter(admin.SimpleListFilter):
@@ -101,14 +101,14 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         @admin.display(description="verdict")
         def verdict(obj) -> str:
             if hidden(obj):
-                return "hidden until you submit"
+                return "hidden until you submit"  # blind review (see the agreement column)
             stored = getattr(obj, "verdict", None)
             return stored.get_outcome_display() if stored else "Undecided"
 
         @admin.display(description="agreement")
         def agreement(obj) -> str:
             if hidden(obj):
-                return "hidden until you submit"
+                return "hidden"
             if obj.market_id not in agreement_by_market:
                 agreement_by_market[obj.market_id] = services.measure_agreement(
                     market=obj.market, exclude=hidden_by_market.get(obj.market_id, {}))
@@ -127,7 +127,17 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         def market(obj) -> str:
             return obj.market.slug
 
-        return [paper, my_status, verdict, agreement, conflict, market]
+        columns = [paper, my_status, verdict, agreement, conflict]
+        # The market column only where there is a choice of markets: with one, it is in
+        # the title, and its slug would take a third of a 1,280 px screen.
+        return columns + [market] if Market.objects.count() > 1 else columns
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        markets = list(Market.objects.values_list("slug", flat=True)[:2])
+        title = "My scoring queue"
+        if len(markets) == 1:
+            title += f" — market {markets[0]}"
+        return super().changelist_view(request, {**(extra_context or {}), "title": title})
 
     # The scoring sheet replaces the change form.
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):

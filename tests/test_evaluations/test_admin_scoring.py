@@ -247,6 +247,10 @@ def test_an_author_posting_anyway_changes_nothing(client, tiny, sam, ada):
 
 def test_the_list_shows_what_an_adjudicator_needs_first(client, tiny, ada, sam):
     client.force_login(sam)
+    only_one = client.get(reverse("admin:evaluations_candidacyscoring_changelist"))
+    assert [h["text"] for h in only_one.context["result_headers"]][-1] == "conflict"
+    assert "My scoring queue — market tiny" in only_one.content.decode()
+    Market.objects.create(slug="other", title="Another market")
     response = client.get(reverse("admin:evaluations_candidacyscoring_changelist"))
     headers = [h["text"] for h in response.context["result_headers"]][1:]
     assert headers == ["paper", "my status", "verdict", "agreement", "conflict", "market"]
