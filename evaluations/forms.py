@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from evaluations.models import Assessment, validate_url_list
+from evaluations.services import StaleAssessment, _stale_message
 from tracker.models import Criterion
 
 CONFIDENCE_CHOICES = [(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")]
@@ -81,15 +82,6 @@ class CriterionAssessmentForm(forms.Form):
             "%(value)s is not one of this criterion's verdicts."
         )
 
-    @property
-    def answered(self) -> bool:
-        """Whether anything was entered (or saved before) for this criterion."""
-        if not self.is_bound:
-            return self.assessment is not None
-        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
-        return any(data.get(name) for name in ("verdict", "confidence", "rationale",
-                                               "evidence_urls"))
-
     def clean(self):
         cleaned = super().clean()
         if self.errors:
@@ -129,8 +121,6 @@ class WithdrawConflictForm(forms.Form):
 
 def check_version(form: CriterionAssessmentForm) -> None:
     """Refuse a form opened before the assessment last changed (another tab)."""
-    from evaluations.services import StaleAssessment, _stale_message
-
     if form.assessment is None:
         return
     if form.cleaned_data.get("version") != form.assessment.version:

@@ -6,7 +6,7 @@ the services, so a page with one refused answer writes nothing."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -54,7 +54,6 @@ class Sheet:
     blocks: list[CriterionBlock]
     conflict: str | None = None
     resolution: ResolutionEvent | None = None
-    errors: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -91,7 +90,7 @@ def load_sheet(*, user, candidacy: Candidacy, data=None, submitting: bool = Fals
     else:
         state = EDITABLE
     mine = {a.criterion_id: a for a in Assessment.objects.filter(
-        candidacy=candidacy, adjudicator=user) } if user.is_authenticated else {}
+        candidacy=candidacy, adjudicator=user)} if user.is_authenticated else {}
     evidence = evidence_for_candidacy(candidacy.pk)
     blocks = []
     for number, criterion in enumerate(market.criteria.all(), start=1):
