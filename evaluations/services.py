@@ -398,7 +398,8 @@ def record_assessment(
     """Create (expected_version=None) or update (the version the form was opened at) the
     adjudicator's own draft or submitted assessment. A stale version is refused rather
     than overwriting. A conflicted adjudicator is refused, except for a transcription of a
-    judgement already published elsewhere (`source_url`) that states its `conflict_waiver`."""
+    judgement already published elsewhere (`source_url`) that states its `conflict_waiver`,
+    recorded by a resolver."""
     _require_adjudicator(adjudicator)
     with transaction.atomic():
         market = _lock_market(candidacy.market_id)
@@ -415,6 +416,12 @@ def record_assessment(
             )
         if conflict and not conflict_waiver:
             raise ConflictOfInterest(conflict)
+        if conflict and not can_resolve(adjudicator):
+            # A conflict found from authorship (or declared) is overridden only by a
+            # resolver recording the waiver, never by the conflicted adjudicator alone.
+            raise ConflictOfInterest(
+                f"{conflict} Only a resolver may record a conflict waiver."
+            )
         values = {
             "verdict": verdict,
             "confidence": confidence,

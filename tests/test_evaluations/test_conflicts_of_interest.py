@@ -55,6 +55,17 @@ def test_a_waiver_needs_the_source_of_a_published_judgement(tiny, sam):
 
 
 def test_a_transcribed_published_judgement_carries_its_waiver(tiny, sam):
+    from django.contrib.auth.models import Group, User
+
+    waived = dict(
+        adjudicator=sam, candidacy=tiny["x"], criterion=tiny["criteria"]["useful"],
+        verdict="not_met", confidence=5, rationale="He said so in public.",
+        source_url="https://example.org/write-up", conflict_waiver="Published before review.",
+    )
+    with pytest.raises(services.ConflictOfInterest, match="Only a resolver may record"):
+        services.record_assessment(**waived)
+    sam.groups.add(Group.objects.get(name="resolvers"))
+    sam = User.objects.get(pk=sam.pk)  # fresh permission caches
     assessment = services.record_assessment(
         adjudicator=sam, candidacy=tiny["x"], criterion=tiny["criteria"]["useful"],
         verdict="not_met", confidence=5, rationale="He said so in public.",
