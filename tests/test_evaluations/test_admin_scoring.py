@@ -74,6 +74,8 @@ def test_the_sheet_has_one_block_per_criterion_with_its_text_kind_and_parameters
     assert "Not applicable" in page  # offered on the informational criterion only
     assert f'name="c{useful.pk}-verdict" value="not_applicable"' not in page
     assert "<select" not in page.split('id="scoring-form"')[1]
+    # the claims are beside every criterion too, folded
+    assert page.count("The paper's claims (1)") == 3
 
 
 def test_the_evidence_template_comment_is_not_printed(client, tiny, ada):
