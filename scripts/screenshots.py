@@ -1,6 +1,6 @@
 """Screenshots of the public pages at 1,400 and 400 px, for looking at them.
 
-    .venv/bin/python scripts/screenshots.py http://127.0.0.1:8123 var/artifacts/before
+    .venv/bin/python scripts/screenshots.py http://127.0.0.1:8123 var/artifacts/before [NAME...]
 
 Writes <name>-1400.png and <name>-400.png for each page and prints each page's width at
 400 px (document.documentElement.scrollWidth), which should not exceed 400.
@@ -29,7 +29,7 @@ PAGES = {
 }
 
 
-def main(base: str, out: Path) -> None:
+def main(base: str, out: Path, only: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
@@ -37,6 +37,8 @@ def main(base: str, out: Path) -> None:
         for width in (1400, 400):
             page = browser.new_page(viewport={"width": width, "height": 900})
             for name, path in PAGES.items():
+                if only and name not in only:
+                    continue
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{name}-{width}.png"), full_page=True)
                 if width == 400:
@@ -47,4 +49,4 @@ def main(base: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    main(sys.argv[1], Path(sys.argv[2]), sys.argv[3:])
