@@ -82,3 +82,21 @@ def count_of(part: int, whole: int, noun: str) -> str:
 @register.simple_tag
 def counted(n: int, noun: str) -> str:
     return plain.counted(n, noun)
+
+
+@register.filter
+def run_scope(results):
+    """What a replication tests and does not test (replication.scope)."""
+    from replication.scope import scope_of
+
+    return scope_of(results)
+
+
+@register.filter
+def share_of(fraction, n) -> str:
+    """0.25, 4 -> '1 of 4 datasets'."""
+    try:
+        return plain.share_text(float(fraction) if fraction is not None else None, int(n or 0),
+                                "dataset")
+    except (TypeError, ValueError):
+        return ""
