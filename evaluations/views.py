@@ -16,12 +16,20 @@ from tracker.models import Market
 
 
 def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    from tracker.models import Criterion
+    from tracker.reader import latest_replications
+
     market = get_object_or_404(Market, slug=slug)
+    rows = leaderboard(market=market, viewer=request.user)
+    replications = latest_replications(r.candidacy.pk for r in rows)
+    for row in rows:
+        row.replication_detail = replications.get(row.candidacy.pk)
     return render(request, "evaluations/leaderboard.html", {
         "market": market,
-        "rows": leaderboard(market=market, viewer=request.user),
+        "rows": rows,
         "agreement": services.measure_agreement(market=market),
         "resolution": services.current_resolution(market),
+        "must_pass_total": market.criteria.filter(kind=Criterion.Kind.MUST_PASS).count(),
     })
 
 

@@ -9,6 +9,8 @@ Writes <name>-1400.png and <name>-400.png for each page and prints each page's w
 from __future__ import annotations
 
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -29,7 +31,21 @@ PAGES = {
 }
 
 
+def wait_for(base: str, seconds: float = 20.0) -> None:
+    """The development server restarts when a file changes: wait until it answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(base + "/", timeout=5)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def main(base: str, out: Path, only: list[str]) -> None:
+    wait_for(base)
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",

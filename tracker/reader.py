@@ -406,3 +406,22 @@ def feed_urls(market: Market) -> dict[str, str]:
         "candidates": reverse("tracker:feed-candidates", args=[market.slug]),
         "changes": reverse("tracker:feed-changes", args=[market.slug]),
     }
+
+
+def latest_replications(candidacy_ids) -> dict[int, dict[str, Any]]:
+    """Per candidacy, its latest succeeded run: verdict, link and what it tests (one query)."""
+    from replication.models import ReplicationResult
+    from replication.scope import scope_of
+
+    found: dict[int, dict[str, Any]] = {}
+    for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=list(candidacy_ids),
+                                                    run__status="succeeded")
+                   .select_related("run__spec").order_by("-run__finished_at", "-pk")):
+        candidacy_id = result.run.spec.candidacy_id
+        if candidacy_id not in found:
+            found[candidacy_id] = {
+                "run_id": result.run_id, "verdict": result.verdict,
+                "url": result.run.get_absolute_url(), "scope": scope_of(result.results),
+                "note": result.run.spec.note,
+            }
+    return found
