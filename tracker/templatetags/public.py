@@ -100,3 +100,16 @@ def share_of(fraction, n) -> str:
                                 "dataset")
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def percent(value) -> str:
+    """0.129 -> '13%'; None -> '–'."""
+    if value is None:
+        return "–"
+    return f"{float(value):.0%}"
+
+
+@register.filter
+def sum_n(bins) -> int:
+    return sum(b.n for b in bins)
