@@ -25,9 +25,12 @@ def test_the_leaderboard_puts_the_qualifiers_first(client, seed_market):
         "falls_short", ["An interesting, real downstream task"]
     )
     page = response.content.decode()
-    assert "<th>Replication</th>" in page
-    assert 'class="replication">—<' in page
-    assert "undefined (fewer than two raters on every item)" in page
+    assert '<th scope="col">Replication</th>' in page
+    assert 'class="replication">&mdash;<' in page
+    # One adjudicator per candidate: agreement is explained once, not per row.
+    assert page.count("it needs two or more adjudicators") == 1
+    assert "undefined (fewer than two raters on every item)" in page  # the market's kappa
+    assert "6 of 6 met" in page  # must-pass criteria as a count
 
 
 def test_the_leaderboard_api(client, seed_market):
