@@ -95,7 +95,8 @@ def _month_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, st
 
 def time_series_svg(*, chart_id: str, title: str, description: str, series: Sequence[Series],
                     axis: Axis | None = None, markers: Sequence[Marker] = (),
-                    references: Sequence[Reference] = (), width: int = WIDTH, height: int = HEIGHT) -> str:
+                    references: Sequence[Reference] = (), width: int = WIDTH,
+                    height: int = HEIGHT) -> str:
     """Values over time, one or more series, with optional vertical markers (e.g. the
     resolution). `chart_id` makes the ids of <title>/<desc> unique on the page."""
     axis = axis or Axis()

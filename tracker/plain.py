@@ -126,8 +126,8 @@ def date_sort_key(text: str) -> tuple[int, int, int]:
     return (int(year), int(month or 0), int(day or 0))
 
 
-_MONTHS = ("January February March April May June July August September October November "
-           "December").split()
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
 
 
 def date_words(text: str) -> str:
