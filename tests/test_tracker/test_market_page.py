@@ -55,7 +55,7 @@ def test_the_matrix_shows_the_seeded_verdicts(client, seed_market):
     assert 'data-paper="axbench"' not in page  # no row of dashes: named below instead
     assert "Not assessed yet (15)" in page and ">AxBench</a>" in page
     # Colour and words: the class colours the cell, the text says it.
-    assert '<td class="cell met" data-criterion="downstream_interesting"' in page
+    assert '<td class="cell met" data-criterion="downstream_interesting" data-kind="must_pass"' in page
 
 
 def test_replication_evidence_is_marked_on_the_criteria_it_bears_on(client, seed_market,
