@@ -13,8 +13,10 @@ from evaluations import services
 from evaluations.leaderboard import leaderboard
 from evaluations.serializers import LeaderboardRowSerializer
 from tracker.models import Market
+from tracker.views import site_404
 
 
+@site_404
 def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     from tracker.models import Criterion
     from tracker.reader import latest_replications

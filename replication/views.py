@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from replication.models import ReplicationResult, ReplicationRun
+from tracker.views import site_404
 
 PAGE_SIZE = 25
 
@@ -23,6 +24,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(request, "replication/runs.html", {"page": page})
 
 
+@site_404
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(
         ReplicationRun.objects.select_related("spec__candidacy__paper", "spec__candidacy__market"),

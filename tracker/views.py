@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,6 +15,20 @@ from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market, WorkerHeartbeat
 
 PAGE_SIZE = 25
+
+
+def site_404(view):
+    """Render the site's 404 page for a missing object even when DEBUG is on (Django's
+    handler404 only applies with DEBUG off), so a reader never meets a debug page."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as exc:
+            return not_found(request, exc, message=str(exc) if "No " in str(exc) else "")
+
+    return wrapped
 
 
 def _page(request: HttpRequest, rows, size: int = PAGE_SIZE):
@@ -28,6 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
+@site_404
 def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
     events = list(ResolutionEvent.objects.filter(market=market).select_related("actor")
@@ -60,6 +77,7 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+@site_404
 def paper_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     if looks_like_arxiv_id(public_id):
         try:

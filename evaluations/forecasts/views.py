@@ -15,6 +15,7 @@ from evaluations import scoring
 from evaluations.forecasts import queries
 from evaluations.forecasts.conf import pseudo_count
 from evaluations.forecasts.models import Forecaster, PredictionSet
+from tracker.views import site_404
 
 COLUMNS = [
     ("name", "Forecaster"),
@@ -49,6 +50,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     return render(request, "forecasts/leaderboard.html", context)
 
 
+@site_404
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecaster = get_object_or_404(Forecaster, slug=slug)
     table = queries.calibration(forecaster)
@@ -109,6 +111,7 @@ def scores_over_time(forecaster: Forecaster) -> OverTime | None:
     return OverTime(svg, caption, len(scored))
 
 
+@site_404
 def prediction_set_detail(request: HttpRequest, slug: str) -> HttpResponse:
     prediction_set = get_object_or_404(
         PredictionSet.objects.select_related("forecaster", "about_paper", "about_market"),

@@ -212,3 +212,13 @@ def test_resolution_dates_given_by_the_resolver_are_shown_with_their_source(seed
     assert facts["Resolved"].source == "as given by Neel Nanda"
     open_market = Market(slug="m", title="m")
     assert reader.market_dates(open_market, None)[-1].source == "not resolved yet"
+
+
+@pytest.mark.parametrize("url", ["/papers/2601.99999/", "/markets/nope/",
+                                 "/markets/nope/leaderboard/", "/replications/999/",
+                                 "/forecasters/nobody/", "/prediction-sets/none/"])
+def test_missing_things_get_the_sites_404_even_with_debug_on(client, seeded, settings, url):
+    settings.DEBUG = True
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in response.content.decode()
