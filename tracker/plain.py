@@ -183,3 +183,14 @@ def public_note(text: str) -> str:
     cleaned = _INTERNAL_REF.sub("", text or "")
     cleaned = re.sub(r"\s+([.,;])", r"\1", cleaned)
     return cleaned[:1].upper() + cleaned[1:] if cleaned else cleaned
+
+
+_SECONDARY = re.compile(r"\s*\((?:per\s+)?secondary source\)|,?\s*per secondary source",
+                        re.IGNORECASE)
+
+
+def venue_parts(venue: str) -> tuple[str, bool]:
+    """The venue without the catalogue's '(per secondary source)' remark, and whether it
+    had one: 'ICLR 2025 (poster, per secondary source)' -> ('ICLR 2025 (poster)', True)."""
+    cleaned, count = _SECONDARY.subn("", venue or "")
+    return cleaned.strip(), bool(count)

@@ -209,6 +209,11 @@ def evidence_matrix(market: Market, viewer) -> Matrix:
             replication=None if run is None else {"verdict": run.verdict, "url": run.url,
                                                   "run_id": run.run_id},
         ))
+    detail = latest_replications([r.candidacy.pk for r in rows if r.replication])
+    for row in rows:
+        if row.replication and row.candidacy.pk in detail:
+            row.replication.update(scope=detail[row.candidacy.pk]["scope"],
+                                   note=detail[row.candidacy.pk]["note"])
     rows.sort(key=lambda r: (
         not r.assessed, VERDICT_ORDER.get(r.verdict or "undecided", 2),
         -r.met_count, r.candidacy.paper.title.casefold(),

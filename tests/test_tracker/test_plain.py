@@ -136,3 +136,14 @@ def test_scope_prefers_results_json_then_the_task(results, source, starts):
 @pytest.mark.parametrize("results", [None, {}, {"task": "unknown_task"}])
 def test_no_scope_when_nothing_says(results):
     assert scope_of(results) is None
+
+
+@pytest.mark.parametrize(("venue", "parts"), [
+    ("ICLR 2025 (poster, per secondary source)", ("ICLR 2025 (poster)", True)),
+    ("NeurIPS 2024 (secondary source)", ("NeurIPS 2024", True)),
+    ("ICML 2025 (per secondary source)", ("ICML 2025", True)),
+    ("ICML 2025", ("ICML 2025", False)),
+    ("", ("", False)),
+])
+def test_venue_caveats_become_a_pointer_to_the_sources(venue, parts):
+    assert plain.venue_parts(venue) == parts

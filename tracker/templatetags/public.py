@@ -113,3 +113,13 @@ def percent(value) -> str:
 @register.filter
 def sum_n(bins) -> int:
     return sum(b.n for b in bins)
+
+
+@register.filter
+def venue_text(venue: str) -> str:
+    return plain.venue_parts(venue)[0]
+
+
+@register.filter
+def venue_unconfirmed(venue: str) -> bool:
+    return plain.venue_parts(venue)[1]
