@@ -30,6 +30,8 @@ class Subject:
 
 class _MarketFeed(Feed):
     feed_type = Atom1Feed
+    # Atom requires an author on the feed (or on every entry).
+    author_name = "SAE resolution tracker"
 
     def get_object(self, request, slug: str) -> Subject:
         return Subject(get_object_or_404(Market, slug=slug), getattr(request, "user", None))

@@ -124,13 +124,17 @@ def _atom(client, path):
     assert response["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(response.content)
     assert root.tag == f"{ATOM}feed"
-    for required in ("id", "title", "updated"):
+    for required in ("id", "title", "updated", "author", "link"):
         assert root.find(f"{ATOM}{required}") is not None, required
+    assert root.find(f"{ATOM}author/{ATOM}name").text
     entries = root.findall(f"{ATOM}entry")
     for entry in entries:
         for required in ("id", "title", "updated", "link"):
             assert entry.find(f"{ATOM}{required}") is not None, required
     assert len({e.find(f"{ATOM}id").text for e in entries}) == len(entries)  # unique ids
+    for entry in entries:  # RFC 3339 dates, absolute links
+        dt.datetime.fromisoformat(entry.find(f"{ATOM}updated").text)
+        assert entry.find(f"{ATOM}link").get("href").startswith("http")
     return root, entries
 
 
@@ -222,3 +226,13 @@ def test_missing_things_get_the_sites_404_even_with_debug_on(client, seeded, set
     response = client.get(url)
     assert response.status_code == 404
     assert "<h1>Not found</h1>" in response.content.decode()
+
+
+def test_the_500_page_needs_no_context_or_database(rf, django_assert_num_queries):
+    from tracker.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "<h1>Something went wrong</h1>" in response.content.decode()
+    assert "/static/tracker/site.css" in response.content.decode()
