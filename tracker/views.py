@@ -69,9 +69,10 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     from tracker import paper_list as listing
 
     filters = listing.Filters.from_query(request.GET)
-    rows = listing.rows(viewer=request.user, filters=filters)
+    page = _page(request, listing.papers(viewer=request.user, filters=filters))
+    listing.attach_verdicts(page.object_list, request.user)
     return render(request, "tracker/papers.html", {
-        "page": _page(request, rows), "filters": filters, "total": listing.total(),
+        "page": page, "filters": filters, "total": listing.total(),
         "verdict_choices": listing.VERDICT_CHOICES, "kind_choices": listing.kind_choices(),
         "query_string": filters.query_string(),
     })
