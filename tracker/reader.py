@@ -17,6 +17,7 @@ from django.urls import reverse
 from evaluations import services
 from evaluations.models import Assessment, CandidacyVerdict, ResolutionEvent
 from evaluations.verdicts import majority
+from replication.scope import scope_of
 from tracker import charts, plain
 from tracker.models import Candidacy, Criterion, Market
 
@@ -148,19 +149,32 @@ def matrix_criteria(market: Market) -> tuple[list[Criterion], list[Criterion]]:
     return shown, [c for c in criteria if c.kind == Criterion.Kind.INFORMATIONAL]
 
 
-def _replication_evidence(market: Market) -> dict[int, Any]:
-    """Per candidacy with a succeeded run: its latest run's evidence (replication.evidence)."""
-    from replication.evidence import evidence_for_candidacy
-    from replication.models import ReplicationRun
+def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[int, tuple]:
+    """Per candidacy with a succeeded run: (its latest run as evidence, what that run
+    tests, the spec's note), in one query for the whole market. The evidence items come
+    from the pure replication.evidence.evidence_from_results."""
+    from replication import evidence
+    from replication.models import ReplicationResult
 
-    ids = set(ReplicationRun.objects.filter(
-        spec__candidacy__market=market, status=ReplicationRun.Status.SUCCEEDED,
-    ).values_list("spec__candidacy_id", flat=True))
-    found = {}
-    for candidacy_id in ids:
-        runs = evidence_for_candidacy(candidacy_id)
-        if runs:
-            found[candidacy_id] = runs[0]
+    if not candidacies:
+        return {}
+    fraction = evidence._compute_fraction(candidacies[0])  # one value per market
+    found: dict[int, tuple] = {}
+    for result in (ReplicationResult.objects.filter(run__spec__candidacy__market=market,
+                                                    run__status="succeeded")
+                   .select_related("run__spec").order_by("-run__finished_at", "-pk")):
+        candidacy_id = result.run.spec.candidacy_id
+        if candidacy_id in found:
+            continue
+        run = evidence.RunEvidence(
+            run_id=result.run_id, spec_key=result.run.spec.key,
+            spec_version=result.run.spec.version, spec_hash=result.spec_hash,
+            verdict=result.verdict, finished_at=result.run.finished_at,
+            url=reverse("replication:run", args=[result.run_id]),
+            results_url=reverse("replication:results-json", args=[result.run_id]),
+            items=evidence.evidence_from_results(result.results, compute_fraction=fraction),
+        )
+        found[candidacy_id] = (run, scope_of(result.results), result.run.spec.note)
     return found
 
 
@@ -176,14 +190,14 @@ def evidence_matrix(market: Market, viewer) -> Matrix:
         candidacy__market=market, status=Assessment.Status.SUBMITTED,
     ).values_list("candidacy_id", "criterion_id", "verdict"):
         votes[(candidacy_id, criterion_id)].append(verdict)
-    evidence = _replication_evidence(market)
+    evidence = _replication_evidence(market, candidacies)
     labels = dict(CandidacyVerdict.Outcome.choices)
 
     rows = []
     for candidacy in candidacies:
         hidden = candidacy.pk in blind
         stored = getattr(candidacy, "verdict", None)
-        run = evidence.get(candidacy.pk)
+        run, scope, note = evidence.get(candidacy.pk, (None, None, ""))
         cells = []
         for criterion in criteria:
             if hidden:
@@ -206,14 +220,10 @@ def evidence_matrix(market: Market, viewer) -> Matrix:
             candidacy=candidacy, verdict=verdict,
             verdict_label=labels.get(verdict, "Undecided") if verdict else "hidden",
             hidden=hidden, cells=cells,
-            replication=None if run is None else {"verdict": run.verdict, "url": run.url,
-                                                  "run_id": run.run_id},
+            replication=None if run is None else {
+                "verdict": run.verdict, "url": run.url, "run_id": run.run_id,
+                "scope": scope, "note": note},
         ))
-    detail = latest_replications([r.candidacy.pk for r in rows if r.replication])
-    for row in rows:
-        if row.replication and row.candidacy.pk in detail:
-            row.replication.update(scope=detail[row.candidacy.pk]["scope"],
-                                   note=detail[row.candidacy.pk]["note"])
     rows.sort(key=lambda r: (
         not r.assessed, VERDICT_ORDER.get(r.verdict or "undecided", 2),
         -r.met_count, r.candidacy.paper.title.casefold(),
@@ -416,7 +426,6 @@ def feed_urls(market: Market) -> dict[str, str]:
 def latest_replications(candidacy_ids) -> dict[int, dict[str, Any]]:
     """Per candidacy, its latest succeeded run: verdict, link and what it tests (one query)."""
     from replication.models import ReplicationResult
-    from replication.scope import scope_of
 
     found: dict[int, dict[str, Any]] = {}
     for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=list(candidacy_ids),

@@ -85,6 +85,38 @@ def test_replication_evidence_is_marked_on_the_criteria_it_bears_on(client, seed
     assert beats.evidence[0]["stance"] == "undermines"
 
 
+def test_the_market_page_queries_do_not_grow_with_replicated_candidates(client, seed_market,
+                                                                       tmp_path, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from replication import services
+    from replication.testing import make_spec, results_dict
+
+    settings.VAR_DIR = tmp_path
+
+    def replicate(slug: str) -> None:
+        candidacy = seed_market.candidacies.get(paper__slug=slug)
+        spec = make_spec(key=f"probe-{slug}", candidacy=candidacy)
+        run = services.create_run(spec=spec)
+        attempt = services.claim_run(run_id=run.pk, worker_host="w")
+        out = services.artifact_dir(run.pk)
+        out.mkdir(parents=True)
+        services.finish_run(run_id=run.pk, attempt=attempt, results=results_dict(),
+                            out_dir=out, artifacts=["results.json"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL).status_code == 200
+        return len(queries)
+
+    replicate("hypothesaes")
+    one = count()
+    replicate("sieve")
+    replicate("axbench")
+    assert count() == one
+
+
 def test_the_probability_chart_draws_history_and_the_published_quote(client, seed_market):
     from evaluations.forecasts.manifold import probability_history
     from evaluations.forecasts.models import ManifoldMarket, ProbabilityPoint
