@@ -25,9 +25,12 @@ def test_the_leaderboard_puts_the_qualifiers_first(client, seed_market):
         "falls_short", ["An interesting, real downstream task"]
     )
     page = response.content.decode()
-    assert "<th>Replication</th>" in page
-    assert 'class="replication">—<' in page
-    assert "undefined (fewer than two raters on every item)" in page
+    assert '<th scope="col">Replication</th>' in page
+    assert 'class="replication">&mdash;<' in page
+    # One adjudicator per candidate: agreement is explained once, not per row.
+    assert page.count("it needs two or more adjudicators") == 1
+    assert "undefined (fewer than two raters on every item)" in page  # the market's kappa
+    assert "6 of 6 met" in page  # must-pass criteria as a count
 
 
 def test_the_leaderboard_api(client, seed_market):
@@ -149,3 +152,24 @@ def test_query_counts_do_not_grow_with_rows(client, three_raters, ada, ben, url)
         for user in (ada, ben):
             score(user, candidacy, {"useful": "met", "beats": "met", "note": "not_applicable"})
     assert count_queries(client, url) == before
+
+
+def test_blind_review_on_the_matrix_papers_list_and_feeds(client, three_raters, ada):
+    from django.contrib.auth.models import Group, User
+
+    page = client.get("/markets/tiny/").content.decode()  # anyone: the verdicts show
+    assert '<td class="cell met" data-criterion="useful"' in page
+    dora = User.objects.create_user("dora", first_name="Dora", last_name="Late", is_staff=True)
+    dora.groups.add(Group.objects.get(name="adjudicators"))
+    client.force_login(dora)
+
+    response = client.get("/markets/tiny/")
+    rows = response.context["matrix"].rows
+    assert rows and all(r.hidden and r.verdict == "" for r in rows)
+    assert all(c.key == "hidden" for r in rows for c in r.cells)
+    page = response.content.decode()
+    assert 'class="cell met"' not in page and 'class="cell not_met"' not in page
+    papers = client.get("/papers/").content.decode()
+    assert "hidden until you submit" in papers and "badge qualifies" not in papers
+    feed = client.get("/markets/tiny/feeds/changes.atom").content.decode()
+    assert "Qualifies" not in feed and "Falls short" not in feed
