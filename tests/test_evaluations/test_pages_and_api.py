@@ -157,7 +157,11 @@ def test_query_counts_do_not_grow_with_rows(client, three_raters, ada, ben, url)
 def test_blind_review_on_the_matrix_papers_list_and_feeds(client, three_raters, ada):
     from django.contrib.auth.models import Group, User
 
-    page = client.get("/markets/tiny/").content.decode()  # anyone: the verdicts show
+    # Under review: a logged-out reader sees no verdicts; an adjudicator who submitted does.
+    page = client.get("/markets/tiny/").content.decode()
+    assert 'class="cell met"' not in page and 'class="cell not_met"' not in page
+    client.force_login(ada)
+    page = client.get("/markets/tiny/").content.decode()
     assert '<td class="cell met" data-criterion="useful"' in page
     dora = User.objects.create_user("dora", first_name="Dora", last_name="Late", is_staff=True)
     dora.groups.add(Group.objects.get(name="adjudicators"))
