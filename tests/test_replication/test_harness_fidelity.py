@@ -251,3 +251,20 @@ def test_hypothesaes_reference_method_runs_beside_the_harness(tmp_path):
     assert "hypothesaes_sae_lasso_k" in result.results["methods"]["sae"]
     assert all(len(c["features"]) == 4 for c in methods["hypothesaes_sae_lasso_k"]["configs"])
     assert result.results["scope"]["does_not_test"].startswith("the interpreted hypotheses")
+
+
+def test_a_pretrained_saelens_checkpoint_is_scored_on_the_pool_and_gated(tmp_path):
+    from replication.harness.sae import save_sae, train_sae
+
+    path = _arrays(tmp_path, pool=400)
+    pool = np.load(path)["X_pool"]
+    model, _ = train_sae(pool, SAESpec(width=32, k=4, steps=80, batch_size=128), seed=3)
+    save_sae(model, tmp_path / "pretrained")
+    spec = _spec(path, sae={"checkpoint": str(tmp_path / "pretrained")})
+    result = run_spec(spec, tmp_path / "out")
+    (report,) = result.results["sae"]["training"]
+    assert report["loaded_from"] == str(tmp_path / "pretrained")
+    assert report["eval_rows"] > 0 and report["pca_fve"] is not None
+    assert result.results["sae"]["width"] == 32
+    gate = result.results["sae"]["quality_gate"]
+    assert gate["passed"] is (result.verdict != "invalid")
