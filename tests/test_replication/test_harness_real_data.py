@@ -59,7 +59,7 @@ def test_minilm_sparse_probing_runs_on_two_real_datasets(tmp_path):
                 "datasets": ["92_glue_sst2", "96_spam_is"],
                 "max_rows": 90,
             },
-            "sae": {"width": 256, "k": 8, "steps": 60, "batch_size": 64},
+            "sae": {"steps": 60, "batch_size": 64},  # width and k sized to the pool
             "protocol": {
                 "regimes": ["normal", "scarcity"],
                 "split_seeds": 2,

@@ -81,8 +81,14 @@ def test_spec_files_load_from_a_path(tmp_path):
         (minimal(sae={"width": 4096, "k": 32, "widht": 3}), "sae.widht"),
         (minimal(sae={"fit": "sometimes"}), "sae.fit"),
         (minimal(sae={"min_fve": 2.0}), "sae.min_fve"),
-        (minimal(task_options={"reference_methods": ["hypothesaes"]}), "task_options.reference_methods[0]"),
-        (minimal(task_options={"sae_probe_variants": ["l3"]}), "task_options.sae_probe_variants[0]"),
+        (
+            minimal(task_options={"reference_methods": ["hypothesaes"]}),
+            "task_options.reference_methods[0]",
+        ),
+        (
+            minimal(task_options={"sae_probe_variants": ["l3"]}),
+            "task_options.sae_probe_variants[0]",
+        ),
         (minimal(scope={"tests": "x", "maybe": "y"}), "scope.maybe"),
         (minimal(sae={"width": 16, "k": 32}), "sae.k"),
         (minimal(sae={"width": "big", "k": 32}), "sae.width"),
