@@ -85,7 +85,7 @@ class LatentEdit(Intervention):
         """The latent's activation at every position, as the SAE encodes it (top-k included)."""
         import torch
 
-        sae = self.sae
+        sae = self.sae.to(h.device)  # a no-op when it is there already
         with torch.no_grad():
             acts = sae.encode(h.float())
         return acts[..., self.latent]

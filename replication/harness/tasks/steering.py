@@ -139,16 +139,21 @@ def _split_concept(spec: Spec, concept: Concept, modes: list[str]) -> ConceptDat
         prompts["steer"] = neutral_prompts(n_prompts)
     if "suppress" in modes:
         if concept.elicit:
-            if len(concept.elicit) < n_prompts:
-                raise DataError(
-                    f"concept {concept.name!r} has {len(concept.elicit)} eliciting prompts; "
-                    f"task_options.n_prompts asks for {n_prompts}"
-                )
+            # a curated concept brings its own eliciting prompts (eight): at most n_prompts
             prompts["suppress"] = concept.elicit[:n_prompts]
         else:
             # openings of positives that no method and not the judge sees
             prompts["suppress"] = [continuation_prompt(t) for t in pos[:n_prompts]]
             pos = pos[n_prompts:]
+    for mode, listed in prompts.items():
+        if len(listed) < 2:
+            raise DataError(
+                f"concept {concept.name!r}: the {mode} prompt list has {len(listed)} prompt(s); "
+                "at least 2 are needed (validation and test)"
+            )
+        # one fixed shuffle: the first half is validation, the rest test
+        order = np.random.default_rng(spec.protocol.seed).permutation(len(listed))
+        prompts[mode] = [listed[i] for i in order]
     for label, texts in (("positive", pos), ("negative", neg)):
         if len(texts) < minimum:
             raise DataError(
@@ -566,9 +571,9 @@ def run(ctx: TaskContext) -> TaskOutput:
     n_seeds = spec.protocol.split_seeds
     norm = float(np.linalg.norm(ctx.pool, axis=1).mean())
     train_flops = _sae_training_flops(ctx)
-    n_prompts = int(spec.option("n_prompts"))
-    n_val = n_prompts // 2
-    n_test_total = (n_prompts - n_val) * len(ctx.datasets) * len(modes) * n_seeds
+    n_test_total = n_seeds * sum(
+        len(p) - len(p) // 2 for ds in ctx.datasets for p in ds.meta["concept"].prompts.values()
+    )
     charge_per_prompt = 0.1 * train_flops / max(n_test_total, 1)
     cells: list[Cell] = []
     notes: dict[str, Any] = {"concepts": {}, "pareto": {}, "examples": {}}
@@ -592,12 +597,14 @@ def run(ctx: TaskContext) -> TaskOutput:
                 "judge_pos": len(cd.judge_pos),
                 "judge_neg": len(cd.judge_neg),
             },
+            "prompts": {mode: len(p) for mode, p in cd.prompts.items()},
             "judge_cv_auroc": classifier.cv_auroc,
             "latents": [c.__dict__ for c in choices],
             "selective": bool(np.mean([c.selectivity_auroc >= threshold for c in choices]) >= 0.5),
         }
         for mode in modes:
             prompts = cd.prompts[mode]
+            n_val = len(prompts) // 2
             cell = Cell(regime=mode, dataset=cd.concept.name)
             pareto: list[dict[str, Any]] = []
             for seed_index in range(n_seeds):
@@ -655,8 +662,8 @@ def run(ctx: TaskContext) -> TaskOutput:
             "residual_norm": norm,
             "size": {
                 "concepts": len(ctx.datasets),
-                "prompts": n_prompts,
-                "validation_prompts": n_val,
+                "prompts": int(spec.option("n_prompts")),
+                "validation_share": "half of each concept's prompts (rounded down)",
                 "new_tokens": int(spec.option("max_new_tokens")),
                 "seeds": n_seeds,
                 "modes": modes,
