@@ -163,7 +163,7 @@ def world_spec(model_dir: Path, sae_dir: Path, **options) -> dict:
         "activations": {"model": f"hf:{model_dir}", "layer": 1, "max_length": 48},
         "sae": {"checkpoint": str(sae_dir)},
         "protocol": {
-            "split_seeds": 2,
+            "split_seeds": 3,
             "sae_seeds": 1,
             "tuning_budget": 3,
             "bootstrap_samples": 300,
@@ -173,10 +173,10 @@ def world_spec(model_dir: Path, sae_dir: Path, **options) -> dict:
         "task_options": {
             "modes": ["steer"],
             "sae_methods": ["sae_addition"],
-            "n_prompts": 16,
+            "n_prompts": 24,
             "max_new_tokens": 12,
             "pool_sources": [],
-            "strengths": [0.5, 2.0, 4.0],
+            "strengths": [1.0, 2.0, 4.0],
             **options,
         },
         "device": "cpu",

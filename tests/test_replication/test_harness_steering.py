@@ -99,7 +99,8 @@ def test_conditional_suppression_is_a_no_op_where_the_latent_does_not_fire(beats
     from replication.harness.steering import interventions as iv
 
     sae, _ = load_sae(beats_world[1])
-    read = sae.W_enc[:, 0].detach()
+    sae.requires_grad_(False)
+    read = sae.W_enc[:, 0]
     rng = torch.Generator().manual_seed(0)
     h = torch.randn(2, 5, sae.d_in, generator=rng)
     h = h - (h @ read)[..., None] * read - 0.5 * read  # latent 0's pre-activation is negative
