@@ -84,8 +84,20 @@ def _mean_score(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray | Non
     return np.atleast_2d(np.asarray(scores, dtype=np.float64)).mean(axis=-1)
 
 
-# one more metric for the shared comparison: registering keeps stats.py untouched
+def _weighted_mean_score(
+    labels: np.ndarray, scores: np.ndarray, groups: np.ndarray | None, weights: np.ndarray
+) -> np.ndarray:
+    """Mean score under each row of resample weights [B, n] (a prompt's copies)."""
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (w * np.asarray(scores, dtype=np.float64)).sum(1) / w.sum(1)
+
+
+# one more metric for the shared comparison: registering keeps stats.py untouched; the
+# headline lies on [0, 1], so the relative margin is a share of (1 - score)
 stats.METRICS.setdefault(METRIC, _mean_score)
+stats.WEIGHTED_METRICS.setdefault(METRIC, _weighted_mean_score)
+stats.METRIC_CEILING.setdefault(METRIC, 1.0)
 
 
 def scope(spec: Spec) -> dict[str, list[str]]:
@@ -637,6 +649,8 @@ def run(ctx: TaskContext) -> TaskOutput:
                 )
                 cell.labels.append(np.zeros(len(setup.test)))
                 cell.groups.append(None)
+                # every seed tests the same prompts: one identity per prompt
+                cell.test_ids.append(np.arange(len(setup.test)))
                 for name, (run_, points) in runs.items():
                     cell.add(name, run_)
                     for p in points:
