@@ -285,6 +285,10 @@ def _token_key(lm: LM, layer: int, max_length: int, texts: Sequence[str]) -> str
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+class _Captured(Exception):
+    """Raised by the capturing hook once the layer's output is taken."""
+
+
 def collect_token_activations(
     lm: LM,
     texts: Sequence[str],
@@ -305,7 +309,7 @@ def collect_token_activations(
 
     def grab(h: Any) -> Any:
         captured.append(h.detach().float())
-        return h
+        raise _Captured  # the blocks above the layer are not needed: stop the forward here
 
     parts: list[np.ndarray] = []
     lengths: list[int] = []
@@ -315,7 +319,7 @@ def collect_token_activations(
             chunk, return_tensors="pt", padding=True, truncation=True, max_length=max_length
         ).to(lm.device)
         captured.clear()
-        with torch.inference_mode(), hooked(lm, layer, grab):
+        with torch.inference_mode(), hooked(lm, layer, grab), contextlib.suppress(_Captured):
             lm.model.model(**batch)
         hidden = captured[0]
         mask = batch["attention_mask"].bool()
