@@ -468,16 +468,17 @@ def requeue_run(*, run_id: int, by: Any = None) -> bool:
     return True
 
 
-def reap_stale_runs(*, now: dt.datetime | None = None) -> list[int]:
+def reap_stale_runs(*, now: dt.datetime | None = None,
+                    requeued: list[int] | None = None) -> list[int]:
     """Runs whose worker stopped (no heartbeat for REPLICATION_STALE_AFTER_SECONDS) are
-    re-queued and sent again while they have attempts left, and failed with the reason
-    after that; runs past their hard time limit plus REPLICATION_TIME_LIMIT_GRACE are
-    failed. Returns the ids of the runs it touched."""
+    re-queued while they have attempts left (their ids also appended to ``requeued``, for
+    the caller to send), and failed with the reason after that; runs past their hard time
+    limit plus REPLICATION_TIME_LIMIT_GRACE are failed. Returns the ids it touched."""
     now = now or timezone.now()
     stale_after = conf.stale_after_seconds()
     cutoff = now - dt.timedelta(seconds=stale_after)
     reaped: list[int] = []
-    requeued: list[int] = []
+    requeued = [] if requeued is None else requeued
     running = ReplicationRun.objects.filter(status=Status.RUNNING).select_related("spec")
     for run in running:
         heartbeat = run.heartbeat_at or run.started_at
@@ -525,15 +526,17 @@ def reap_stale_runs(*, now: dt.datetime | None = None) -> list[int]:
             _note(run.pk, "reaped", attempt=run.attempts, error=reason)
             log.warning("Reaped replication run %s: %s", run.pk, reason)
             reaped.append(run.pk)
+    return reaped
+
+
+def reconcile_runs(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """The reconciler's replication step: reap (re-queued runs are sent at once), then
+    resend what may be lost."""
+    requeued: list[int] = []
+    reaped = reap_stale_runs(now=now, requeued=requeued)
     for run_id in requeued:
         try:
             dispatch_run(run_id=run_id)
         except QueueUnavailable:
             break  # still queued, never sent: redispatch_queued_runs sends it later
-    return reaped
-
-
-def reconcile_runs(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
-    """The reconciler's replication step: reap, then resend what may be lost."""
-    reaped = reap_stale_runs(now=now)
-    return {"reaped": reaped, "resent": redispatch_queued_runs(now=now)}
+    return {"reaped": reaped, "redispatched": redispatch_queued_runs(now=now)}

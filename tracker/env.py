@@ -113,7 +113,7 @@ def secret_key_bits(key: str) -> float:
         return 0.0
     counts = Counter(key)
     per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
-    return per_char * len(key)
+    return max(0.0, per_char * len(key))
 
 
 def check_secret_key(key: str) -> None:

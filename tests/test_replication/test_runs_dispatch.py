@@ -106,10 +106,17 @@ def test_the_reaper_task_sends_runs_the_broker_never_accepted(sent):
     assert run.dispatched_at is not None
 
 
-def test_the_reaper_is_declared_as_a_periodic_task():
+def test_the_reaper_runs_in_beats_own_process_not_as_a_task(settings):
     from replication.schedule import PERIODIC_TASKS
+    from tracker.beat import ReconcilingScheduler
+    from tracker.reconcile import STEPS
 
-    assert ("Reap stale replication runs", "replication.reap", 60, {}) in PERIODIC_TASKS
+    # A task would wait for a worker; with the only worker dead nothing would reap.
+    assert PERIODIC_TASKS == []
+    assert settings.CELERY_BEAT_SCHEDULER == "tracker.beat:ReconcilingScheduler"
+    assert issubclass(ReconcilingScheduler, __import__(
+        "django_celery_beat.schedulers", fromlist=["DatabaseScheduler"]).DatabaseScheduler)
+    assert [name for name, _ in STEPS] == ["replication", "scores", "ingestion"]
 
 
 def test_the_tasks_are_late_acknowledged():
@@ -117,6 +124,7 @@ def test_the_tasks_are_late_acknowledged():
 
     assert run_replication.name == "replication.run"
     assert run_replication.acks_late is True
+    assert run_replication.reject_on_worker_lost is True
 
 
 def test_the_web_side_never_imports_torch():
