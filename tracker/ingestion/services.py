@@ -205,15 +205,20 @@ def reconcile_ingestion(*, now: dt.datetime | None = None,
     now = now or timezone.now()
     resend_before = now - dt.timedelta(seconds=request_resend_seconds())
     resent = []
-    for search_id in SavedSearch.objects.filter(
+    for search_id, requested_at in SavedSearch.objects.filter(
         run_requested_at__lt=resend_before, running_since__isnull=True
-    ).values_list("pk", flat=True):
+    ).values_list("pk", "run_requested_at"):
+        # Move the request on first (only if still open), so a task that runs and closes
+        # it at once is not followed by a phantom reopening.
+        if not SavedSearch.objects.filter(pk=search_id, run_requested_at=requested_at).update(
+            run_requested_at=now
+        ):
+            continue
         try:
             ingest_arxiv.apply_async(kwargs={"search_id": search_id, "requested": True},
                                      retry=True, retry_policy={"max_retries": 0})
         except OperationalError:
             break
-        SavedSearch.objects.filter(pk=search_id).update(run_requested_at=now)
         resent.append(search_id)
     abandoned_before = now - dt.timedelta(seconds=config.run_deadline_seconds + 60)
     failed = []
