@@ -31,7 +31,7 @@ def broker_down(monkeypatch):
     forget_connections()
 
 
-def test_pinging_the_workers_says_the_queue_cannot_be_reached(admin_client, seeded, broker_down):
+def test_pinging_the_workers_says_the_queue_cannot_be_reached(seeded, admin_client, broker_down):
     response = admin_client.post("/health/ping/")
 
     assert response.status_code == 503
