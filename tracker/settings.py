@@ -163,8 +163,8 @@ if env_bool("SECURE_PROXY_SSL", False):
 X_FRAME_OPTIONS = "DENY"
 
 # --- Content-Security-Policy (django-csp) -----------------------------------------------
-# No inline script or style anywhere: templates use static files and classes. Only the
-# third-party API docs page (/api/docs/) widens this, for its CDN script and its styles.
+# No inline script or style anywhere: templates use static files and classes; the API docs
+# are rendered on the server, so no page needs an exception.
 from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
