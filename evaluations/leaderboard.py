@@ -26,6 +26,7 @@ class Row:
     conflict_waivers: int
     replication: str | None  # the latest replication run's verdict or state
     hidden: bool
+    hidden_why: str = ""  # services.BLIND or services.UNDER_REVIEW when hidden
 
     @property
     def verdict_label(self) -> str:
@@ -45,8 +46,8 @@ def leaderboard(*, market: Market, viewer) -> list[Row]:
         ))
     )
     titles = dict(market.criteria.values_list("key", "title"))
-    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
-    agreement = services.measure_agreement(market=market).by_candidacy
+    blind = services.hidden_candidacies(viewer=viewer, market=market, candidacies=candidacies)
+    agreement = services.measure_agreement(market=market, exclude=blind).by_candidacy
     replication = latest_run_labels(c.pk for c in candidacies)
     rows = []
     for candidacy in candidacies:
@@ -64,6 +65,7 @@ def leaderboard(*, market: Market, viewer) -> list[Row]:
             conflict_waivers=0 if hidden else candidacy.conflict_waivers,
             replication=replication.get(candidacy.pk),
             hidden=hidden,
+            hidden_why=blind.get(candidacy.pk, ""),
         ))
     rows.sort(key=lambda r: (
         ORDER.get(r.verdict or "undecided", 1), -len(r.criteria_met), len(r.criteria_not_met),

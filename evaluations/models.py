@@ -57,15 +57,35 @@ class DeclaredConflict(models.Model):
         max_length=300, help_text="E.g. 'advised the first author', 'same lab'."
     )
     declared_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the adjudicator withdrew the declaration."
+    )
+    withdrawal_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why it was withdrawn (kept in the history)."
+    )
 
     class Meta:
-        ordering = ["paper", "adjudicator"]
+        ordering = ["paper", "adjudicator", "declared_at"]
         constraints = [
-            models.UniqueConstraint(fields=["adjudicator", "paper"], name="conflict_once"),
+            # Withdrawn declarations stay as history; at most one is in force at a time.
+            models.UniqueConstraint(
+                fields=["adjudicator", "paper"], condition=Q(withdrawn_at__isnull=True),
+                name="conflict_once_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="conflict_withdrawal_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.adjudicator} / {self.paper}: {self.reason}"
+        state = " (withdrawn)" if self.withdrawn_at else ""
+        return f"{self.adjudicator} / {self.paper}: {self.reason}{state}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class Assessment(models.Model):

@@ -14,6 +14,9 @@ class VerdictSerializer(serializers.ModelSerializer):
     deciding_criteria = serializers.ListField(
         child=serializers.CharField(), help_text="The criteria that carried the verdict."
     )
+    computed_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="Null for a candidacy not yet assessed."
+    )
 
     class Meta:
         model = CandidacyVerdict
@@ -60,4 +63,8 @@ class LeaderboardRowSerializer(serializers.Serializer):
     agreement = AgreementSerializer(allow_null=True)
     conflict_waivers = serializers.IntegerField()
     replication = serializers.CharField(allow_null=True)
-    hidden = serializers.BooleanField(help_text="True when blind review hides this row from you.")
+    hidden = serializers.BooleanField(
+        help_text="True when this candidacy's verdict is hidden from you: it is under review "
+        "(published once decided or the market resolved), or you are an adjudicator who has "
+        "not submitted it yet (blind review)."
+    )

@@ -15,15 +15,17 @@ from evaluations.verdicts import majority
 register = template.Library()
 
 
-def _blind_ids(context, market, candidacies) -> set[int]:
+def _hidden(context, market) -> dict[int, str]:
+    """The market's candidacies hidden from the viewer (logged in or not), with why;
+    computed once per request for all of them, whatever the page shows."""
     request = context.get("request")
     viewer = getattr(request, "user", None)
-    if request is None or viewer is None or not viewer.is_authenticated:
-        return set()
-    cache = request.__dict__.setdefault("_blind_by_market", {})
+    if request is None:
+        return services.hidden_candidacies(viewer=viewer, market=market,
+                                           candidacies=market.candidacies.all())
+    cache = request.__dict__.setdefault("_hidden_by_market", {})
     if market.pk not in cache:
-        # Computed once for all of the market's candidacies, whatever the page shows.
-        cache[market.pk] = services.blind_candidacy_ids(
+        cache[market.pk] = services.hidden_candidacies(
             viewer=viewer, market=market, candidacies=market.candidacies.all()
         )
     return cache[market.pk]
@@ -31,9 +33,9 @@ def _blind_ids(context, market, candidacies) -> set[int]:
 
 @register.inclusion_tag("evaluations/_verdict_cell.html", takes_context=True)
 def verdict_cell(context, candidacy):
-    hidden = candidacy.pk in _blind_ids(context, candidacy.market, [candidacy])
-    return {"verdict": None if hidden else getattr(candidacy, "verdict", None),
-            "hidden": hidden}
+    why = _hidden(context, candidacy.market).get(candidacy.pk)
+    return {"verdict": None if why else getattr(candidacy, "verdict", None),
+            "hidden": bool(why), "hidden_why": why}
 
 
 @register.inclusion_tag("evaluations/_resolution.html")
@@ -48,9 +50,9 @@ def resolution_panel(market):
     return {"market": market, "events": events, "current": current}
 
 
-@register.inclusion_tag("evaluations/_agreement.html")
-def agreement_panel(market):
-    result = services.measure_agreement(market=market)
+@register.inclusion_tag("evaluations/_agreement.html", takes_context=True)
+def agreement_panel(context, market):
+    result = services.measure_agreement(market=market, exclude=_hidden(context, market))
     rows = [(criterion.title, result.by_criterion[criterion.key])
             for criterion in market.criteria.all() if criterion.key in result.by_criterion]
     return {"market": market, "overall": result.overall, "rows": rows}
@@ -61,7 +63,11 @@ def candidacy_consensus(context, candidacy):
     """Per-criterion consensus and the rationales of submitted assessments. Uses the
     `submitted_assessments` and `market.criteria` prefetched by tracker.queries.get_paper."""
     market = candidacy.market
-    hidden = candidacy.pk in _blind_ids(context, market, [candidacy])
+    why = _hidden(context, market).get(candidacy.pk)
+    if why:
+        return {"candidacy": candidacy, "hidden": True, "hidden_message":
+                services.HIDDEN_MESSAGES[why], "verdict": None, "consensus": [],
+                "assessments": []}
     submitted = getattr(candidacy, "submitted_assessments", None)
     if submitted is None:
         submitted = list(candidacy.assessments.filter(status=Assessment.Status.SUBMITTED)
@@ -82,7 +88,7 @@ def candidacy_consensus(context, candidacy):
         })
     return {
         "candidacy": candidacy,
-        "hidden": hidden,
+        "hidden": False,
         "verdict": getattr(candidacy, "verdict", None),
         "consensus": consensus,
         "assessments": sorted(submitted, key=lambda a: (a.criterion.order, a.adjudicator_id)),
