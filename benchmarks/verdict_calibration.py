@@ -103,6 +103,22 @@ def null_spread(old: types.ModuleType, design: Design, runs: int) -> dict[str, f
     }
 
 
+def mirror_mismatches(rules: dict, design: Design, runs: int) -> list[float]:
+    """Share of runs (0.825 against 0.775) where the verdict with the methods swapped is not
+    the mirror image (beats <-> loses) of the verdict: a symmetric rule gives 0."""
+    swap = {"beats": "loses", "loses": "beats"}
+    rng = np.random.default_rng(13)
+    bad = dict.fromkeys(rules, 0)
+    for i in range(runs):
+        seeds = simulate(design, 0.825, 0.775, rng)
+        swapped = [stats.SeedOutcome(s.labels, s.scores_b, s.scores_a, ids=s.ids) for s in seeds]
+        for name, rule in rules.items():
+            v = rule([seeds], ALPHA, np.random.default_rng(i))[0]
+            w = rule([swapped], ALPHA, np.random.default_rng(i))[0]
+            bad[name] += swap.get(v, v) != w
+    return [bad[name] / runs for name in rules]
+
+
 def planted_verdicts(old: types.ModuleType) -> dict[str, tuple[str, str]]:
     out = {}
     for name, a, b, seed in (
@@ -160,6 +176,12 @@ def main() -> None:
         hi, lo = 0.8 + d / 2, 0.8 - d / 2
         rate_rows([(f"+{d:.2f} ({hi:.3f} vs {lo:.3f}): beats", "beats")], hi, lo, args.runs // 2)
         rate_rows([(f"-{d:.2f} ({lo:.3f} vs {hi:.3f}): loses", "loses")], lo, hi, args.runs // 2)
+    rows.append(
+        (
+            "runs where swapping the two methods does not mirror the verdict",
+            [f"{m:.3f}" for m in mirror_mismatches(rules, design, args.runs // 2)],
+        )
+    )
     for name, (old_v, new_v) in planted_verdicts(old).items():
         rows.append((f"planted: {name}", [old_v, new_v]))
     rate_rows(

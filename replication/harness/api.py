@@ -317,7 +317,8 @@ def run_spec(
     progress(0.0, "checking inputs")
     for module, method in getattr(task, "required_packages", lambda s: [])(spec):
         require(module, method)
-    prepared, embed_seconds = prepare(
+    # a task that does not encode pooled texts (steering) brings its own preparation
+    prepared, embed_seconds = getattr(task, "prepare", prepare)(
         spec, device=resolved_device, progress=_stage(progress, 0.0, 0.25)
     )
     pools, fit_rule = fit_pools(spec, prepared)
@@ -433,6 +434,7 @@ def run_spec(
             },
         },
         "notes": output.notes,
+        **({"scope": output.notes["scope"]} if "scope" in output.notes else {}),
     }
     results_path = report.write_results(results, out_dir)
     results = json.loads(results_path.read_text())

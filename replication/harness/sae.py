@@ -37,13 +37,17 @@ JUMPRELU_BANDWIDTH = 0.001
 
 # --- sizing ----------------------------------------------------------------------------------
 
-#: An SAE needs this many training rows per latent; a wider spec is refused.
+#: The sized default keeps at least this many pool rows per latent ...
 ROWS_PER_LATENT = 8
+#: ... and a spec's own width is refused below this many (token-level pools, as in steering,
+#: train good 1,024-wide SAEs on about 5,000 rows).
+MIN_ROWS_PER_LATENT = 2
 SIZING_RULE = (
     "width = 64 * (rows / 1000) ** 0.6 and k = 4 * (rows / 1000) ** 0.3, each rounded to a "
     "power of two (width 16..16384, k 2..64; HypotheSAEs' M=64/K=4 at 1k texts, M=256/K=8 "
     "at 10k, M=1024 at 100k); steps = 100 epochs of the pool (200..3000); at most one latent "
-    f"per {ROWS_PER_LATENT} training rows"
+    f"per {ROWS_PER_LATENT} training rows; a spec's own width is refused above one latent per "
+    f"{MIN_ROWS_PER_LATENT} rows"
 )
 
 
@@ -64,11 +68,11 @@ def sized_defaults(n_rows: int, batch_size: int) -> tuple[int, int, int]:
 def resolve_sae_spec(cfg: SAESpec, n_rows: int) -> SAESpec:
     """Fill sized defaults into width, k and steps; refuse an SAE wider than its pool allows."""
     width, k, steps = sized_defaults(n_rows, cfg.batch_size)
-    limit = max(1, n_rows // ROWS_PER_LATENT)
+    limit = max(1, n_rows // MIN_ROWS_PER_LATENT)
     if cfg.width and cfg.width > limit:
         raise DataError(
             f"sae.width {cfg.width} is wider than the pool allows: {n_rows} training rows support "
-            f"at most {limit} latents ({ROWS_PER_LATENT} rows per latent). Remove sae.width and "
+            f"at most {limit} latents ({MIN_ROWS_PER_LATENT} rows per latent). Remove sae.width and "
             f"sae.k to use the sized default (width {width}, k {k}), or add unlabelled rows."
         )
     resolved_width = cfg.width or width

@@ -622,7 +622,8 @@ def bootstrap_metric(
     level: float = 0.95,
 ) -> tuple[float, float, float, list[float]]:
     """(mean over seeds, CI low, CI high, per-seed values) of one method's metric, resampling
-    seeds and test rows as :func:`paired_bootstrap` does."""
+    seeds, then test rows within each seed (a descriptive interval for the methods table; the
+    verdict's comparisons use :func:`paired_estimate`)."""
     per_seed_values = []
     per_seed = np.empty((len(labels), n_boot))
     for i, (y, s, g) in enumerate(zip(labels, scores, groups, strict=True)):

@@ -35,10 +35,10 @@ def test_the_sizing_rule_follows_the_authors_recommendations(rows, width, k):
 
 def test_a_spec_wider_than_its_pool_is_refused_with_the_sized_default():
     with pytest.raises(DataError) as info:
-        resolve_sae_spec(SAESpec(width=512, k=8), 720)
+        resolve_sae_spec(SAESpec(width=512, k=8), 800)
     message = str(info.value)
     assert "sae.width 512 is wider than the pool allows" in message
-    assert "at most 90 latents" in message
+    assert "at most 400 latents" in message
     assert "sized default (width 64, k 4)" in message
     resolved = resolve_sae_spec(SAESpec(), 720)
     assert (resolved.width, resolved.k) == (64, 4) and resolved.steps > 0
@@ -173,7 +173,7 @@ def test_a_run_with_a_too_wide_sae_stops_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(
         sae_module, "train_sae", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained"))
     )
-    spec = _spec(_arrays(tmp_path), sae={"width": 512, "k": 8})
+    spec = _spec(_arrays(tmp_path), sae={"width": 512, "k": 8})  # about 190 pool rows
     with pytest.raises(DataError, match="wider than the pool allows.*sized default"):
         run_spec(spec, tmp_path / "out")
 

@@ -57,6 +57,20 @@ def test_a_gain_and_a_loss_of_the_same_size_are_called_equally_often(d, power_at
     assert min(up.rate("beats"), down.rate("loses")) >= power_at_least  # it can say yes
 
 
+def test_swapping_the_two_methods_mirrors_the_verdict():
+    rng = np.random.default_rng(4)
+    rule = new_rule(n_boot=100)
+    swap = {"beats": "loses", "loses": "beats"}
+    verdicts = []
+    for i in range(60):
+        seeds = simulate(FIVE_SEEDS, 0.83, 0.77, rng)
+        swapped = [stats.SeedOutcome(s.labels, s.scores_b, s.scores_a, ids=s.ids) for s in seeds]
+        v = rule([seeds], ALPHA, np.random.default_rng(i))[0]
+        assert rule([swapped], ALPHA, np.random.default_rng(i))[0] == swap.get(v, v)
+        verdicts.append(v)
+    assert "beats" in verdicts  # the check saw decisive verdicts, not only inconclusive ones
+
+
 def _planted(auc_per_seed_a, auc_per_seed_b, rng, n=128):
     """Seeds whose two methods have (about) the given AUROCs on the same test rows."""
     from scipy.special import ndtri
