@@ -72,8 +72,8 @@ def resolve_sae_spec(cfg: SAESpec, n_rows: int) -> SAESpec:
     if cfg.width and cfg.width > limit:
         raise DataError(
             f"sae.width {cfg.width} is wider than the pool allows: {n_rows} training rows support "
-            f"at most {limit} latents ({MIN_ROWS_PER_LATENT} rows per latent). Remove sae.width and "
-            f"sae.k to use the sized default (width {width}, k {k}), or add unlabelled rows."
+            f"at most {limit} latents ({MIN_ROWS_PER_LATENT} rows per latent). Remove sae.width "
+            f"and sae.k to use the sized default (width {width}, k {k}), or add unlabelled rows."
         )
     resolved_width = cfg.width or width
     resolved_k = cfg.k or min(k, resolved_width)
