@@ -92,7 +92,8 @@ def quality_failures(reports: list[dict[str, Any]], cfg: SAESpec) -> list[str]:
     fve = float(np.mean(fves)) if fves else float("nan")
     if fves and (not math.isfinite(fve) or fve < cfg.min_fve):
         problems.append(f"held-out FVE {fve:.3f} < sae.min_fve {cfg.min_fve}")
-    if fves and pcas and fve < cfg.min_fve_vs_pca * float(np.mean(pcas)):
+    # 0 switches the PCA comparison off (an FVE can be negative: never below 0 x PCA's)
+    if fves and pcas and cfg.min_fve_vs_pca > 0 and fve < cfg.min_fve_vs_pca * np.mean(pcas):
         problems.append(
             f"held-out FVE {fve:.3f} < {cfg.min_fve_vs_pca} x rank-k PCA's {np.mean(pcas):.3f} "
             "(sae.min_fve_vs_pca)"

@@ -161,7 +161,14 @@ def world_spec(model_dir: Path, sae_dir: Path, **options) -> dict:
         "name": "planted steering world",
         "data": {"source": "concepts", "datasets": ["ocean"]},
         "activations": {"model": f"hf:{model_dir}", "layer": 1, "max_length": 48},
-        "sae": {"checkpoint": str(sae_dir)},
+        # a planted dictionary, not a trained reconstruction model: the quality gate
+        # (issue 11) is switched off so the tests judge the steering logic alone
+        "sae": {
+            "checkpoint": str(sae_dir),
+            "min_fve": -1000.0,
+            "min_fve_vs_pca": 0.0,
+            "max_dead_fraction": 1.0,
+        },
         "protocol": {
             "split_seeds": 3,
             "sae_seeds": 1,

@@ -44,6 +44,12 @@ def test_a_spec_wider_than_its_pool_is_refused_with_the_sized_default():
     assert (resolved.width, resolved.k) == (64, 4) and resolved.steps > 0
 
 
+def test_a_zero_pca_multiple_switches_the_pca_comparison_off():
+    reports = [{"fve": -0.3, "pca_fve": 0.6, "dead_fraction": 0.0}]
+    cfg = SAESpec(min_fve=-1000.0, min_fve_vs_pca=0.0)
+    assert quality_failures(reports, cfg) == []
+
+
 @pytest.mark.parametrize(
     ("reports", "failures"),
     [
