@@ -12,14 +12,14 @@ from functools import wraps
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from evaluations import services
+from evaluations import queries, services
+from evaluations.aggregates import candidacy_agreements, market_agreement
 from evaluations.models import (
     AdjudicatorProfile,
     Assessment,
@@ -212,17 +212,16 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
     change_form_template = "evaluations/admin/scoring_change_form.html"
 
     def get_queryset(self, request: HttpRequest):
-        user = request.user
-        mine = Q(assessments__adjudicator=user) if user.is_authenticated else Q(pk__in=[])
-        return (
-            super().get_queryset(request).select_related("paper", "market", "verdict")
-            .annotate(
-                my_submitted=Count("assessments", distinct=True,
-                                   filter=mine & Q(assessments__status="submitted")),
-                my_total=Count("assessments", distinct=True, filter=mine),
-                criteria_total=Count("market__criteria", distinct=True),
-            )
+        # Per-row subquery counts, not COUNT(DISTINCT) over a join (evaluations.queries).
+        return queries.with_my_progress(
+            super().get_queryset(request).select_related("paper", "market", "verdict"),
+            request.user,
         )
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        request._scoring_page = list(changelist.result_list)  # the rows this page shows
+        return changelist
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
@@ -265,7 +264,21 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
     # Columns and fields that depend on who is looking are built per request (the admin
     # instance is shared between requests, so the request is never stored on it).
     def get_list_display(self, request: HttpRequest):
-        agreement_by_market: dict[int, services.MarketAgreement] = {}
+        def page_figures() -> dict:
+            # Per-candidacy kappas and conflict reasons for the page's rows only, each in
+            # one or two queries (not an agreement over every assessment, nor three
+            # queries per conflicted row).
+            figures = request.__dict__.get("_scoring_figures")
+            if figures is None:
+                rows = request.__dict__.get("_scoring_page", [])
+                conflicted = [c for c in rows if c.pk in _conflicted_ids(request)]
+                figures = request._scoring_figures = {
+                    "agreement": candidacy_agreements(c.pk for c in rows),
+                    "conflict": queries.conflict_reasons(
+                        user=request.user, names=services.names_of(request.user),
+                        candidacies=conflicted) if conflicted else {},
+                }
+            return figures
 
         def verdict(obj) -> str:
             if self._blind(request, obj):
@@ -276,14 +289,13 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         def agreement(obj) -> str:
             if self._blind(request, obj):
                 return "hidden until you submit"
-            if obj.market_id not in agreement_by_market:
-                agreement_by_market[obj.market_id] = services.measure_agreement(market=obj.market)
-            return format_kappa(agreement_by_market[obj.market_id].by_candidacy.get(obj.pk))
+            return format_kappa(page_figures()["agreement"].get(obj.pk))
 
         def conflict(obj) -> str:
             if not request.user.is_authenticated or obj.pk not in _conflicted_ids(request):
                 return "—"
-            return _blank(_conflict(request, obj))
+            reason = page_figures()["conflict"].get(obj.pk)
+            return _blank(reason if reason is not None else _conflict(request, obj))
 
         verdict.short_description = "verdict"
         agreement.short_description = "agreement"
@@ -563,11 +575,11 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
 
     @admin.display(description="agreement (Fleiss' κ)")
     def agreement(self, obj) -> str:
-        return format_kappa(services.measure_agreement(market=obj).overall)
+        return format_kappa(market_agreement(obj).overall)
 
     @admin.display(description="agreement per criterion")
     def agreement_by_criterion(self, obj) -> str:
-        result = services.measure_agreement(market=obj)
+        result = market_agreement(obj)
         if not result.by_criterion:
             return "No submitted assessments."
         return format_html_join(

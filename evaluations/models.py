@@ -250,3 +250,21 @@ class MarketResolution(Market):
         verbose_name = "market resolution"
         verbose_name_plural = "market resolutions"
         permissions = [("resolve_market", "Can resolve, annul and unresolve markets")]
+
+
+class StoredAgreement(models.Model):
+    """A market's Fleiss' kappa (overall and per criterion) as last computed. Every change
+    to the market's assessments raises ``generation`` (in the same transaction); the
+    figures are used only while ``computed_generation`` equals it, otherwise the next
+    reader recomputes and stores them (``evaluations.aggregates``)."""
+
+    market = models.OneToOneField(
+        Market, on_delete=models.CASCADE, primary_key=True, related_name="stored_agreement"
+    )
+    generation = models.PositiveIntegerField(default=0)
+    computed_generation = models.PositiveIntegerField(null=True)
+    figures = models.JSONField(null=True, help_text="{'overall': {...}, 'by_criterion': {...}}")
+    computed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"Agreement of market {self.market_id} (generation {self.generation})"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -210,24 +210,12 @@ def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
     """Every assessment `viewer` may see, as one queryset: their own; others' submitted
     ones, except (for an adjudicator) on candidacies they have not finished assessing
     and have no conflict with."""
-    submitted = Q(status=Assessment.Status.SUBMITTED)
-    if viewer is None or not viewer.is_authenticated:
-        return Assessment.objects.filter(submitted)
-    own = Q(adjudicator=viewer)
-    if not is_adjudicator(viewer):
-        return Assessment.objects.filter(own | submitted)
-    completed = (
-        Candidacy.objects.annotate(
-            done=Count("assessments__criterion", distinct=True,
-                       filter=Q(assessments__adjudicator=viewer) & Q(
-                           assessments__status=Assessment.Status.SUBMITTED)),
-            needed=Count("market__criteria", distinct=True),
-        ).filter(needed__gt=0, done__gte=F("needed")).values("id")
-    )
-    conflicted = conflicted_candidacy_ids(user=viewer)
-    return Assessment.objects.filter(
-        own | (submitted & (Q(candidacy__in=completed) | Q(candidacy__in=conflicted)))
-    )
+    from evaluations import queries
+
+    adjudicator = is_adjudicator(viewer)
+    conflicted = conflicted_candidacy_ids(user=viewer) if adjudicator else ()
+    return queries.visible_assessments(viewer, is_adjudicator=adjudicator,
+                                       conflicted=conflicted)
 
 
 def can_view_assessment(*, viewer: User | None, assessment: Assessment,
@@ -418,7 +406,11 @@ def compute_verdict(*, candidacy: Candidacy) -> verdicts.Verdict:
 
 
 def refresh_verdict(*, candidacy: Candidacy) -> CandidacyVerdict:
-    """Recompute and store the verdict; saves only when something changed."""
+    """Recompute and store the verdict; saves only when something changed. Marks the
+    market's stored agreement stale (its assessments may have changed)."""
+    from evaluations.aggregates import invalidate_agreement
+
+    invalidate_agreement(candidacy.market_id)
     result = compute_verdict(candidacy=candidacy)
     submitted = Assessment.objects.filter(
         candidacy=candidacy, status=Assessment.Status.SUBMITTED
@@ -462,7 +454,7 @@ def measure_agreement(*, market: Market) -> MarketAgreement:
     ratings: dict[tuple[int, str], list[str]] = defaultdict(list)
     for candidacy_id, key, vote in Assessment.objects.filter(
         candidacy__market=market, status=Assessment.Status.SUBMITTED,
-    ).exclude(criterion__kind=Criterion.Kind.INFORMATIONAL).values_list(
+    ).exclude(criterion__kind=Criterion.Kind.INFORMATIONAL).order_by().values_list(
         "candidacy_id", "criterion__key", "verdict"
     ):
         ratings[(candidacy_id, key)].append(vote)

@@ -5,33 +5,41 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from evaluations import services
-from evaluations.leaderboard import leaderboard
+from evaluations.aggregates import market_agreement
+from evaluations.leaderboard import ranked, rows_for
 from evaluations.serializers import LeaderboardRowSerializer
 from tracker.models import Market
+from tracker.pagination import page_of
 
 
 def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
+    page = page_of(request, ranked(market=market, viewer=request.user))
     return render(request, "evaluations/leaderboard.html", {
         "market": market,
-        "rows": leaderboard(market=market, viewer=request.user),
-        "agreement": services.measure_agreement(market=market),
+        "page": page,
+        "rows": rows_for(page.object_list, market=market),
+        "agreement": market_agreement(market),
         "resolution": services.current_resolution(market),
     })
 
 
-class MarketLeaderboardAPI(APIView):
+class MarketLeaderboardAPI(generics.GenericAPIView):
+    serializer_class = LeaderboardRowSerializer
+
     @extend_schema(
         responses=LeaderboardRowSerializer(many=True),
-        description="Candidates of a market, best first: verdict, must-pass criteria met and "
-        "not met, agreement, and the latest replication run (verdict or state; null when none).",
+        description="Candidates of a market, best first, a page at a time (`next` links the "
+        "following page): verdict, must-pass criteria met and not met, agreement, and the "
+        "latest replication run (verdict or state; null when none).",
     )
     def get(self, request: Request, slug: str) -> Response:
         market = get_object_or_404(Market, slug=slug)
-        rows = leaderboard(market=market, viewer=request.user)
-        return Response(LeaderboardRowSerializer(rows, many=True).data)
+        page = self.paginate_queryset(ranked(market=market, viewer=request.user))
+        rows = rows_for(page, market=market)
+        return self.get_paginated_response(LeaderboardRowSerializer(rows, many=True).data)

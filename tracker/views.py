@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -10,12 +9,7 @@ from django.views.decorators.http import require_POST
 from tracker import queries
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market, WorkerHeartbeat
-
-PAGE_SIZE = 25
-
-
-def _page(request: HttpRequest, rows, size: int = PAGE_SIZE):
-    return Paginator(rows, size).get_page(request.GET.get("page"))
+from tracker.pagination import page_of as _page
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -33,7 +27,7 @@ def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def paper_list(request: HttpRequest) -> HttpResponse:
-    rows = queries.papers().order_by("-published", "title")
+    rows = queries.paper_list()
     return render(request, "tracker/papers.html", {"page": _page(request, rows)})
 
 

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from django import template
 
 from evaluations import services
+from evaluations.aggregates import market_agreement
 from evaluations.models import Assessment, ResolutionEvent
 from evaluations.verdicts import majority
 
@@ -50,7 +51,7 @@ def resolution_panel(market):
 
 @register.inclusion_tag("evaluations/_agreement.html")
 def agreement_panel(market):
-    result = services.measure_agreement(market=market)
+    result = market_agreement(market)  # stored: not every assessment per request
     rows = [(criterion.title, result.by_criterion[criterion.key])
             for criterion in market.criteria.all() if criterion.key in result.by_criterion]
     return {"market": market, "overall": result.overall, "rows": rows}
