@@ -103,7 +103,7 @@ def conflict_reasons(*, user, names: set[str], candidacies: Iterable[Candidacy]
             f"{authorship.n_authors}: {authorship.author.name}).",
         )
     for paper_id, reason in DeclaredConflict.objects.filter(
-        adjudicator=user, paper_id__in=papers - set(by_paper)
-    ).order_by().values_list("paper_id", "reason"):
+        adjudicator=user, paper_id__in=papers
+    ).order_by().values_list("paper_id", "reason"):  # authorship, found first, wins
         by_paper.setdefault(paper_id, f"Declared conflict of interest: {reason}")
     return {c.pk: by_paper[c.paper_id] for c in candidacies if c.paper_id in by_paper}
