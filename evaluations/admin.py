@@ -133,7 +133,9 @@ class AssessmentInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest):
         return (
             super().get_queryset(request).filter(adjudicator=request.user)
-            .select_related("criterion").order_by("criterion__order")
+            # Each row's label (Assessment.__str__) names the adjudicator and the paper.
+            .select_related("criterion", "adjudicator", "candidacy__paper")
+            .order_by("criterion__order")
         )
 
     def _may_write(self, request: HttpRequest, obj) -> bool:
@@ -210,6 +212,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
     inlines = [AssessmentInline]
     actions = ["submit_my_assessments"]
     change_form_template = "evaluations/admin/scoring_change_form.html"
+    show_full_result_count = False  # one COUNT a page, not two
 
     def get_queryset(self, request: HttpRequest):
         # Per-row subquery counts, not COUNT(DISTINCT) over a join (evaluations.queries).
@@ -448,6 +451,10 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
     readonly_fields = ["candidacy", "adjudicator", "status", "submitted_at", "source_url",
                        "conflict_waiver", "created_at", "updated_at"]
     actions = ["submit_my_assessments"]
+    # The unique (candidacy, criterion, adjudicator) index: a page is an index range, not
+    # a sort of every visible assessment by market, paper title and criterion order.
+    ordering = ["candidacy_id", "criterion_id", "adjudicator_id"]
+    show_full_result_count = False  # one COUNT a page, not two
 
     def get_queryset(self, request: HttpRequest):
         return services.assessments_visible_to(request.user).select_related(

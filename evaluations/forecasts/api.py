@@ -105,7 +105,7 @@ class ForecasterList(generics.ListAPIView):
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(
-            [queries.summary_dict(queries.row_of(forecaster)) for forecaster in page]
+            [queries.summary_dict(row) for row in queries.rows_of(page)]
         )
 
 

@@ -220,19 +220,30 @@ SORT_FIELDS = {
 def forecaster_rows(sort: str = DEFAULT_SORT) -> QuerySet[Forecaster]:
     """The leaderboard in SQL order, for a paginator: ``sort`` is a key of SORT_KEYS,
     optionally prefixed with '-'; forecasters without a value (nothing resolved) come
-    last; ties in name order. Each row carries its stored stats and its prediction count."""
+    last; ties in name order. Each row carries its stored stats; ``rows_of`` turns a page
+    of them into rows (prediction counts are read for that page only)."""
     field = SORT_FIELDS.get(sort.lstrip("-"), SORT_FIELDS[DEFAULT_SORT])
     order = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
-    return (
-        Forecaster.objects.select_related("stats")
-        .annotate(n_predictions=Count("prediction_sets__predictions"))
-        .order_by(order, Lower("name"), "pk")
+    return Forecaster.objects.select_related("stats").order_by(order, Lower("name"), "pk")
+
+
+def rows_of(forecasters) -> list[ForecasterRow]:
+    """Leaderboard rows of a page of ``forecaster_rows``: one query for their prediction
+    counts (not a count over every prediction to sort the whole table)."""
+    forecasters = list(forecasters)
+    counts = dict(
+        Prediction.objects.filter(prediction_set__forecaster__in=forecasters).order_by()
+        .values("prediction_set__forecaster_id").annotate(n=Count("pk"))
+        .values_list("prediction_set__forecaster_id", "n")
     )
+    for forecaster in forecasters:
+        forecaster.n_predictions = counts.get(forecaster.pk, 0)
+    return [row_of(forecaster) for forecaster in forecasters]
 
 
 def row_of(forecaster: Forecaster) -> ForecasterRow:
-    """A leaderboard row from the stored stats (empty when never scored). Expects
-    ``n_predictions`` annotated, as by ``forecaster_rows``, or counts it."""
+    """A leaderboard row from the stored stats (empty when never scored), with
+    ``n_predictions`` as set by ``rows_of``, else counted."""
     n = getattr(forecaster, "n_predictions", None)
     if n is None:
         n = Prediction.objects.filter(prediction_set__forecaster=forecaster).count()

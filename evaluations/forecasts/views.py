@@ -39,7 +39,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     page = page_of(request, queries.forecaster_rows(sort))
     context = {
         "page": page,
-        "rows": [queries.row_of(forecaster) for forecaster in page.object_list],
+        "rows": queries.rows_of(page.object_list),
         "columns": columns,
         "sort": sort,
         "pseudo_count": pseudo_count(),

@@ -8,31 +8,33 @@ from collections import Counter, defaultdict
 
 from django import template
 
-from evaluations import services
 from evaluations.aggregates import market_agreement
+from evaluations.leaderboard import visible_filter
 from evaluations.models import Assessment, ResolutionEvent
 from evaluations.verdicts import majority
 
 register = template.Library()
 
 
-def _blind_ids(context, market, candidacies) -> set[int]:
+def _is_hidden(context, market, candidacy) -> bool:
+    """Whether blind review hides ``candidacy``'s verdict from the viewer. The ids the
+    viewer may see (finished or conflicted: few) are read once per market and request,
+    never the whole market's candidacies."""
     request = context.get("request")
     viewer = getattr(request, "user", None)
     if request is None or viewer is None or not viewer.is_authenticated:
-        return set()
-    cache = request.__dict__.setdefault("_blind_by_market", {})
+        return False
+    cache = request.__dict__.setdefault("_visible_by_market", {})
     if market.pk not in cache:
-        # Computed once for all of the market's candidacies, whatever the page shows.
-        cache[market.pk] = services.blind_candidacy_ids(
-            viewer=viewer, market=market, candidacies=market.candidacies.all()
-        )
-    return cache[market.pk]
+        visible = visible_filter(viewer=viewer, market=market)
+        cache[market.pk] = None if visible is None else set(
+            market.candidacies.filter(visible).values_list("pk", flat=True))
+    return cache[market.pk] is not None and candidacy.pk not in cache[market.pk]
 
 
 @register.inclusion_tag("evaluations/_verdict_cell.html", takes_context=True)
 def verdict_cell(context, candidacy):
-    hidden = candidacy.pk in _blind_ids(context, candidacy.market, [candidacy])
+    hidden = _is_hidden(context, candidacy.market, candidacy)
     return {"verdict": None if hidden else getattr(candidacy, "verdict", None),
             "hidden": hidden}
 
@@ -62,7 +64,7 @@ def candidacy_consensus(context, candidacy):
     """Per-criterion consensus and the rationales of submitted assessments. Uses the
     `submitted_assessments` and `market.criteria` prefetched by tracker.queries.get_paper."""
     market = candidacy.market
-    hidden = candidacy.pk in _blind_ids(context, market, [candidacy])
+    hidden = _is_hidden(context, market, candidacy)
     submitted = getattr(candidacy, "submitted_assessments", None)
     if submitted is None:
         submitted = list(candidacy.assessments.filter(status=Assessment.Status.SUBMITTED)
