@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from evaluations.models import Assessment, DeclaredConflict
@@ -46,19 +46,22 @@ def with_my_progress(candidacies: QuerySet[Candidacy], user) -> QuerySet[Candida
     )
 
 
-def completed_by(user) -> QuerySet:
-    """Ids of the candidacies for which ``user`` submitted every criterion of the market:
-    grouped over the user's own submitted assessments only (an index range), compared
-    with the market's criteria count."""
-    needed = _count(Criterion.objects.filter(market_id=OuterRef("candidacy__market_id")),
-                    "market_id")
-    return (
-        Assessment.objects.filter(adjudicator=user, status=Assessment.Status.SUBMITTED)
-        .order_by().values("candidacy_id")
-        .annotate(done=Count("criterion_id", distinct=True), needed=needed)
-        .filter(needed__gt=0, done__gte=F("needed"))
-        .values("candidacy_id")
-    )
+def completed_by(user, market_id: int | None = None) -> set[int]:
+    """Ids of the candidacies (of one market, or all) for which ``user`` submitted every
+    criterion of the market: the user's own submitted assessments grouped by candidacy
+    (an index range on the adjudicator), compared with each market's criteria count."""
+    needed = dict(Criterion.objects.order_by().values("market_id").annotate(n=Count("pk"))
+                  .values_list("market_id", "n"))
+    mine = Assessment.objects.filter(adjudicator=user, status=Assessment.Status.SUBMITTED)
+    if market_id is not None:
+        mine = mine.filter(candidacy__market_id=market_id)
+    return {
+        candidacy_id for candidacy_id, market, done in
+        mine.order_by().values("candidacy_id", "candidacy__market_id")
+        .annotate(done=Count("criterion_id", distinct=True))
+        .values_list("candidacy_id", "candidacy__market_id", "done")
+        if done >= needed.get(market, 0) > 0
+    }
 
 
 def visible_assessments(viewer, *, is_adjudicator: bool,
@@ -72,11 +75,10 @@ def visible_assessments(viewer, *, is_adjudicator: bool,
     own = Q(adjudicator=viewer)
     if not is_adjudicator:
         return Assessment.objects.filter(own | submitted)
-    seen = Q(candidacy_id__in=completed_by(viewer))
-    conflicted = list(conflicted)
-    if conflicted:
-        seen |= Q(candidacy_id__in=conflicted)
-    return Assessment.objects.filter(own | (submitted & seen))
+    # The ids are read first (an index range over the viewer's own assessments) so that
+    # the filter is a hashed IN list, not a grouped subquery beside an OR.
+    seen = completed_by(viewer) | set(conflicted)
+    return Assessment.objects.filter(own | (submitted & Q(candidacy_id__in=sorted(seen))))
 
 
 def conflict_reasons(*, user, names: set[str], candidacies: Iterable[Candidacy]
