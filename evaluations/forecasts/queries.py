@@ -75,6 +75,8 @@ class ScoreSummary:
 class ForecasterRow:
     forecaster: Forecaster
     summary: ScoreSummary = field(default_factory=ScoreSummary)
+    frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """The scores the row was computed from (``compute_rows`` only)."""
 
 
 _SCORE_COLUMNS = [
@@ -167,9 +169,7 @@ def compute_rows(forecaster_ids: set[int] | None = None) -> list[ForecasterRow]:
         if forecaster.pk in vs_crowd:
             skill, n_shared = vs_crowd[forecaster.pk]
             summary.skill_vs_crowd, summary.n_vs_crowd = _nan_to_none(skill), n_shared
-        row = ForecasterRow(forecaster, summary)
-        row.frame = scores_of
-        rows.append(row)
+        rows.append(ForecasterRow(forecaster, summary, frame=scores_of))
     return rows
 
 
