@@ -59,28 +59,63 @@ class Row:
     conflict_waivers: int
     replication: str | None  # the latest replication run's verdict or state
     hidden: bool
+    hidden_why: str = ""  # services.BLIND or services.UNDER_REVIEW when hidden
 
     @property
     def verdict_label(self) -> str:
         return dict(CandidacyVerdict.Outcome.choices).get(self.verdict or "", "")
 
 
+@dataclass
+class Sight:
+    """What one viewer may see of a market's candidacies under the blind-review rule of
+    ``services.hidden_candidacies``, as data read once (their finished and conflicted
+    ids: few) and usable both in SQL (``visible``) and per row (``why``)."""
+
+    everything: bool = False  # resolvers and superusers who do not score
+    adjudicator: bool = False
+    privileged: bool = False
+    done: frozenset[int] = frozenset()
+    conflicted: frozenset[int] = frozenset()
+
+    def visible(self) -> Q | None:
+        """Candidacies whose verdict and agreement the viewer sees; None for all."""
+        if self.everything:
+            return None
+        ids = set(self.done) | (set(self.conflicted) if self.privileged else set())
+        visible = services.settled_candidacies()
+        return visible | Q(pk__in=sorted(ids)) if ids else visible
+
+    def why(self, candidacy: Candidacy, market: Market) -> str:
+        """"" when visible, else services.BLIND or services.UNDER_REVIEW."""
+        if self.everything or services.is_settled(candidacy, market):
+            return ""
+        if self.adjudicator:
+            if candidacy.pk in self.done:
+                return ""
+            if candidacy.pk not in self.conflicted:
+                return services.BLIND
+            return "" if self.privileged else services.UNDER_REVIEW
+        return services.UNDER_REVIEW
+
+
+def sight(*, viewer, market: Market) -> Sight:
+    if services.is_adjudicator(viewer):
+        return Sight(
+            adjudicator=True, privileged=services.sees_all_submitted(viewer),
+            done=frozenset(completed_by(viewer, market.pk)),
+            conflicted=frozenset(services.conflicted_candidacy_ids(user=viewer, market=market)),
+        )
+    return Sight(everything=services.sees_all_submitted(viewer))
+
+
 def visible_filter(*, viewer, market: Market) -> Q | None:
-    """None when ``viewer`` sees every candidacy's verdict; else a filter on candidacies
-    matching those they may see: finished by them (every criterion submitted) or
-    conflicted (they cannot assess it, so nothing is to be kept blind)."""
-    if viewer is None or not services.is_adjudicator(viewer):
-        return None
-    # Read once (the viewer's own assessments only): the filter is used four times in
-    # the ordering, and a subquery would run four times.
-    finished = completed_by(viewer, market.pk)
-    conflicted = services.conflicted_candidacy_ids(user=viewer, market=market)
-    return Q(pk__in=sorted(finished | conflicted))
+    return sight(viewer=viewer, market=market).visible()
 
 
 def ranked(*, market: Market, viewer) -> QuerySet[Candidacy]:
-    """The market's candidacies in leaderboard order, as a queryset to paginate. Each
-    carries ``leaderboard_visible`` (False when blind review hides it from ``viewer``)."""
+    """The market's candidacies in leaderboard order, as a queryset to paginate; a row
+    hidden from ``viewer`` ranks as "undecided, nothing met"."""
     outcome = Case(
         When(verdict__outcome="qualifies", then=Value(ORDER["qualifies"])),
         When(verdict__outcome="falls_short", then=Value(ORDER["falls_short"])),
@@ -88,9 +123,7 @@ def ranked(*, market: Market, viewer) -> QuerySet[Candidacy]:
     )
     met = Coalesce(JSONArrayLength(F("verdict__criteria_met")), 0)
     not_met = Coalesce(JSONArrayLength(F("verdict__criteria_not_met")), 0)
-    visible = visible_filter(viewer=viewer, market=market)
-    shown = Value(True) if visible is None else Case(When(visible, then=Value(True)),
-                                                      default=Value(False))
+    visible = sight(viewer=viewer, market=market).visible()
     if visible is not None:
         outcome = Case(When(visible, then=outcome), default=Value(ORDER["undecided"]))
         met = Case(When(visible, then=met), default=Value(0))
@@ -101,13 +134,12 @@ def ranked(*, market: Market, viewer) -> QuerySet[Candidacy]:
             "paper__authorships",
             queryset=Authorship.objects.select_related("author").order_by("position"),
         ))
-        .annotate(rank_outcome=outcome, rank_met=met, rank_not_met=not_met,
-                  leaderboard_visible=shown)
+        .annotate(rank_outcome=outcome, rank_met=met, rank_not_met=not_met)
         .order_by("rank_outcome", "-rank_met", "rank_not_met", "paper__title", "pk")
     )
 
 
-def rows_for(candidacies: Iterable[Candidacy], *, market: Market) -> list[Row]:
+def rows_for(candidacies: Iterable[Candidacy], *, market: Market, viewer) -> list[Row]:
     """Leaderboard rows of these candidacies (a page of ``ranked``): three queries
     whatever their number (agreement, conflict waivers, replication runs)."""
     candidacies = list(candidacies)
@@ -120,10 +152,12 @@ def rows_for(candidacies: Iterable[Candidacy], *, market: Market) -> list[Row]:
         .annotate(n=Count("pk")).values_list("candidacy_id", "n")
     )
     replication = latest_run_labels(ids)
+    seen = sight(viewer=viewer, market=market)
     rows = []
     for candidacy in candidacies:
         stored = getattr(candidacy, "verdict", None)
-        hidden = not getattr(candidacy, "leaderboard_visible", True)
+        why = seen.why(candidacy, market)
+        hidden = bool(why)
         rows.append(Row(
             candidacy=candidacy,
             verdict=None if hidden else (stored.outcome if stored else "undecided"),
@@ -136,6 +170,7 @@ def rows_for(candidacies: Iterable[Candidacy], *, market: Market) -> list[Row]:
             conflict_waivers=0 if hidden else waivers.get(candidacy.pk, 0),
             replication=replication.get(candidacy.pk),
             hidden=hidden,
+            hidden_why=why,
         ))
     return rows
 
@@ -143,4 +178,4 @@ def rows_for(candidacies: Iterable[Candidacy], *, market: Market) -> list[Row]:
 def leaderboard(*, market: Market, viewer) -> list[Row]:
     """Every row, best first (for commands and tests; pages use ``ranked`` + ``rows_for``
     on one page)."""
-    return rows_for(ranked(market=market, viewer=viewer), market=market)
+    return rows_for(ranked(market=market, viewer=viewer), market=market, viewer=viewer)

@@ -57,15 +57,35 @@ class DeclaredConflict(models.Model):
         max_length=300, help_text="E.g. 'advised the first author', 'same lab'."
     )
     declared_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the adjudicator withdrew the declaration."
+    )
+    withdrawal_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why it was withdrawn (kept in the history)."
+    )
 
     class Meta:
-        ordering = ["paper", "adjudicator"]
+        ordering = ["paper", "adjudicator", "declared_at"]
         constraints = [
-            models.UniqueConstraint(fields=["adjudicator", "paper"], name="conflict_once"),
+            # Withdrawn declarations stay as history; at most one is in force at a time.
+            models.UniqueConstraint(
+                fields=["adjudicator", "paper"], condition=Q(withdrawn_at__isnull=True),
+                name="conflict_once_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="conflict_withdrawal_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.adjudicator} / {self.paper}: {self.reason}"
+        state = " (withdrawn)" if self.withdrawn_at else ""
+        return f"{self.adjudicator} / {self.paper}: {self.reason}{state}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class Assessment(models.Model):
@@ -253,18 +273,31 @@ class MarketResolution(Market):
 
 
 class StoredAgreement(models.Model):
-    """A market's Fleiss' kappa (overall and per criterion) as last computed. Every change
-    to the market's assessments raises ``generation`` (in the same transaction); the
-    figures are used only while ``computed_generation`` equals it, otherwise the next
-    reader recomputes and stores them (``evaluations.aggregates``)."""
+    """A market's Fleiss' kappa (overall and per criterion) as last computed, for one
+    scope of readers: ``settled`` (the public: settled candidacies only) or ``all``
+    (resolvers: every submitted assessment). Every change to the market's assessments
+    raises ``generation`` (in the same transaction); the figures are used only while
+    ``computed_generation`` equals it and ``signature`` (which candidacies are settled)
+    still matches, otherwise the next reader recomputes and stores them
+    (``evaluations.aggregates``)."""
 
-    market = models.OneToOneField(
-        Market, on_delete=models.CASCADE, primary_key=True, related_name="stored_agreement"
-    )
+    class Scope(models.TextChoices):
+        SETTLED = "settled", "Settled candidacies (the public)"
+        ALL = "all", "Every submitted assessment (resolvers)"
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE,
+                               related_name="stored_agreements")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
     generation = models.PositiveIntegerField(default=0)
     computed_generation = models.PositiveIntegerField(null=True)
+    signature = models.JSONField(null=True, help_text="The settled set it was computed on.")
     figures = models.JSONField(null=True, help_text="{'overall': {...}, 'by_criterion': {...}}")
     computed_at = models.DateTimeField(null=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["market", "scope"], name="stored_agreement_once"),
+        ]
+
     def __str__(self) -> str:
-        return f"Agreement of market {self.market_id} (generation {self.generation})"
+        return f"Agreement of market {self.market_id} ({self.scope}, gen. {self.generation})"

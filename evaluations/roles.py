@@ -26,3 +26,25 @@ def ensure_role_groups(**kwargs) -> None:
             for app_label, codename in codes
         ]
         group.permissions.set(wanted)
+
+
+def grant_adjudicator(*, user, resolver: bool = False) -> list[str]:
+    """Make `user` an adjudicator (staff flag and the adjudicators group), and a resolver
+    too when asked. Idempotent; returns what changed, in words."""
+    from evaluations.models import ADJUDICATORS_GROUP, RESOLVERS_GROUP
+
+    ensure_role_groups()
+    changed = []
+    if not user.is_staff or not user.is_active:
+        user.is_staff = user.is_active = True
+        user.save(update_fields=["is_staff", "is_active"])
+        changed.append("staff flag set")
+    for name in [ADJUDICATORS_GROUP] + ([RESOLVERS_GROUP] if resolver else []):
+        group = Group.objects.get(name=name)
+        if not user.groups.filter(pk=group.pk).exists():
+            user.groups.add(group)
+            changed.append(f"added to {name}")
+    user.__dict__.pop("_is_adjudicator", None)  # the role check caches per user object
+    for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return changed

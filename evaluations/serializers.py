@@ -60,4 +60,8 @@ class LeaderboardRowSerializer(serializers.Serializer):
     agreement = AgreementSerializer(allow_null=True)
     conflict_waivers = serializers.IntegerField()
     replication = serializers.CharField(allow_null=True)
-    hidden = serializers.BooleanField(help_text="True when blind review hides this row from you.")
+    hidden = serializers.BooleanField(
+        help_text="True when this candidacy's verdict is hidden from you: it is under review "
+        "(published once decided or the market resolved), or you are an adjudicator who has "
+        "not submitted it yet (blind review)."
+    )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -135,7 +135,9 @@ def find_conflict(*, user: User, paper: Paper) -> str | None:
                 f"(author {authorship.position} of {len(authorships)}: "
                 f"{authorship.author.name})."
             )
-    declared = DeclaredConflict.objects.filter(adjudicator=user, paper=paper).first()
+    declared = DeclaredConflict.objects.filter(
+        adjudicator=user, paper=paper, withdrawn_at__isnull=True
+    ).first()
     if declared is not None:
         return f"Declared conflict of interest: {declared.reason}"
     return None
@@ -149,30 +151,103 @@ def conflicted_candidacy_ids(*, user: User, market: Market | None = None) -> set
     names = names_of(user)
     scope = Candidacy.objects.all() if market is None else Candidacy.objects.filter(market=market)
     by_author = scope.filter(paper__authorships__author__normalized_name__in=names)
-    declared = scope.filter(paper__declared_conflicts__adjudicator=user)
+    declared = scope.filter(paper__declared_conflicts__adjudicator=user,
+                            paper__declared_conflicts__withdrawn_at__isnull=True)
     return set(by_author.values_list("id", flat=True)) | set(
         declared.values_list("id", flat=True)
     )
 
 
 def record_declared_conflict(*, adjudicator: User, paper: Paper, reason: str) -> DeclaredConflict:
+    """Declare a conflict with `paper`. One declaration is in force at a time: declaring
+    again while one is in force is refused (withdraw it first, so the history keeps both)."""
     _require_adjudicator(adjudicator)
     if not reason.strip():
         raise ValidationError("Say what the conflict is.")
     with transaction.atomic():
-        conflict, _ = DeclaredConflict.objects.update_or_create(
-            adjudicator=adjudicator, paper=paper, defaults={"reason": reason.strip()}
+        current = DeclaredConflict.objects.select_for_update().filter(
+            adjudicator=adjudicator, paper=paper, withdrawn_at__isnull=True
+        ).first()
+        if current is not None:
+            raise ValidationError(
+                f"You already declared a conflict with this paper ({current.reason}). "
+                "Withdraw it first if the reason changed."
+            )
+        return DeclaredConflict.objects.create(
+            adjudicator=adjudicator, paper=paper, reason=reason.strip()
         )
+
+
+def withdraw_declared_conflict(*, adjudicator: User, conflict_id: int,
+                               reason: str) -> DeclaredConflict:
+    """The adjudicator who declared a conflict withdraws it, saying why; the row stays as
+    history. Conflicts found from authorship are not declarations and cannot be withdrawn
+    (only a resolver's recorded waiver on a transcription lets such an assessment stand)."""
+    _require_adjudicator(adjudicator)
+    if not reason.strip():
+        raise ValidationError("Say why the conflict no longer holds: it is kept in the history.")
+    with transaction.atomic():
+        conflict = DeclaredConflict.objects.select_for_update().filter(pk=conflict_id).first()
+        if conflict is None or conflict.adjudicator_id != adjudicator.pk:
+            raise NotYourAssessment("Adjudicators withdraw only the conflicts they declared.")
+        if conflict.withdrawn_at is not None:
+            raise ValidationError(
+                f"This declaration was already withdrawn on {conflict.withdrawn_at:%Y-%m-%d}."
+            )
+        conflict.withdrawn_at = timezone.now()
+        conflict.withdrawal_reason = reason.strip()[:300]
+        conflict.save(update_fields=["withdrawn_at", "withdrawal_reason"])
     return conflict
 
 
-# --- Visibility (blind review) ---------------------------------------------------------------
+# --- Visibility (blind review, and what readers see of a candidacy under review) ---------
+#
+# The rule (README, "Blind review"): a candidacy is *settled* once its status is decided or
+# dismissed, or its market is resolved or annulled; then its submitted assessments, its
+# verdict and its agreement are public. Until then it is *under review*, and
+#   - an adjudicator who has not submitted every criterion of it (and has no conflict with
+#     the paper) sees only their own assessments: nothing of the others', of the verdict or
+#     of the agreement ("blind");
+#   - an adjudicator who has submitted every criterion sees everything submitted;
+#   - resolvers (and superusers) see everything submitted, unless they are blind as above;
+#   - everyone else (the anonymous, readers, staff without a role, an adjudicator with a
+#     conflict) sees that it is under review and nothing of its assessments, verdict,
+#     counts or agreement.
+# Nobody but its author ever sees a draft.
+
+BLIND = "blind"
+UNDER_REVIEW = "under_review"
+HIDDEN_MESSAGES = {
+    BLIND: "Hidden until you have submitted your assessment of every criterion (blind review).",
+    UNDER_REVIEW: "Under review: the assessments and the verdict are published once the "
+    "candidacy is decided or the market resolved.",
+}
+SETTLED_CANDIDACY_STATUSES = (Candidacy.Status.DECIDED, Candidacy.Status.DISMISSED)
+FROZEN_MARKET_STATUSES = (Market.Status.RESOLVED, Market.Status.ANNULLED)
+
+
+def settled_candidacies(prefix: str = "") -> Q:
+    """Q for settled candidacies; `prefix` is the path to the candidacy ("candidacy__")."""
+    return (Q(**{f"{prefix}status__in": SETTLED_CANDIDACY_STATUSES})
+            | Q(**{f"{prefix}market__status__in": FROZEN_MARKET_STATUSES}))
+
+
+def is_settled(candidacy: Candidacy, market: Market | None = None) -> bool:
+    market = market if market is not None else candidacy.market
+    return (candidacy.status in SETTLED_CANDIDACY_STATUSES
+            or market.status in FROZEN_MARKET_STATUSES)
+
+
+def sees_all_submitted(user: User | None) -> bool:
+    """Resolvers and superusers read every submitted assessment (unless blind)."""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and (user.is_superuser or can_resolve(user)))
 
 
 def completed_candidacy_ids(*, user: User, candidacies: Iterable[Candidacy]) -> set[int]:
     """Candidacies for which `user` has submitted an assessment of every criterion."""
     candidacies = list(candidacies)
-    if not user.is_authenticated or not candidacies:
+    if user is None or not user.is_authenticated or not candidacies:
         return set()
     needed = {
         row["market_id"]: row["n"]
@@ -193,29 +268,58 @@ def completed_candidacy_ids(*, user: User, candidacies: Iterable[Candidacy]) -> 
     }
 
 
+def hidden_candidacies(*, viewer: User | None, market: Market,
+                       candidacies: Iterable[Candidacy]) -> dict[int, str]:
+    """Candidacies of `market` whose others' assessments, verdict and agreement `viewer`
+    must not see, each with why (BLIND or UNDER_REVIEW). The one place the rule is applied
+    to candidacies; pages, the API and the admin all call it (or its queryset twin)."""
+    pending = [c for c in candidacies if not is_settled(c, market)]
+    if not pending:
+        return {}
+    if is_adjudicator(viewer):
+        done = completed_candidacy_ids(user=viewer, candidacies=pending)
+        conflicted = conflicted_candidacy_ids(user=viewer, market=market)
+        privileged = sees_all_submitted(viewer)
+        hidden = {}
+        for c in pending:
+            if c.id in done:
+                continue
+            if c.id not in conflicted:
+                hidden[c.id] = BLIND
+            elif not privileged:
+                hidden[c.id] = UNDER_REVIEW
+        return hidden
+    if sees_all_submitted(viewer):
+        return {}
+    return {c.id: UNDER_REVIEW for c in pending}
+
+
 def blind_candidacy_ids(*, viewer: User | None, market: Market,
                         candidacies: Iterable[Candidacy]) -> set[int]:
-    """Candidacies whose other assessments (and anything derived from them) `viewer`
-    must not see yet: they are an adjudicator, free of conflict with the paper, and have
-    not submitted every criterion. Empty for anyone who is not an adjudicator."""
-    if viewer is None or not is_adjudicator(viewer):
-        return set()
-    candidacies = list(candidacies)
-    done = completed_candidacy_ids(user=viewer, candidacies=candidacies)
-    conflicted = conflicted_candidacy_ids(user=viewer, market=market)
-    return {c.id for c in candidacies} - done - conflicted
+    """The ids of `hidden_candidacies` (whatever the reason)."""
+    return set(hidden_candidacies(viewer=viewer, market=market, candidacies=candidacies))
 
 
 def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
-    """Every assessment `viewer` may see, as one queryset: their own; others' submitted
-    ones, except (for an adjudicator) on candidacies they have not finished assessing
-    and have no conflict with."""
-    from evaluations import queries
+    """Every assessment `viewer` may see, as one queryset (the rule above)."""
+    submitted = Q(status=Assessment.Status.SUBMITTED)
+    settled = settled_candidacies("candidacy__")
+    if viewer is None or not viewer.is_authenticated:
+        return Assessment.objects.filter(submitted & settled)
+    own = Q(adjudicator=viewer)
+    if not is_adjudicator(viewer):
+        if sees_all_submitted(viewer):
+            return Assessment.objects.filter(own | submitted)
+        return Assessment.objects.filter(own | (submitted & settled))
+    from evaluations.queries import completed_by
 
-    adjudicator = is_adjudicator(viewer)
-    conflicted = conflicted_candidacy_ids(user=viewer) if adjudicator else ()
-    return queries.visible_assessments(viewer, is_adjudicator=adjudicator,
-                                       conflicted=conflicted)
+    # The finished candidacies are read first (an index range over the viewer's own
+    # assessments), so the filter is a hashed IN list, not a grouped join beside an OR.
+    seen = completed_by(viewer)
+    if sees_all_submitted(viewer):
+        seen |= conflicted_candidacy_ids(user=viewer)
+    return Assessment.objects.filter(
+        own | (submitted & (settled | Q(candidacy_id__in=sorted(seen)))))
 
 
 def can_view_assessment(*, viewer: User | None, assessment: Assessment,
@@ -291,7 +395,8 @@ def record_assessment(
     """Create (expected_version=None) or update (the version the form was opened at) the
     adjudicator's own draft or submitted assessment. A stale version is refused rather
     than overwriting. A conflicted adjudicator is refused, except for a transcription of a
-    judgement already published elsewhere (`source_url`) that states its `conflict_waiver`."""
+    judgement already published elsewhere (`source_url`) that states its `conflict_waiver`,
+    recorded by a resolver."""
     _require_adjudicator(adjudicator)
     with transaction.atomic():
         market = _lock_market(candidacy.market_id)
@@ -308,6 +413,12 @@ def record_assessment(
             )
         if conflict and not conflict_waiver:
             raise ConflictOfInterest(conflict)
+        if conflict and not can_resolve(adjudicator):
+            # A conflict found from authorship (or declared) is overridden only by a
+            # resolver recording the waiver, never by the conflicted adjudicator alone.
+            raise ConflictOfInterest(
+                f"{conflict} Only a resolver may record a conflict waiver."
+            )
         values = {
             "verdict": verdict,
             "confidence": confidence,
@@ -446,15 +557,18 @@ class MarketAgreement:
     by_candidacy: dict[int, agreement_maths.Agreement]
 
 
-def measure_agreement(*, market: Market) -> MarketAgreement:
+def measure_agreement(*, market: Market, exclude: Iterable[int] = ()) -> MarketAgreement:
     """Fleiss' kappa over submitted assessments: items are (candidacy, criterion) pairs
     for the market; per criterion, items are candidacies; per candidacy, criteria.
     Informational criteria are left out: they are marked "not applicable" by convention,
-    and that unanimity would inflate the agreement."""
+    and that unanimity would inflate the agreement. `exclude`: candidacy ids left out (those
+    hidden from the viewer under the blind-review rule)."""
     ratings: dict[tuple[int, str], list[str]] = defaultdict(list)
     for candidacy_id, key, vote in Assessment.objects.filter(
         candidacy__market=market, status=Assessment.Status.SUBMITTED,
-    ).exclude(criterion__kind=Criterion.Kind.INFORMATIONAL).order_by().values_list(
+    ).exclude(criterion__kind=Criterion.Kind.INFORMATIONAL).exclude(
+        candidacy_id__in=list(exclude)
+    ).order_by().values_list(
         "candidacy_id", "criterion__key", "verdict"
     ):
         ratings[(candidacy_id, key)].append(vote)
@@ -655,7 +769,7 @@ __all__ = [
     "ConflictOfInterest", "MarketLocked", "NotAResolver", "NotAnAdjudicator",
     "NotYourAssessment", "ResolutionRefused", "StaleAssessment",
     "access_assessment", "annul_market", "assessments_visible_to", "blind_candidacy_ids",
-    "can_resolve",
+    "can_resolve", "hidden_candidacies", "is_settled", "withdraw_declared_conflict",
     "can_view_assessment", "compute_verdict", "current_resolution", "find_conflict",
     "is_adjudicator", "measure_agreement", "record_assessment", "record_declared_conflict",
     "refresh_verdict", "resolve_market", "submit_assessments", "unresolve_market",

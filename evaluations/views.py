@@ -15,17 +15,27 @@ from evaluations.leaderboard import ranked, rows_for
 from evaluations.serializers import LeaderboardRowSerializer
 from tracker.models import Market
 from tracker.pagination import page_of
+from tracker.views import site_404
 
 
+@site_404
 def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    from tracker.models import Criterion
+    from tracker.reader import latest_replications
+
     market = get_object_or_404(Market, slug=slug)
     page = page_of(request, ranked(market=market, viewer=request.user))
+    rows = rows_for(page.object_list, market=market, viewer=request.user)
+    replications = latest_replications(r.candidacy.pk for r in rows)
+    for row in rows:
+        row.replication_detail = replications.get(row.candidacy.pk)
     return render(request, "evaluations/leaderboard.html", {
         "market": market,
         "page": page,
-        "rows": rows_for(page.object_list, market=market),
-        "agreement": market_agreement(market),
+        "rows": rows,
+        "agreement": market_agreement(market, request.user),
         "resolution": services.current_resolution(market),
+        "must_pass_total": market.criteria.filter(kind=Criterion.Kind.MUST_PASS).count(),
     })
 
 
@@ -41,5 +51,5 @@ class MarketLeaderboardAPI(generics.GenericAPIView):
     def get(self, request: Request, slug: str) -> Response:
         market = get_object_or_404(Market, slug=slug)
         page = self.paginate_queryset(ranked(market=market, viewer=request.user))
-        rows = rows_for(page, market=market)
+        rows = rows_for(page, market=market, viewer=request.user)
         return self.get_paginated_response(LeaderboardRowSerializer(rows, many=True).data)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("replications/", views.run_list, name="runs"),
     path("replications/<int:run_id>/", views.run_detail, name="run"),
     path("replications/<int:run_id>/results.json", views.results_json, name="results-json"),
+    path("replications/<int:run_id>/deltas.png", views.deltas_png, name="deltas-png"),
     path("api/replications/", api.RunList.as_view(), name="api-runs"),
     path("api/replications/<int:pk>/", api.RunDetail.as_view(), name="api-run"),
 ]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 
 from replication.models import ReplicationResult, ReplicationRun
 from tracker.pagination import page_of
+from tracker.views import site_404
 
 PAGE_SIZE = 25
 
@@ -23,12 +24,24 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(request, "replication/runs.html", {"page": page})
 
 
+@site_404
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(
         ReplicationRun.objects.select_related("spec__candidacy__paper", "spec__candidacy__market"),
         pk=run_id,
     )
     return render(request, "replication/run.html", {"run": run, "result": run.result_or_none})
+
+
+def deltas_png(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The per-dataset deltas plot the harness wrote beside results.json."""
+    result = ReplicationResult.objects.filter(run_id=run_id).first()
+    if result is None or "deltas.png" not in (result.artifacts or []):
+        raise Http404("This run has no deltas plot.")
+    path = Path(result.artifact_dir) / "deltas.png"
+    if not (_inside(path, Path(settings.VAR_DIR)) and path.is_file()):
+        raise Http404("The deltas plot of this run is no longer on this server.")
+    return FileResponse(path.open("rb"), content_type="image/png")
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -36,7 +36,8 @@ class ClaimSerializer(serializers.ModelSerializer):
 class CandidacySerializer(serializers.ModelSerializer):
     paper = PaperSummarySerializer(read_only=True)
     verdict = serializers.SerializerMethodField(
-        help_text="The aggregated verdict; null while blind review hides it from you."
+        help_text="The aggregated verdict; null while the candidacy is under review (until it "
+        "is decided or the market resolved), and for an adjudicator who has not submitted it."
     )
 
     class Meta:

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
-from tracker import api
+from tracker import api, api_docs
 
 api_patterns = [
     path("markets/", api.MarketList.as_view(), name="api-markets"),
@@ -12,7 +12,8 @@ api_patterns = [
         name="api-paper",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    # Rendered on the server from the same schema: works offline and under a strict CSP.
+    path("docs/", api_docs.api_docs, name="api-docs"),
 ]
 
 urlpatterns = [
@@ -23,3 +24,6 @@ urlpatterns = [
     path("", include("evaluations.forecasts.urls")),
     path("", include("replication.urls")),
 ]
+
+handler404 = "tracker.views.not_found"
+handler500 = "tracker.views.server_error"

@@ -2,45 +2,109 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+import functools
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from tracker import queries
+from evaluations.models import ResolutionEvent
+from tracker import queries, reader
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market, WorkerHeartbeat
-from tracker.pagination import page_of as _page
+from tracker.pagination import PAGE_SIZE, page_of
+
+
+def site_404(view):
+    """Render the site's 404 page for a missing object even when DEBUG is on (Django's
+    handler404 only applies with DEBUG off), so a reader never meets a debug page."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as exc:
+            return not_found(request, exc, message=str(exc) if "No " in str(exc) else "")
+
+    return wrapped
+
+
+def _page(request: HttpRequest, rows, size: int = PAGE_SIZE):
+    return page_of(request, rows, size)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tracker/home.html", {"page": _page(request, queries.markets())})
+    page = _page(request, queries.markets())
+    changes = {m.pk: reader.latest_changes(m, request.user) for m in page}
+    return render(request, "tracker/home.html", {
+        "page": page,
+        "rows": [(m, changes[m.pk]) for m in page],
+    })
 
 
+@site_404
 def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
+    events = list(ResolutionEvent.objects.filter(market=market).select_related("actor")
+                  .prefetch_related("cited__paper").order_by("at", "id"))
+    current = reader.current_resolution(events, market)
+    matrix = reader.evidence_matrix(market, request.user)
     context = {
         "market": market,
         "criteria": market.criteria.all(),
         "page": _page(request, queries.market_candidacies(market)),
+        "current": current,
+        "dates": reader.market_dates(market, current),
+        "matrix": matrix,
+        "probability": reader.probability_chart(market, current),
+        "timeline": reader.timeline(market, matrix, current),
+        "feeds": reader.feed_urls(market),
     }
     return render(request, "tracker/market.html", context)
 
 
 def paper_list(request: HttpRequest) -> HttpResponse:
-    rows = queries.paper_list()
-    return render(request, "tracker/papers.html", {"page": _page(request, rows)})
+    from tracker import paper_list as listing
+
+    filters = listing.Filters.from_query(request.GET)
+    page = _page(request, listing.papers(viewer=request.user, filters=filters))
+    listing.attach_verdicts(page.object_list, request.user)
+    return render(request, "tracker/papers.html", {
+        "page": page, "filters": filters, "total": listing.total(),
+        "verdict_choices": listing.VERDICT_CHOICES, "kind_choices": listing.kind_choices(),
+        "query_string": filters.query_string(),
+    })
 
 
+@site_404
 def paper_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     if looks_like_arxiv_id(public_id):
         try:
             parse_arxiv_id(public_id)
         except InvalidArxivId as exc:
-            return HttpResponseBadRequest(str(exc), content_type="text/plain")
+            return not_found(request, message=str(exc), expected=ARXIV_FORMS)
     paper = queries.get_paper(public_id)
     if public_id != paper.public_id:
         return redirect(paper, permanent=False)
     return render(request, "tracker/paper.html", {"paper": paper})
+
+
+ARXIV_FORMS = ("an arXiv id such as 2502.04382 (a version like 2502.04382v2 is accepted) or "
+               "hep-th/9901001, or a paper's slug such as hypothesaes")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None, *, message: str = "",
+              expected: str = "") -> HttpResponse:
+    """The 404 page (also Django's handler404): what was not found and, for a malformed
+    id, the form expected."""
+    return render(request, "404.html", {"message": message, "expected": expected}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page: rendered without context processors or database access."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
 def looks_like_arxiv_id(public_id: str) -> bool:

@@ -17,6 +17,7 @@ from evaluations.forecasts import queries
 from evaluations.forecasts.conf import pseudo_count
 from evaluations.forecasts.models import Forecaster, PredictionSet
 from tracker.pagination import page_of
+from tracker.views import site_404
 
 COLUMNS = [
     ("name", "Forecaster"),
@@ -26,6 +27,8 @@ COLUMNS = [
     ("log", "Mean log score"),
     ("points", "Casper points"),
 ]
+
+
 def leaderboard(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", queries.DEFAULT_SORT)
     if sort.lstrip("-") not in queries.SORT_KEYS:
@@ -37,6 +40,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         arrow = ("▼" if sort.startswith("-") else "▲") if active else ""
         columns.append({"key": key, "label": label, "sort": next_sort, "arrow": arrow})
     page = page_of(request, queries.forecaster_rows(sort))
+    table = queries.calibration(None)
     context = {
         "page": page,
         "rows": queries.rows_of(page.object_list),
@@ -44,10 +48,13 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "pseudo_count": pseudo_count(),
         "uniform_brier": scoring.UNIFORM_BRIER,
+        "calibration": calibration_svg_markup("All forecasters", table),
+        "bins": [bin_ for bin_ in _bins(table) if bin_.n],
     }
     return render(request, "forecasts/leaderboard.html", context)
 
 
+@site_404
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecaster = get_object_or_404(Forecaster.objects.select_related("stats"), slug=slug)
     table = queries.calibration(forecaster)
@@ -59,10 +66,57 @@ def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "murphy": queries.murphy(forecaster),
         "bins": [bin_ for bin_ in _bins(table) if bin_.n],
         "pseudo_count": pseudo_count(),
+        "calibration": calibration_svg_markup(forecaster.name, table),
+        "over_time": scores_over_time(forecaster),
     }
     return render(request, "forecasts/forecaster.html", context)
 
 
+@dataclass(frozen=True)
+class OverTime:
+    svg: str
+    caption: str
+    n: int
+
+
+def scores_over_time(forecaster: Forecaster) -> OverTime | None:
+    """Each resolved prediction's Brier score at the date it was made, and the running mean
+    of the forecaster's record up to each date. None before the first resolved one."""
+    from tracker import charts, plain
+
+    scored = [p for p in queries.predictions_with_scores(prediction_set__forecaster=forecaster)
+              if getattr(p, "score", None) is not None]
+    if not scored:
+        return None
+    scored.sort(key=lambda p: (p.made_on, p.pk))
+    dots = [charts.Point(p.made_on, p.score.brier,
+                         f"{p.made_on:%Y-%m-%d}: said {p.probability:.0%}, "
+                         f"{'happened' if p.score.happened else 'did not happen'}; Brier "
+                         f"{p.score.brier:.3f}. {p.statement[:120]}")
+            for p in scored]
+    running, total = [], 0.0
+    for i, p in enumerate(scored, start=1):
+        total += p.score.brier
+        if i == len(scored) or scored[i].made_on != p.made_on:
+            running.append(charts.Point(p.made_on, total / i,
+                                        f"Mean Brier of the {i} forecasts made by "
+                                        f"{p.made_on:%Y-%m-%d}: {total / i:.3f}"))
+    days = len({p.made_on for p in scored})
+    caption = (f"Brier score (0 is perfect, 0.25 is what always saying 50% earns, lower is "
+               f"better) of each of {plain.counted(len(scored), 'resolved prediction')}, "
+               f"plotted at the date it was made ({plain.counted(days, 'date')}), and the "
+               f"running mean of the record so far.")
+    svg = charts.time_series_svg(
+        chart_id="over-time", title=f"Scores over time: {forecaster.name}", description=caption,
+        series=[charts.Series("Each prediction", dots, colour="#1f5fa8", line=False),
+                charts.Series("Running mean", running, colour="#b4462b")],
+        axis=charts.Axis(label="Brier score", fmt=lambda v: f"{v:.2f}"),
+        references=[charts.Reference(scoring.UNIFORM_BRIER, "always 50%", colour="#666")],
+    )
+    return OverTime(svg, caption, len(scored))
+
+
+@site_404
 def prediction_set_detail(request: HttpRequest, slug: str) -> HttpResponse:
     prediction_set = get_object_or_404(
         PredictionSet.objects.select_related("forecaster", "about_paper", "about_market"),

@@ -8,35 +8,34 @@ from collections import Counter, defaultdict
 
 from django import template
 
+from evaluations import services
 from evaluations.aggregates import market_agreement
-from evaluations.leaderboard import visible_filter
+from evaluations.leaderboard import sight
 from evaluations.models import Assessment, ResolutionEvent
 from evaluations.verdicts import majority
 
 register = template.Library()
 
 
-def _is_hidden(context, market, candidacy) -> bool:
-    """Whether blind review hides ``candidacy``'s verdict from the viewer. The ids the
-    viewer may see (finished or conflicted: few) are read once per market and request,
+def _why(context, market, candidacy) -> str:
+    """Why blind review hides ``candidacy`` from the viewer ("" when it does not): the
+    viewer's finished and conflicted ids (few) are read once per market and request,
     never the whole market's candidacies."""
     request = context.get("request")
     viewer = getattr(request, "user", None)
-    if request is None or viewer is None or not viewer.is_authenticated:
-        return False
-    cache = request.__dict__.setdefault("_visible_by_market", {})
+    if request is None:
+        return sight(viewer=viewer, market=market).why(candidacy, market)
+    cache = request.__dict__.setdefault("_sight_by_market", {})
     if market.pk not in cache:
-        visible = visible_filter(viewer=viewer, market=market)
-        cache[market.pk] = None if visible is None else set(
-            market.candidacies.filter(visible).values_list("pk", flat=True))
-    return cache[market.pk] is not None and candidacy.pk not in cache[market.pk]
+        cache[market.pk] = sight(viewer=viewer, market=market)
+    return cache[market.pk].why(candidacy, market)
 
 
 @register.inclusion_tag("evaluations/_verdict_cell.html", takes_context=True)
 def verdict_cell(context, candidacy):
-    hidden = _is_hidden(context, candidacy.market, candidacy)
-    return {"verdict": None if hidden else getattr(candidacy, "verdict", None),
-            "hidden": hidden}
+    why = _why(context, candidacy.market, candidacy)
+    return {"verdict": None if why else getattr(candidacy, "verdict", None),
+            "hidden": bool(why), "hidden_why": why}
 
 
 @register.inclusion_tag("evaluations/_resolution.html")
@@ -51,9 +50,11 @@ def resolution_panel(market):
     return {"market": market, "events": events, "current": current}
 
 
-@register.inclusion_tag("evaluations/_agreement.html")
-def agreement_panel(market):
-    result = market_agreement(market)  # stored: not every assessment per request
+@register.inclusion_tag("evaluations/_agreement.html", takes_context=True)
+def agreement_panel(context, market):
+    request = context.get("request")
+    # Stored for the public and resolvers: not every assessment per request.
+    result = market_agreement(market, getattr(request, "user", None))
     rows = [(criterion.title, result.by_criterion[criterion.key])
             for criterion in market.criteria.all() if criterion.key in result.by_criterion]
     return {"market": market, "overall": result.overall, "rows": rows}
@@ -64,7 +65,11 @@ def candidacy_consensus(context, candidacy):
     """Per-criterion consensus and the rationales of submitted assessments. Uses the
     `submitted_assessments` and `market.criteria` prefetched by tracker.queries.get_paper."""
     market = candidacy.market
-    hidden = _is_hidden(context, market, candidacy)
+    why = _why(context, market, candidacy)
+    if why:
+        return {"candidacy": candidacy, "hidden": True, "hidden_message":
+                services.HIDDEN_MESSAGES[why], "verdict": None, "consensus": [],
+                "assessments": []}
     submitted = getattr(candidacy, "submitted_assessments", None)
     if submitted is None:
         submitted = list(candidacy.assessments.filter(status=Assessment.Status.SUBMITTED)
@@ -85,7 +90,7 @@ def candidacy_consensus(context, candidacy):
         })
     return {
         "candidacy": candidacy,
-        "hidden": hidden,
+        "hidden": False,
         "verdict": getattr(candidacy, "verdict", None),
         "consensus": consensus,
         "assessments": sorted(submitted, key=lambda a: (a.criterion.order, a.adjudicator_id)),

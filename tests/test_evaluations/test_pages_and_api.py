@@ -25,9 +25,12 @@ def test_the_leaderboard_puts_the_qualifiers_first(client, seed_market):
         "falls_short", ["An interesting, real downstream task"]
     )
     page = response.content.decode()
-    assert "<th>Replication</th>" in page
-    assert 'class="replication">—<' in page
-    assert "undefined (fewer than two raters on every item)" in page
+    assert '<th scope="col">Replication</th>' in page
+    assert 'class="replication">&mdash;<' in page
+    # One adjudicator per candidate: agreement is explained once, not per row.
+    assert page.count("it needs two or more adjudicators") == 1
+    assert "undefined (fewer than two raters on every item)" in page  # the market's kappa
+    assert "6 of 6 met" in page  # must-pass criteria as a count
 
 
 def test_the_leaderboard_api(client, seed_market):
@@ -80,6 +83,8 @@ def test_drafts_never_reach_the_pages(client, tiny, ada, three_raters):
         market=tiny["market"], paper=Paper.objects.create(slug="z", title="Paper Z")
     )
     score(ada, other, {"useful": "met"}, submit=False)
+    other.status = "decided"  # settled: everything submitted is public, drafts are not
+    other.save()
     page = client.get("/papers/z/").content.decode()
     assert "ada says met" not in page
     body = client.get("/api/markets/tiny/").json()
@@ -98,8 +103,36 @@ def test_blind_review_on_the_pages(client, three_raters, ada):
     assert "hidden until you submit" in client.get("/markets/tiny/leaderboard/").content.decode()
     body = client.get("/api/markets/tiny/").json()
     assert all(c["verdict"] is None for c in body["candidacies"])
-    client.logout()
-    assert "ada says not_met on useful" in client.get("/papers/2501.00002/").content.decode()
+
+
+UNDER_REVIEW_URLS = ["/papers/2501.00002/", "/markets/tiny/", "/markets/tiny/leaderboard/",
+                     "/api/markets/tiny/", "/api/markets/tiny/leaderboard/",
+                     "/api/papers/2501.00002/"]
+
+
+@pytest.mark.parametrize("url", UNDER_REVIEW_URLS)
+def test_logging_out_shows_no_more_of_a_candidacy_under_review(client, three_raters, url):
+    """Issue 14, D10: the anonymous see nothing of the assessments, verdict or agreement
+    of a candidacy under review; once it is decided they see them."""
+    page = client.get(url).content.decode()
+    for secret in ("ada says", "ben says", "cleo says", "badge falls_short", '"falls_short"',
+                   "badge qualifies", '"qualifies"', "Falls short", "κ ="):
+        assert secret not in page, (url, secret)
+    for candidacy in (three_raters["x"], three_raters["y"]):
+        candidacy.status = "decided"
+        candidacy.save()
+    if url in ("/papers/2501.00002/", "/markets/tiny/leaderboard/"):
+        assert "badge falls_short" in client.get(url).content.decode()
+
+
+def test_the_api_and_leaderboard_say_why_a_verdict_is_missing(client, three_raters):
+    rows = client.get("/api/markets/tiny/leaderboard/").json()["results"]
+    assert all(r["hidden"] and r["verdict"] is None and r["adjudicators"] == 0 for r in rows)
+    body = client.get("/api/markets/tiny/").json()
+    assert all(c["verdict"] is None for c in body["candidacies"])
+    page = client.get("/markets/tiny/leaderboard/").content.decode()
+    assert "under review: published once decided" in page
+    assert "Under review" in client.get("/papers/2501.00002/").content.decode()
 
 
 def count_queries(client, url):
@@ -122,3 +155,28 @@ def test_query_counts_do_not_grow_with_rows(client, three_raters, ada, ben, url)
         for user in (ada, ben):
             score(user, candidacy, {"useful": "met", "beats": "met", "note": "not_applicable"})
     assert count_queries(client, url) == before
+
+
+def test_blind_review_on_the_matrix_papers_list_and_feeds(client, three_raters, ada):
+    from django.contrib.auth.models import Group, User
+
+    # Under review: a logged-out reader sees no verdicts; an adjudicator who submitted does.
+    page = client.get("/markets/tiny/").content.decode()
+    assert 'class="cell met"' not in page and 'class="cell not_met"' not in page
+    client.force_login(ada)
+    page = client.get("/markets/tiny/").content.decode()
+    assert '<td class="cell met" data-criterion="useful"' in page
+    dora = User.objects.create_user("dora", first_name="Dora", last_name="Late", is_staff=True)
+    dora.groups.add(Group.objects.get(name="adjudicators"))
+    client.force_login(dora)
+
+    response = client.get("/markets/tiny/")
+    rows = response.context["matrix"].rows
+    assert rows and all(r.hidden and r.verdict == "" for r in rows)
+    assert all(c.key == "hidden" for r in rows for c in r.cells)
+    page = response.content.decode()
+    assert 'class="cell met"' not in page and 'class="cell not_met"' not in page
+    papers = client.get("/papers/").content.decode()
+    assert "hidden until you submit" in papers and "badge qualifies" not in papers
+    feed = client.get("/markets/tiny/feeds/changes.atom").content.decode()
+    assert "Qualifies" not in feed and "Falls short" not in feed

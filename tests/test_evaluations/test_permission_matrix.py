@@ -111,7 +111,9 @@ def test_recording_an_assessment_of_paper_x(people, tiny, who):
 
 
 CHANGE_ADAS = ["denied", "denied", "ok", "denied", "denied", "denied", "denied"]
-SEE_ADAS_SUBMITTED = ["ok", "ok", "ok", "denied (blind)", "ok", "ok", "ok"]
+# Paper X is under review: readers, staff without a role and Sam (its co-author) see
+# nothing of it; Ben is blind until he submits; Rita resolves, so she reads it.
+SEE_ADAS_SUBMITTED = ["denied", "denied", "ok", "denied (blind)", "denied", "ok", "denied"]
 SEE_ADAS_DRAFT = ["denied", "denied", "ok", "denied", "denied", "denied", "denied"]
 
 
@@ -163,3 +165,91 @@ def test_ben_may_edit_his_own_and_not_adas_in_the_assessment_admin(client, tiny,
                               "evidence_urls": "", "version": own.version})
     assert stale.status_code == 200
     assert "was saved elsewhere" in stale.content.decode()
+
+
+# --- The workspace's new views (issue 12) ------------------------------------------------
+
+
+QUEUE_ON_INDEX = ["login", "login", "yes", "yes", "yes", "no", "no"]
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_the_queue_on_the_admin_index(client, people, tiny, who):
+    login(client, people, who)
+    response = client.get(reverse("admin:index"))
+    if status(response) == "login":
+        seen = "login"
+    elif response.status_code == 200:
+        seen = "yes" if "My scoring queue" in response.content.decode() else "no"
+    else:
+        seen = status(response)
+    assert seen == QUEUE_ON_INDEX[CAST.index(who)]
+
+
+# Ada submitted paper Y (under review); what each sees of it on every public path and in
+# the admin's scoring sheet of Y.
+SEES_ADAS_VERDICT_ON_Y = [False, False, True, False, False, True, False]
+PUBLIC_PATHS = ["/papers/2501.00002/", "/markets/tiny/", "/markets/tiny/leaderboard/",
+                "/api/markets/tiny/", "/api/markets/tiny/leaderboard/"]
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_what_each_sees_of_a_candidacy_under_review(client, people, tiny, ada, who):
+    from tests.test_evaluations.test_admin_scoring import scoring_url
+
+    score(ada, tiny["y"], {"useful": "not_met", "beats": "met", "note": "not_applicable"})
+    login(client, people, who)
+    expected = SEES_ADAS_VERDICT_ON_Y[CAST.index(who)]
+    pages = {path: client.get(path).content.decode() for path in PUBLIC_PATHS}
+    assert ("ada says not_met on useful" in pages["/papers/2501.00002/"]) == expected
+    assert ('badge falls_short' in pages["/markets/tiny/"]) == expected
+    assert ('badge falls_short' in pages["/markets/tiny/leaderboard/"]) == expected
+    api = client.get("/api/markets/tiny/").json()
+    y = next(c for c in api["candidacies"] if c["paper"]["slug"] == "paper-y")
+    assert (y["verdict"] is not None) == expected
+    board = client.get("/api/markets/tiny/leaderboard/").json()["results"]
+    assert (next(r for r in board if r["paper"]["slug"] == "paper-y")["verdict"]
+            == "falls_short") == expected
+    sheet = client.get(scoring_url(tiny["y"]))
+    if sheet.status_code == 200:
+        assert ("ada says not_met on useful" in sheet.content.decode()) == expected
+
+
+WITHDRAW_ADAS_CONFLICT = ["no role", "no role", "ok", "not yours", "not yours", "no role",
+                          "no role"]
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_withdrawing_adas_declared_conflict(people, tiny, ada, who):
+    declared = services.record_declared_conflict(adjudicator=ada, paper=tiny["y"].paper,
+                                                 reason="Same lab.")
+    try:
+        services.withdraw_declared_conflict(adjudicator=people[who], conflict_id=declared.pk,
+                                            reason="Left the lab.")
+        outcome = "ok"
+    except services.NotAnAdjudicator:
+        outcome = "no role"
+    except services.NotYourAssessment:
+        outcome = "not yours"
+    assert outcome == WITHDRAW_ADAS_CONFLICT[CAST.index(who)]
+    declared.refresh_from_db()
+    assert (declared.withdrawn_at is not None) == (outcome == "ok")
+
+
+# The reader and Otto have no role (403); Rita is offered no such action (the list again);
+# Ben and Sam are sent back to the list with a message; only Ada's declaration changes.
+WITHDRAW_PAGE = ["login", "403", "302", "302", "302", "200", "403"]
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_the_withdraw_action_page(client, people, tiny, ada, who):
+    declared = services.record_declared_conflict(adjudicator=ada, paper=tiny["y"].paper,
+                                                 reason="Same lab.")
+    login(client, people, who)
+    response = client.post(reverse("admin:evaluations_declaredconflict_changelist"), {
+        "action": "withdraw", "_selected_action": [declared.pk], "apply": "1",
+        "reason": "Left the lab.",
+    })
+    declared.refresh_from_db()
+    assert (declared.withdrawn_at is not None) == (who == "ada")
+    assert status(response) == WITHDRAW_PAGE[CAST.index(who)]

@@ -45,6 +45,7 @@ def test_an_adjudicator_sees_the_evidence_beside_the_form(client, probing_run, a
     ).content.decode()
 
     assert "Replication evidence" in page
-    assert f"Replication run {run.pk}" in page
-    assert "must_beat_not_competitive" in page
+    block = page.split('id="criterion-must_beat_not_competitive"')[1].split("</section>")[0]
+    assert f">Run {run.pk}</a>" in block and "The SAE method" in block
+    assert run.result.spec_hash[:12] in block
     assert not Assessment.objects.filter(candidacy=candidacy, adjudicator=ada).exists()

@@ -73,9 +73,54 @@ def test_the_paper_page_shows_the_verdict_deltas_seeds_and_hash(client, finished
     assert f'id="replication-run-{finished_run.pk}"' in page
     assert '<span class="badge loses">loses</span>' in page
     assert "5_hist_fig_ismale" in page and "-0.121" in page and "-0.150 to -0.094" in page
-    assert "Seeds: 10 split, 3 SAE" in page
-    assert finished_run.result.spec_hash in page
+    assert "Seeds: 10 data splits and 3 SAE trainings" in page
+    spec_hash = finished_run.result.spec_hash
+    assert f'<code title="{spec_hash}">{spec_hash[:12]}</code>' in page  # short, full on hover
+    assert f'data-copy="{spec_hash}"' in page  # and a copy button (static/tracker/copy.js)
+    assert "won on 0 of 2 datasets, tied on 0 of 2 datasets and lost on 1 of 2 datasets" in page
+    assert "logistic regression on the activations" in page  # "logreg", spelled out
     assert f"/replications/{finished_run.pk}/results.json" in page
+    # What the replication tests and does not, beside its verdict (the task's statement
+    # until results.json carries its own scope).
+    assert "What this replication tests" in page and "What it does not test" in page
+
+
+def test_a_scope_in_results_json_replaces_the_tasks_statement(client, candidacy, tmp_path,
+                                                              settings):
+    settings.VAR_DIR = tmp_path
+    spec = make_spec(key="scoped", candidacy=candidacy)
+    run = services.create_run(spec=spec)
+    attempt = services.claim_run(run_id=run.pk, worker_host="w")
+    out = services.artifact_dir(run.pk)
+    out.mkdir(parents=True)
+    results = {**results_dict(spec_hash=spec.spec_hash),
+               "scope": {"tests": "Only dataset five.", "does_not_test": "Anything else."}}
+    services.finish_run(run_id=run.pk, attempt=attempt, results=results, out_dir=out,
+                        artifacts=["results.json"])
+
+    page = client.get(f"/replications/{run.pk}/").content.decode()
+    assert "Only dataset five." in page and "Anything else." in page
+    assert "Whether probes on a few SAE latents" not in page  # the fallback is not shown
+
+
+def test_the_deltas_plot_is_served_and_shown(client, finished_run, candidacy):
+    out = services.artifact_dir(finished_run.pk)
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
+    (out / "deltas.png").write_bytes(png)
+    result = finished_run.result
+    result.artifacts = [*result.artifacts, "deltas.png"]
+    result.save()
+
+    response = client.get(f"/replications/{finished_run.pk}/deltas.png")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == png
+    page = client.get(f"/papers/{candidacy.paper.arxiv_id}/").content.decode()
+    assert f'src="/replications/{finished_run.pk}/deltas.png"' in page
+    assert 'alt="Deltas of run' in page
+
+
+def test_a_run_without_a_deltas_plot_answers_404(client, finished_run):
+    assert client.get(f"/replications/{finished_run.pk}/deltas.png").status_code == 404
 
 
 def test_results_json_downloads_as_the_harness_wrote_it(client, finished_run):

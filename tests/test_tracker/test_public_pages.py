@@ -55,15 +55,21 @@ def test_a_versioned_id_redirects_to_the_paper(client, seeded):
     assert response["Location"] == "/papers/2502.04382/"
 
 
-def test_a_malformed_id_gets_the_expected_form(client, seeded):
+def test_a_malformed_id_is_a_404_page_that_shows_the_expected_form(client, seeded):
     response = client.get("/papers/2502.0438/")
 
-    assert response.status_code == 400
-    assert "expected a form like 2502.04382" in response.content.decode()
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "expected a form like 2502.04382" in page  # the parser's own message
+    assert "hep-th/9901001" in page and "a paper&#x27;s slug" in page  # the forms accepted
+    assert "<h1>Not found</h1>" in page
 
 
 def test_an_unknown_paper_is_404(client, seeded):
-    assert client.get("/papers/2601.99999/").status_code == 404
+    response = client.get("/papers/2601.99999/")
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in response.content.decode()  # the site's page, not Django's
 
 
 def add_candidates(market, count: int, start: int) -> None:

@@ -1,0 +1,138 @@
+"""The assessments list: each row one adjudicator's answer on one criterion, filtered by
+the blind-review rule (`services.assessments_visible_to`). Scoring happens on the
+candidacy's scoring sheet; this list is for finding and reading."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from evaluations import services
+from evaluations.admin.common import RoleGuardMixin, conflict_of, submit_for
+from evaluations.forms import EvidenceField
+from evaluations.models import Assessment
+from tracker.models import Candidacy, Market
+
+
+class AssessmentForm(forms.ModelForm):
+    evidence_urls = EvidenceField(required=False, label="Evidence links (one a line)")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Assessment
+        fields = ["criterion", "verdict", "confidence", "rationale", "evidence_urls"]
+        widgets = {"rationale": forms.Textarea(attrs={"rows": 3, "cols": 50})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            if "version" in self.fields:
+                self.fields["version"].initial = self.instance.version
+            if "criterion" in self.fields:
+                self.fields["criterion"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        stale = "version" in self.fields and cleaned.get("version") != self.instance.version
+        if self.instance.pk and stale:
+            raise ValidationError(services._stale_message(self.instance.criterion))
+        return cleaned
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
+    list_display = ["paper", "criterion_title", "adjudicator", "verdict", "confidence", "status",
+                    "market_slug", "submitted_at"]
+    list_filter = ["status", "verdict", "candidacy__market"]
+    search_fields = ["candidacy__paper__title", "criterion__key", "rationale"]
+    list_select_related = ["candidacy__paper", "candidacy__market", "criterion", "adjudicator"]
+    form = AssessmentForm
+    readonly_fields = ["candidacy", "adjudicator", "status", "submitted_at", "source_url",
+                       "conflict_waiver", "created_at", "updated_at"]
+    actions = ["submit_my_assessments"]
+
+    @admin.display(description="paper", ordering="candidacy__paper__title")
+    def paper(self, obj) -> str:
+        return str(obj.candidacy.paper)
+
+    @admin.display(description="criterion", ordering="criterion__order")
+    def criterion_title(self, obj) -> str:
+        return obj.criterion.title
+
+    @admin.display(description="market", ordering="candidacy__market__slug")
+    def market_slug(self, obj) -> str:
+        return obj.candidacy.market.slug
+
+    # The unique (candidacy, criterion, adjudicator) index: a page is an index range, not
+    # a sort of every visible assessment by market, paper title and criterion order.
+    ordering = ["candidacy_id", "criterion_id", "adjudicator_id"]
+    show_full_result_count = False  # one COUNT a page, not two
+
+    def get_queryset(self, request: HttpRequest):
+        return services.assessments_visible_to(request.user).select_related(
+            "candidacy__paper", "candidacy__market", "criterion", "adjudicator"
+        )
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # judgements are never bulk-deleted
+        return actions
+
+    def get_fields(self, request, obj=None):
+        return ["candidacy", "criterion", "adjudicator", "verdict", "confidence", "rationale",
+                "evidence_urls", "version", "status", "submitted_at", "source_url",
+                "conflict_waiver"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.get_fields(request, obj)
+        return self.readonly_fields
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not self._is_insider(request):
+            return False
+        if obj is None:
+            return True
+        return services.can_view_assessment(viewer=request.user, assessment=obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # score on the candidacy's page, all criteria at once
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not services.is_adjudicator(request.user):
+            return False
+        return obj is None or (
+            obj.adjudicator_id == request.user.pk
+            and obj.candidacy.market.status not in (Market.Status.RESOLVED,
+                                                    Market.Status.ANNULLED)
+            and conflict_of(request, obj.candidacy) is None
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Only one's own draft, one at a time; submitted judgements stay.
+        return bool(
+            obj is not None and services.is_adjudicator(request.user)
+            and obj.adjudicator_id == request.user.pk and obj.status == Assessment.Status.DRAFT
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        services.record_assessment(
+            adjudicator=request.user, candidacy=obj.candidacy, criterion=obj.criterion,
+            verdict=data["verdict"], confidence=data["confidence"], rationale=data["rationale"],
+            evidence_urls=data.get("evidence_urls") or [], expected_version=data.get("version"),
+        )
+
+    def delete_model(self, request, obj) -> None:
+        candidacy = obj.candidacy
+        super().delete_model(request, obj)
+        services.refresh_verdict(candidacy=candidacy)
+
+    @admin.action(description="Submit my assessments")
+    def submit_my_assessments(self, request: HttpRequest, queryset) -> None:
+        ids = set(queryset.filter(adjudicator=request.user).values_list("candidacy_id", flat=True))
+        submit_for(request, list(Candidacy.objects.filter(pk__in=ids)
+                                  .select_related("paper", "market")))
+

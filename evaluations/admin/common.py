@@ -1,0 +1,82 @@
+"""Shared pieces of the adjudicators' and resolvers' console: the role guard and small
+formatting helpers. Every write in the console goes through `evaluations.services`."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
+
+from evaluations import services
+from tracker.models import Candidacy
+
+
+def _blank(value: object) -> str:
+    return "—" if value in (None, "", []) else str(value)
+
+
+def format_kappa(result) -> str:
+    if result is None or result.kappa is None:
+        why = result.undefined_because if result is not None else "no submitted assessments"
+        return f"undefined ({why})"
+    return f"κ = {result.kappa:.3f} over {result.items} items, up to {result.raters} raters"
+
+
+class RoleGuardMixin:
+    """Authenticated users who are neither adjudicators nor resolvers get 403 on these
+    pages; the anonymous still go to the login page."""
+
+    def get_urls(self) -> list[URLPattern]:
+        return [self._guard(pattern) for pattern in super().get_urls()]
+
+    @staticmethod
+    def _guard(pattern: URLPattern) -> URLPattern:
+        view = pattern.callback
+
+        @wraps(view)
+        def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            user = request.user
+            if user.is_authenticated and not (
+                user.is_superuser or services.is_adjudicator(user) or services.can_resolve(user)
+            ):
+                raise PermissionDenied("Adjudicators and resolvers only.")
+            return view(request, *args, **kwargs)
+
+        return URLPattern(pattern.pattern, guarded, pattern.default_args, pattern.name)
+
+    def _is_insider(self, request: HttpRequest) -> bool:
+        user = request.user
+        return user.is_superuser or services.is_adjudicator(user) or services.can_resolve(user)
+
+
+def conflict_of(request: HttpRequest, candidacy: Candidacy) -> str | None:
+    cache = request.__dict__.setdefault("_conflicts", {})
+    if candidacy.pk not in cache:
+        cache[candidacy.pk] = (
+            services.find_conflict(user=request.user, paper=candidacy.paper)
+            if request.user.is_authenticated else None
+        )
+    return cache[candidacy.pk]
+
+
+def conflicted_ids(request: HttpRequest) -> set[int]:
+    """Every candidacy the requesting user has a conflict with (two queries a request)."""
+    if "_conflicted_ids" not in request.__dict__:
+        request._conflicted_ids = services.conflicted_candidacy_ids(user=request.user)
+    return request._conflicted_ids
+
+
+
+def submit_for(request: HttpRequest, candidacies) -> None:
+    for candidacy in candidacies:
+        try:
+            count = services.submit_assessments(adjudicator=request.user, candidacy=candidacy)
+        except ValidationError as exc:
+            messages.error(request, f"{candidacy.paper}: {' '.join(exc.messages)}")
+        except PermissionDenied as exc:
+            messages.error(request, f"{candidacy.paper}: {exc}")
+        else:
+            messages.success(request, f"{candidacy.paper}: {count} assessments submitted.")

@@ -1,0 +1,80 @@
+"""`manage.py add_adjudicator USERNAME [--resolver]`: create or update a login that can
+score candidacies in the admin (staff flag + the adjudicators group; resolvers too with
+--resolver). A new account gets the password typed at the prompt, or none with
+--no-input (then set one with `manage.py changepassword USERNAME`)."""
+
+from __future__ import annotations
+
+import getpass
+
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from evaluations.roles import grant_adjudicator
+
+
+class Command(BaseCommand):
+    help = "Create or update an adjudicator login (staff, adjudicators group; --resolver too)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--resolver", action="store_true",
+                            help="Also add to the resolvers group (may resolve markets).")
+        parser.add_argument("--first-name", default="", help="Used by the conflict check.")
+        parser.add_argument("--last-name", default="", help="Used by the conflict check.")
+        parser.add_argument("--no-input", action="store_true",
+                            help="Never prompt; a new account has no usable password.")
+
+    def handle(self, *args, username: str, resolver: bool, first_name: str, last_name: str,
+               no_input: bool, **options) -> None:
+        User = get_user_model()
+        username = username.strip()
+        if not username:
+            raise CommandError("Give a username.")
+        try:
+            User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+        except ValidationError as exc:
+            raise CommandError(f"Invalid username {username!r}: {' '.join(exc.messages)}") \
+                from None
+        user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+        created = user is None
+        if created:
+            user = User(**{User.USERNAME_FIELD: username}, first_name=first_name,
+                        last_name=last_name)
+            password = None if no_input else self._ask_password(user)
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+        elif first_name or last_name:
+            user.first_name = first_name or user.first_name
+            user.last_name = last_name or user.last_name
+            user.save(update_fields=["first_name", "last_name"])
+        changed = grant_adjudicator(user=user, resolver=resolver)
+        role = "adjudicator and resolver" if resolver else "adjudicator"
+        what = "Created" if created else ("Updated" if changed else "Unchanged:")
+        self.stdout.write(f"{what} {role} {username!r}"
+                          + (f" ({', '.join(changed)})." if changed else "."))
+        if not user.has_usable_password():
+            self.stdout.write(f"No password yet: run `manage.py changepassword {username}`.")
+        if not (user.first_name or user.last_name):
+            self.stdout.write("No name given: set it (--first-name/--last-name) so the "
+                              "conflict-of-interest check can match authorship.")
+
+    def _ask_password(self, user) -> str | None:
+        for _ in range(3):
+            password = getpass.getpass("Password (empty for none): ")
+            if not password:
+                return None
+            if password != getpass.getpass("Password (again): "):
+                self.stderr.write("The passwords differ.")
+                continue
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                self.stderr.write(" ".join(exc.messages))
+                continue
+            return password
+        raise CommandError("No valid password after three tries; nothing was created.")

@@ -1,0 +1,67 @@
+"""Each adjudicator's queue: candidacies awaiting their assessment, their drafts, and
+those they are done with. Used by the scoring list's filter and the admin index counts."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from evaluations import services
+from tracker.models import Candidacy
+
+AWAITING, DRAFTS, DONE, CONFLICT = "awaiting", "drafts", "done", "conflict"
+LABELS = {
+    AWAITING: "Awaiting my assessment",
+    DRAFTS: "My drafts",
+    DONE: "Done (submitted)",
+    CONFLICT: "I have a conflict",
+}
+
+
+def with_my_progress(queryset: QuerySet[Candidacy], user) -> QuerySet[Candidacy]:
+    """Annotate my_submitted, my_total (my assessments) and criteria_total: per-row
+    subquery counts (evaluations.queries), not COUNT(DISTINCT) over a join of candidacies
+    x assessments x criteria."""
+    from evaluations import queries
+
+    return queries.with_my_progress(queryset, user)
+
+
+def in_queue(queryset: QuerySet[Candidacy], user, which: str,
+             conflicted: set[int] | None = None) -> QuerySet[Candidacy]:
+    """`queryset` (annotated by `with_my_progress`) narrowed to one part of the queue.
+    Awaiting: nothing recorded yet, no conflict, the candidacy still under review. Drafts:
+    something recorded, not every criterion submitted. Done: every criterion submitted."""
+    if conflicted is None:
+        conflicted = services.conflicted_candidacy_ids(user=user)
+    if which == AWAITING:
+        return queryset.filter(my_total=0).exclude(pk__in=conflicted).exclude(
+            services.settled_candidacies())
+    if which == DRAFTS:
+        return queryset.filter(my_total__gt=0).exclude(
+            my_submitted__gte=F("criteria_total"))
+    if which == DONE:
+        return queryset.filter(criteria_total__gt=0, my_submitted__gte=F("criteria_total"))
+    if which == CONFLICT:
+        return queryset.filter(pk__in=conflicted)
+    return queryset
+
+
+def my_status(candidacy: Candidacy, conflicted: set[int]) -> str:
+    """One annotated candidacy's place in the viewer's queue (for the list column)."""
+    if candidacy.pk in conflicted and not candidacy.my_total:
+        return CONFLICT
+    if candidacy.criteria_total and candidacy.my_submitted >= candidacy.criteria_total:
+        return DONE
+    if candidacy.my_total:
+        return DRAFTS
+    return AWAITING
+
+
+def queue_counts(user) -> dict[str, int]:
+    """How many candidacies are awaiting the adjudicator, in draft and done."""
+    if not services.is_adjudicator(user):
+        return {}
+    conflicted = services.conflicted_candidacy_ids(user=user)
+    base = with_my_progress(Candidacy.objects.all(), user)
+    return {which: in_queue(base, user, which, conflicted).count()
+            for which in (AWAITING, DRAFTS, DONE)}

@@ -1,0 +1,62 @@
+"""`manage.py add_adjudicator` and the user admin's actions give a login the roles it
+needs to score (staff flag and the adjudicators group) and, on request, to resolve."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from evaluations import services
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("add_adjudicator", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_an_adjudicator_who_can_score(tiny):
+    output = run("zoe", "--first-name", "Zoe", "--last-name", "Z", "--no-input")
+    zoe = User.objects.get(username="zoe")
+    assert zoe.is_staff and not zoe.has_usable_password()
+    assert services.is_adjudicator(zoe) and not services.can_resolve(zoe)
+    assert "Created adjudicator 'zoe'" in output
+    assert "manage.py changepassword zoe" in output
+    services.record_assessment(adjudicator=zoe, candidacy=tiny["y"],
+                               criterion=tiny["criteria"]["useful"], verdict="met",
+                               confidence=2, rationale="Works.")
+
+
+def test_it_updates_an_existing_user_and_is_idempotent(reader):
+    assert "Updated adjudicator and resolver 'reader'" in run("reader", "--resolver")
+    reader = User.objects.get(pk=reader.pk)
+    assert reader.is_staff and reader.check_password("pw-reader")
+    assert services.is_adjudicator(reader) and services.can_resolve(reader)
+    assert "Unchanged: adjudicator and resolver 'reader'." in run("reader", "--resolver")
+
+
+def test_it_asks_for_the_password_of_a_new_account(monkeypatch, db):
+    answers = iter(["s3cret-Passphrase!", "s3cret-Passphrase!"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    run("yan")
+    assert User.objects.get(username="yan").check_password("s3cret-Passphrase!")
+
+
+def test_a_bad_username_is_refused_and_nothing_created(db):
+    with pytest.raises(CommandError, match="Invalid username"):
+        run("no spaces allowed", "--no-input")
+    assert not User.objects.exists()
+
+
+def test_the_user_admin_action_makes_adjudicators(client, reader, db):
+    boss = User.objects.create_superuser("boss", password="pw-boss")
+    client.force_login(boss)
+    response = client.post(reverse("admin:auth_user_changelist"), {
+        "action": "make_adjudicators", "_selected_action": [reader.pk]}, follow=True)
+    assert "eader: staff flag set, added to adjudicators." in response.content.decode()
+    reader = User.objects.get(pk=reader.pk)
+    assert services.is_adjudicator(reader) and not services.can_resolve(reader)

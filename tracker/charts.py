@@ -1,0 +1,190 @@
+"""Charts drawn on the server as SVG strings: pure functions, no database, no JavaScript.
+
+Every chart carries a <title> and <desc> (referenced by aria-labelledby) so that it has a
+text alternative, and each mark a <title> with its numbers. Colours are presentation
+attributes, never style= (the pages run under a strict Content-Security-Policy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+WIDTH, HEIGHT = 560, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
+FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+
+
+@dataclass(frozen=True)
+class Point:
+    at: dt.date
+    value: float
+    label: str = ""  # the mark's tooltip; numbers by default
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: Sequence[Point]
+    colour: str = "#1f5fa8"
+    line: bool = True  # join the points (a step line), or dots only
+    dots: bool = True
+
+
+@dataclass(frozen=True)
+class Marker:
+    at: dt.date
+    label: str
+    colour: str = "#2e7d32"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A horizontal line at a value, e.g. a YES resolution at 100% when its date is unknown."""
+
+    value: float
+    label: str
+    colour: str = "#2e7d32"
+
+
+@dataclass(frozen=True)
+class Axis:
+    low: float = 0.0
+    high: float = 1.0
+    label: str = ""
+    ticks: Sequence[float] = field(default_factory=lambda: (0.0, 0.25, 0.5, 0.75, 1.0))
+    fmt: Callable[[float], str] = lambda v: f"{v:.0%}"
+
+
+class ChartError(ValueError):
+    """The data cannot be drawn as asked (say so instead of drawing a wrong chart)."""
+
+
+def _day(value: dt.date | dt.datetime) -> float:
+    if isinstance(value, dt.datetime):
+        return value.timestamp() / 86400.0
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).timestamp() / 86400.0
+
+
+def _date_range(days: list[float]) -> tuple[float, float]:
+    low, high = min(days), max(days)
+    pad = max((high - low) * 0.04, 15.0)  # a lone point still gets a month of width
+    return low - pad, high + pad
+
+
+def _month_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
+    """First-of-month ticks between low and high (in days), at most `most` of them."""
+    start = dt.datetime.fromtimestamp(low * 86400.0, tz=dt.UTC).date().replace(day=1)
+    months = []
+    year, month = start.year, start.month
+    while True:
+        day = dt.date(year, month, 1)
+        position = _day(day)
+        if position > high:
+            break
+        if position >= low:
+            months.append(day)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not months:
+        return []
+    step = max(1, -(-len(months) // most))
+    return [(_day(d), d.strftime("%b %Y")) for d in months[::step]]
+
+
+def time_series_svg(*, chart_id: str, title: str, description: str, series: Sequence[Series],
+                    axis: Axis | None = None, markers: Sequence[Marker] = (),
+                    references: Sequence[Reference] = (), width: int = WIDTH,
+                    height: int = HEIGHT) -> str:
+    """Values over time, one or more series, with optional vertical markers (e.g. the
+    resolution). `chart_id` makes the ids of <title>/<desc> unique on the page."""
+    axis = axis or Axis()
+    if axis.high <= axis.low:
+        raise ChartError(f"The axis runs from {axis.low} to {axis.high}: nothing to draw.")
+    days = [_day(p.at) for s in series for p in s.points] + [_day(m.at) for m in markers]
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
+        'stroke="#999"/>',
+    ]
+
+    def y_of(value: float) -> float:
+        clamped = min(max(value, axis.low), axis.high)
+        return round(TOP + (axis.high - clamped) / (axis.high - axis.low) * plot_h, 1)
+
+    for tick in axis.ticks:
+        y = y_of(tick)
+        out.append(f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + plot_w}" y2="{y}" stroke="#e4e4e4"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#333">'
+                   f'{escape(axis.fmt(tick))}</text>')
+    if axis.label:
+        mid = TOP + plot_h / 2
+        out.append(f'<text x="14" y="{mid}" text-anchor="middle" fill="#333" '
+                   f'transform="rotate(-90 14 {mid})">{escape(axis.label)}</text>')
+
+    for ref in references:
+        y = y_of(ref.value)
+        label_y = y + 14 if y < TOP + 20 else y - 5
+        out.append(f'<g class="reference"><title>{escape(ref.label)}</title>'
+                   f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + plot_w}" y2="{y}" '
+                   f'stroke="{ref.colour}" stroke-width="2" stroke-dasharray="5 3"/>'
+                   f'<text x="{LEFT + plot_w - 6}" y="{label_y}" text-anchor="end" '
+                   f'fill="{ref.colour}">{escape(ref.label)}</text></g>')
+
+    if not days:
+        out.append(f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" '
+                   'fill="#333">No data yet</text>')
+        out.append("</svg>")
+        return "\n".join(out)
+
+    low, high = _date_range(days)
+
+    def x_of(value: dt.date | dt.datetime) -> float:
+        return round(LEFT + (_day(value) - low) / (high - low) * plot_w, 1)
+
+    for position, text in _month_ticks(low, high):
+        x = round(LEFT + (position - low) / (high - low) * plot_w, 1)
+        out.append(f'<line x1="{x}" y1="{TOP + plot_h}" x2="{x}" y2="{TOP + plot_h + 4}" '
+                   'stroke="#666"/>')
+        out.append(f'<text x="{x}" y="{TOP + plot_h + 18}" text-anchor="middle" fill="#333">'
+                   f'{escape(text)}</text>')
+
+    for marker in markers:
+        x = x_of(marker.at)
+        out.append(f'<g class="marker"><title>{escape(marker.label)}</title>'
+                   f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{TOP + plot_h}" '
+                   f'stroke="{marker.colour}" stroke-width="2" stroke-dasharray="5 3"/>'
+                   f'<text x="{x - 4}" y="{TOP + 14}" text-anchor="end" '
+                   f'fill="{marker.colour}">{escape(marker.label)}</text></g>')
+
+    for s in series:
+        points = sorted(s.points, key=lambda p: _day(p.at))
+        if s.line and len(points) > 1:
+            # A step line: a market's price holds until the next trade.
+            path = [f"M{x_of(points[0].at)},{y_of(points[0].value)}"]
+            for point in points[1:]:
+                path.append(f"H{x_of(point.at)}V{y_of(point.value)}")
+            out.append(f'<path d="{"".join(path)}" fill="none" stroke="{s.colour}" '
+                       'stroke-width="2"/>')
+        if s.dots:
+            for point in points:
+                tip = point.label or f"{s.name}: {axis.fmt(point.value)} on {point.at:%Y-%m-%d}"
+                out.append(f'<circle cx="{x_of(point.at)}" cy="{y_of(point.value)}" r="4" '
+                           f'fill="{s.colour}"><title>{escape(tip)}</title></circle>')
+
+    if len(series) > 1:
+        x = LEFT + 8
+        for s in series:
+            out.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" '
+                       f'fill="{s.colour}"/>')
+            out.append(f'<text x="{x + 14}" y="{height - 5}" fill="#333">{escape(s.name)}</text>')
+            x += 24 + 7 * len(s.name)
+    out.append("</svg>")
+    return "\n".join(out)

@@ -1,0 +1,441 @@
+"""What the market page shows a reader: its dates with their sources, the evidence matrix,
+the probability over time, a short timeline and the latest changes (also the Atom feeds).
+
+Assessments and verdicts are read only through evaluations.services (the blind-review
+rule lives there): `assessments_visible_to` and `blind_candidacy_ids`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+
+from evaluations import services
+from evaluations.models import Assessment, CandidacyVerdict, ResolutionEvent
+from evaluations.verdicts import majority
+from replication.scope import scope_of
+from tracker import charts, plain
+from tracker.models import Candidacy, Criterion, Market
+
+# A resolution recorded without a date of its own gets the time it was recorded: when the
+# two are this close, the date is the tracker's, not a source's.
+RECORDED_NOT_SOURCED = dt.timedelta(minutes=1)
+
+VERDICT_ORDER = {"qualifies": 0, "falls_short": 1, "undecided": 2}
+
+
+# --- Dates -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateFact:
+    label: str
+    when: dt.datetime | None
+    source: str  # where the date comes from, or why it is unknown
+    source_url: str = ""
+
+
+def current_resolution(events: list[ResolutionEvent], market: Market) -> ResolutionEvent | None:
+    if market.status not in (Market.Status.RESOLVED, Market.Status.ANNULLED):
+        return None
+    return next((e for e in reversed(events) if e.action != "unresolve"), None)
+
+
+def resolution_date_is_sourced(event: ResolutionEvent) -> bool:
+    """False when the resolver gave no date and the tracker used the time of recording."""
+    if event.effective_at is None:
+        return False
+    return abs(event.effective_at - event.at) > RECORDED_NOT_SOURCED
+
+
+def market_dates(market: Market, current: ResolutionEvent | None) -> list[DateFact]:
+    source = market.url or (market.source_urls[0] if market.source_urls else "")
+    facts = [
+        DateFact("Opened", market.opened_at,
+                 "as recorded from the market's page" if market.opened_at
+                 else "unknown: the sources give no opening date",
+                 source if market.opened_at else ""),
+        DateFact("Closes", market.closed_at,
+                 "as recorded from the market's page" if market.closed_at
+                 else "unknown: the sources give no closing date",
+                 source if market.closed_at else ""),
+    ]
+    if current is not None:
+        who = current.actor.get_full_name() or current.actor.get_username()
+        label = "Annulled" if current.action == "annul" else "Resolved"
+        if resolution_date_is_sourced(current):
+            facts.append(DateFact(label, current.effective_at, f"as given by {who}"))
+        else:
+            facts.append(DateFact(
+                label, None,
+                f"unknown: the sources give no date (recorded in the tracker on "
+                f"{current.at:%Y-%m-%d})",
+            ))
+    else:
+        facts.append(DateFact("Resolved", None, "not resolved yet"))
+    return facts
+
+
+# --- Evidence matrix -------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    criterion: Criterion
+    key: str  # met, not_met, unclear, not_applicable, no_majority, not_assessed, hidden
+    votes: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def words(self) -> str:
+        return plain.VOTE_WORDS.get(self.key, self.key)
+
+
+@dataclass
+class MatrixRow:
+    candidacy: Candidacy
+    verdict: str  # qualifies, falls_short, undecided, or "" when hidden
+    verdict_label: str
+    hidden: bool
+    cells: list[Cell]
+    replication: dict[str, Any] | None = None  # the latest succeeded run's verdict and link
+
+    @property
+    def assessed(self) -> bool:
+        return any(c.key not in ("not_assessed", "hidden") for c in self.cells)
+
+    @property
+    def shown(self) -> bool:
+        """In the table: assessed, under review (hidden), or with replication evidence.
+        The rest are only named below it, instead of rows of dashes."""
+        return self.assessed or self.hidden or self.replication is not None
+
+    @property
+    def met_count(self) -> int:
+        return sum(c.key == "met" for c in self.cells if c.criterion.kind == "must_pass")
+
+
+@dataclass
+class Matrix:
+    criteria: list[Criterion]
+    rows: list[MatrixRow]
+    must_pass: int
+    assessed_rows: int
+    left_out: list[Criterion]
+
+    @property
+    def judgement(self) -> int:
+        return len(self.criteria) - self.must_pass
+
+    @property
+    def shown_rows(self) -> list[MatrixRow]:
+        return [r for r in self.rows if r.shown]
+
+    @property
+    def other_rows(self) -> list[MatrixRow]:
+        return [r for r in self.rows if not r.shown]
+
+
+def matrix_criteria(market: Market) -> tuple[list[Criterion], list[Criterion]]:
+    """The matrix's columns: must-pass criteria, then judgement ones; informational
+    criteria are left out (they are 'does not apply' for every paper by convention)."""
+    criteria = list(market.criteria.all())
+    shown = [c for c in criteria if c.kind == Criterion.Kind.MUST_PASS] + [
+        c for c in criteria if c.kind == Criterion.Kind.JUDGEMENT]
+    return shown, [c for c in criteria if c.kind == Criterion.Kind.INFORMATIONAL]
+
+
+def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[int, tuple]:
+    """Per candidacy with a succeeded run: (its latest run as evidence, what that run
+    tests, the spec's note), in one query for the whole market. The evidence items come
+    from the pure replication.evidence.evidence_from_results."""
+    from replication import evidence
+    from replication.models import ReplicationResult
+
+    if not candidacies:
+        return {}
+    fraction = evidence._compute_fraction(candidacies[0])  # one value per market
+    found: dict[int, tuple] = {}
+    for result in (ReplicationResult.objects.filter(run__spec__candidacy__market=market,
+                                                    run__status="succeeded")
+                   .select_related("run__spec").order_by("-run__finished_at", "-pk")):
+        candidacy_id = result.run.spec.candidacy_id
+        if candidacy_id in found:
+            continue
+        run = evidence.RunEvidence(
+            run_id=result.run_id, spec_key=result.run.spec.key,
+            spec_version=result.run.spec.version, spec_hash=result.spec_hash,
+            verdict=result.verdict, finished_at=result.run.finished_at,
+            url=reverse("replication:run", args=[result.run_id]),
+            results_url=reverse("replication:results-json", args=[result.run_id]),
+            items=evidence.evidence_from_results(result.results, compute_fraction=fraction),
+        )
+        found[candidacy_id] = (run, scope_of(result.results), result.run.spec.note)
+    return found
+
+
+def evidence_matrix(market: Market, viewer) -> Matrix:
+    criteria, left_out = matrix_criteria(market)
+    candidacies = list(
+        market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
+        .select_related("paper", "verdict")
+    )
+    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
+    votes: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for candidacy_id, criterion_id, verdict in services.assessments_visible_to(viewer).filter(
+        candidacy__market=market, status=Assessment.Status.SUBMITTED,
+    ).values_list("candidacy_id", "criterion_id", "verdict"):
+        votes[(candidacy_id, criterion_id)].append(verdict)
+    evidence = _replication_evidence(market, candidacies)
+    labels = dict(CandidacyVerdict.Outcome.choices)
+
+    rows = []
+    for candidacy in candidacies:
+        hidden = candidacy.pk in blind
+        stored = getattr(candidacy, "verdict", None)
+        run, scope, note = evidence.get(candidacy.pk, (None, None, ""))
+        cells = []
+        for criterion in criteria:
+            if hidden:
+                cells.append(Cell(criterion, "hidden"))
+                continue
+            these = votes.get((candidacy.pk, criterion.pk), [])
+            winner = majority(these) if these else None
+            key = winner or ("no_majority" if these else "not_assessed")
+            counts = Counter(these)
+            votes_text = ", ".join(
+                f"{plain.VOTE_WORDS.get(v, v)}: {plain.count_of(n, len(these), 'adjudicator')}"
+                for v, n in counts.most_common())
+            items = []
+            if run is not None:
+                items = [{"stance": item.stance, "summary": item.summary, "run_id": run.run_id,
+                          "url": run.url} for item in run.for_criterion(criterion.key)]
+            cells.append(Cell(criterion, key, votes_text, items))
+        verdict = "" if hidden else (stored.outcome if stored else "undecided")
+        rows.append(MatrixRow(
+            candidacy=candidacy, verdict=verdict,
+            verdict_label=labels.get(verdict, "Undecided") if verdict else "hidden",
+            hidden=hidden, cells=cells,
+            replication=None if run is None else {
+                "verdict": run.verdict, "url": run.url, "run_id": run.run_id,
+                "scope": scope, "note": note},
+        ))
+    rows.sort(key=lambda r: (
+        not r.assessed, VERDICT_ORDER.get(r.verdict or "undecided", 2),
+        -r.met_count, r.candidacy.paper.title.casefold(),
+    ))
+    assessed = sum(r.assessed for r in rows)
+    must_pass = sum(c.kind == Criterion.Kind.MUST_PASS for c in criteria)
+    return Matrix(criteria, rows, must_pass, assessed, left_out)
+
+
+# --- Probability over time -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbabilityChart:
+    svg: str
+    caption: str
+    trades: int
+    snapshots: int
+
+
+def probability_chart(market: Market, current: ResolutionEvent | None) -> ProbabilityChart | None:
+    """The market's price: imported Manifold history (a step line) and published snapshots
+    (dots), with the resolution marked. None when there is no history at all."""
+    from evaluations.forecasts.models import Forecaster, Prediction, ProbabilityPoint
+
+    trades = list(ProbabilityPoint.objects.filter(manifold_market__market=market)
+                  .order_by("at", "bet_id").values_list("at", "probability"))
+    snapshots = list(
+        Prediction.objects.filter(market=market, prediction_set__forecaster__kind=
+                                  Forecaster.Kind.CROWD)
+        .select_related("prediction_set").order_by("made_on", "pk")
+    )
+    if not trades and not snapshots:
+        return None
+    series = []
+    if trades:
+        series.append(charts.Series(
+            "Manifold trades", [charts.Point(at, p, f"{p:.0%} after a trade on {at:%Y-%m-%d}")
+                                for at, p in trades],
+            colour="#1f5fa8", dots=len(trades) <= 60))
+    if snapshots:
+        series.append(charts.Series(
+            "Published quotes",
+            [charts.Point(s.made_on, s.probability,
+                          f"{s.probability:.0%} on {s.made_on:%Y-%m-%d} ({s.prediction_set.title})")
+             for s in snapshots],
+            colour="#b4462b", line=False))
+    markers, references = [], []
+    outcome_text = ""
+    if current is not None and market.outcome:
+        outcome_text = f"Resolved {market.get_outcome_display()}"
+        value = 1.0 if market.outcome == "yes" else 0.0
+        if resolution_date_is_sourced(current):
+            markers.append(charts.Marker(current.effective_at, outcome_text))
+        else:
+            references.append(charts.Reference(value, f"{outcome_text} (date unknown)"))
+    parts = []
+    if trades:
+        parts.append(f"{plain.counted(len(trades), 'trade')} imported from Manifold "
+                     f"({trades[0][0]:%Y-%m-%d} to {trades[-1][0]:%Y-%m-%d})")
+    if snapshots:
+        parts.append(f"{plain.counted(len(snapshots), 'published quote')} of the price")
+    data = " and ".join(parts)
+    description = f"The market's probability of YES over time, from {data}."
+    if outcome_text:
+        description += (f" {outcome_text}; " + ("marked at its date." if markers else
+                        "the sources give no date, so it is drawn as a line at "
+                        f"{'100%' if market.outcome == 'yes' else '0%'}."))
+    svg = charts.time_series_svg(
+        chart_id="probability", title=f"Probability over time: {market.title}",
+        description=description, series=series, markers=markers, references=references,
+        axis=charts.Axis(label="Probability of YES"),
+    )
+    return ProbabilityChart(svg, description, len(trades), len(snapshots))
+
+
+# --- Timeline and changes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing that happened to a market, for the timeline, the home page and the feeds."""
+
+    kind: str  # candidate, verdict, resolution, replication, quote
+    when: dt.datetime | None
+    date_text: str  # the date as a reader should read it (may be a month or a year)
+    title: str
+    text: str
+    url: str
+    uid: str  # stable id for feed entries
+    sort_key: tuple = ()
+
+
+def _as_datetime(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def candidate_changes(market: Market) -> list[Change]:
+    """New candidates: when the tracker took them up (newest first)."""
+    rows = (market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
+            .select_related("paper").order_by("-created_at", "-pk"))
+    return [
+        Change("candidate", c.created_at, f"{c.created_at:%Y-%m-%d}",
+               f"New candidate: {c.paper}",
+               f"{c.paper.title}. {c.task}".strip(), c.paper.get_absolute_url(),
+               f"candidacy-{c.pk}", (c.created_at.timestamp(),))
+        for c in rows
+    ]
+
+
+def verdict_changes(market: Market, viewer=None) -> list[Change]:
+    """Each candidacy's current verdict (stored with the time it was computed) and every
+    resolution event. A verdict that changes gets a new entry (its id has the time)."""
+    candidacies = list(market.candidacies.select_related("paper", "verdict")
+                       .filter(verdict__isnull=False))
+    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
+    labels = dict(CandidacyVerdict.Outcome.choices)
+    changes = []
+    for c in candidacies:
+        if c.pk in blind:
+            continue
+        v = c.verdict
+        changes.append(Change(
+            "verdict", v.computed_at, f"{v.computed_at:%Y-%m-%d}",
+            f"{c.paper}: {labels.get(v.outcome, v.outcome)}",
+            f"{plain.counted(v.submitted_count, 'submitted assessment')} by "
+            f"{plain.counted(v.adjudicator_count, 'adjudicator')}.",
+            c.paper.get_absolute_url(),
+            f"verdict-{c.pk}-{v.outcome}-{v.computed_at:%Y%m%d%H%M%S}",
+            (v.computed_at.timestamp(),)))
+    for e in (ResolutionEvent.objects.filter(market=market).select_related("actor")
+              .prefetch_related("cited__paper").order_by("at", "id")):
+        cited = ", ".join(str(c.paper) for c in e.cited.all())
+        changes.append(Change(
+            "resolution", e.at, f"{e.at:%Y-%m-%d}",
+            f"{e.get_action_display()}" + (f", citing {cited}" if cited else ""),
+            e.reason, market.get_absolute_url(), f"resolution-{e.pk}", (e.at.timestamp(),)))
+    changes.sort(key=lambda c: c.sort_key, reverse=True)
+    return changes
+
+
+def latest_changes(market: Market, viewer=None, limit: int = 5) -> list[Change]:
+    changes = candidate_changes(market)[:limit] + verdict_changes(market, viewer)[:limit]
+    changes.sort(key=lambda c: c.sort_key, reverse=True)
+    return changes[:limit]
+
+
+def timeline(market: Market, matrix: Matrix, current: ResolutionEvent | None) -> list[Change]:
+    """A short history as the sources date it: publication of the candidates with a
+    verdict, published quotes of the price, replication runs and the resolution (oldest
+    first). Dates known only to the month stay months."""
+    from evaluations.forecasts.models import Forecaster, Prediction
+    from replication.models import ReplicationRun
+
+    entries = []
+    for row in matrix.rows:
+        if row.verdict not in ("qualifies", "falls_short"):
+            continue
+        paper = row.candidacy.paper
+        text = paper.date_text or (f"{paper.published:%Y-%m-%d}" if paper.published else "")
+        if not text:
+            continue
+        entries.append(Change("candidate", None, plain.date_words(text),
+                              f"{paper} published", f"now {row.verdict_label.lower()}",
+                              paper.get_absolute_url(), f"paper-{paper.pk}",
+                              plain.date_sort_key(text)))
+    for p in (Prediction.objects.filter(market=market,
+                                        prediction_set__forecaster__kind=Forecaster.Kind.CROWD)
+              .select_related("prediction_set")):
+        entries.append(Change("quote", _as_datetime(p.made_on), plain.date_words(
+            f"{p.made_on:%Y-%m-%d}"), f"Price quoted at {p.probability:.0%}",
+            p.prediction_set.title, p.prediction_set.get_absolute_url(), f"quote-{p.pk}",
+            (p.made_on.year, p.made_on.month, p.made_on.day)))
+    for run in (ReplicationRun.objects.filter(spec__candidacy__market=market,
+                                              status=ReplicationRun.Status.SUCCEEDED)
+                .select_related("spec__candidacy__paper", "result")):
+        day = run.finished_at.date()
+        entries.append(Change(
+            "replication", run.finished_at, plain.date_words(f"{day:%Y-%m-%d}"),
+            f"Replication of {run.spec.candidacy.paper}: {run.verdict}",
+            run.spec.title or run.spec.key, run.get_absolute_url(), f"run-{run.pk}",
+            (day.year, day.month, day.day)))
+    if current is not None and resolution_date_is_sourced(current):
+        day = current.effective_at.date()
+        entries.append(Change("resolution", current.effective_at,
+                              plain.date_words(f"{day:%Y-%m-%d}"),
+                              current.get_action_display(), "", market.get_absolute_url(),
+                              f"resolution-{current.pk}", (day.year, day.month, day.day)))
+    entries.sort(key=lambda c: c.sort_key)
+    return entries
+
+
+def feed_urls(market: Market) -> dict[str, str]:
+    return {
+        "candidates": reverse("tracker:feed-candidates", args=[market.slug]),
+        "changes": reverse("tracker:feed-changes", args=[market.slug]),
+    }
+
+
+def latest_replications(candidacy_ids) -> dict[int, dict[str, Any]]:
+    """Per candidacy, its latest succeeded run: verdict, link and what it tests (one query)."""
+    from replication.models import ReplicationResult
+
+    found: dict[int, dict[str, Any]] = {}
+    for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=list(candidacy_ids),
+                                                    run__status="succeeded")
+                   .select_related("run__spec").order_by("-run__finished_at", "-pk")):
+        candidacy_id = result.run.spec.candidacy_id
+        if candidacy_id not in found:
+            found[candidacy_id] = {
+                "run_id": result.run_id, "verdict": result.verdict,
+                "url": result.run.get_absolute_url(), "scope": scope_of(result.results),
+                "note": result.run.spec.note,
+            }
+    return found
