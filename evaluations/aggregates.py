@@ -115,14 +115,14 @@ def stored_all(market: Market):
     return _as_result(stored_agreement(market, StoredAgreement.Scope.ALL))
 
 
-def market_agreement(market: Market, viewer=None):
+def market_agreement(market: Market, viewer=None, seen=None):
     """The market's agreement as ``viewer`` may see it (``services.MarketAgreement``, with
     ``by_candidacy`` empty: ``candidacy_agreements`` gives a page's). The public's and the
     resolvers' figures are stored; an adjudicator's depend on which candidacies they have
     finished, so theirs are computed over the candidacies they see."""
     from evaluations.leaderboard import sight
 
-    seen = sight(viewer=viewer, market=market)
+    seen = seen or sight(viewer=viewer, market=market)
     if seen.everything:
         return _as_result(stored_agreement(market, StoredAgreement.Scope.ALL))
     if not seen.adjudicator:

@@ -113,7 +113,7 @@ def visible_filter(*, viewer, market: Market) -> Q | None:
     return sight(viewer=viewer, market=market).visible()
 
 
-def ranked(*, market: Market, viewer) -> QuerySet[Candidacy]:
+def ranked(*, market: Market, viewer, seen: Sight | None = None) -> QuerySet[Candidacy]:
     """The market's candidacies in leaderboard order, as a queryset to paginate; a row
     hidden from ``viewer`` ranks as "undecided, nothing met"."""
     outcome = Case(
@@ -123,7 +123,7 @@ def ranked(*, market: Market, viewer) -> QuerySet[Candidacy]:
     )
     met = Coalesce(JSONArrayLength(F("verdict__criteria_met")), 0)
     not_met = Coalesce(JSONArrayLength(F("verdict__criteria_not_met")), 0)
-    visible = sight(viewer=viewer, market=market).visible()
+    visible = (seen or sight(viewer=viewer, market=market)).visible()
     if visible is not None:
         outcome = Case(When(visible, then=outcome), default=Value(ORDER["undecided"]))
         met = Case(When(visible, then=met), default=Value(0))
@@ -139,7 +139,8 @@ def ranked(*, market: Market, viewer) -> QuerySet[Candidacy]:
     )
 
 
-def rows_for(candidacies: Iterable[Candidacy], *, market: Market, viewer) -> list[Row]:
+def rows_for(candidacies: Iterable[Candidacy], *, market: Market, viewer,
+             seen: Sight | None = None) -> list[Row]:
     """Leaderboard rows of these candidacies (a page of ``ranked``): three queries
     whatever their number (agreement, conflict waivers, replication runs)."""
     candidacies = list(candidacies)
@@ -152,7 +153,7 @@ def rows_for(candidacies: Iterable[Candidacy], *, market: Market, viewer) -> lis
         .annotate(n=Count("pk")).values_list("candidacy_id", "n")
     )
     replication = latest_run_labels(ids)
-    seen = sight(viewer=viewer, market=market)
+    seen = seen or sight(viewer=viewer, market=market)
     rows = []
     for candidacy in candidacies:
         stored = getattr(candidacy, "verdict", None)

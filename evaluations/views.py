@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from evaluations import services
 from evaluations.aggregates import market_agreement
-from evaluations.leaderboard import ranked, rows_for
+from evaluations.leaderboard import ranked, rows_for, sight
 from evaluations.serializers import LeaderboardRowSerializer
 from tracker.models import Market
 from tracker.pagination import page_of
@@ -24,8 +24,9 @@ def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     from tracker.reader import latest_replications
 
     market = get_object_or_404(Market, slug=slug)
-    page = page_of(request, ranked(market=market, viewer=request.user))
-    rows = rows_for(page.object_list, market=market, viewer=request.user)
+    seen = sight(viewer=request.user, market=market)  # read once for the whole page
+    page = page_of(request, ranked(market=market, viewer=request.user, seen=seen))
+    rows = rows_for(page.object_list, market=market, viewer=request.user, seen=seen)
     replications = latest_replications(r.candidacy.pk for r in rows)
     for row in rows:
         row.replication_detail = replications.get(row.candidacy.pk)
@@ -33,7 +34,7 @@ def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
         "market": market,
         "page": page,
         "rows": rows,
-        "agreement": market_agreement(market, request.user),
+        "agreement": market_agreement(market, request.user, seen),
         "resolution": services.current_resolution(market),
         "must_pass_total": market.criteria.filter(kind=Criterion.Kind.MUST_PASS).count(),
     })
@@ -50,6 +51,7 @@ class MarketLeaderboardAPI(generics.GenericAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         market = get_object_or_404(Market, slug=slug)
-        page = self.paginate_queryset(ranked(market=market, viewer=request.user))
-        rows = rows_for(page, market=market, viewer=request.user)
+        seen = sight(viewer=request.user, market=market)
+        page = self.paginate_queryset(ranked(market=market, viewer=request.user, seen=seen))
+        rows = rows_for(page, market=market, viewer=request.user, seen=seen)
         return self.get_paginated_response(LeaderboardRowSerializer(rows, many=True).data)
