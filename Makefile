@@ -30,7 +30,7 @@ db: setup
 	$(PY) manage.py load_seed
 	$(PY) manage.py setup_periodic_tasks
 
-# Web server, a real Celery worker (both queues) and beat, on the embedded defaults
+# Web server, a Celery worker per queue (default, gpu) and beat, on the embedded defaults
 # (SQLite under var/, filesystem broker) unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
 run: db
 	$(PY) scripts/run_all.py --port $(PORT)

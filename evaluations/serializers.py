@@ -14,6 +14,9 @@ class VerdictSerializer(serializers.ModelSerializer):
     deciding_criteria = serializers.ListField(
         child=serializers.CharField(), help_text="The criteria that carried the verdict."
     )
+    computed_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="Null for a candidacy not yet assessed."
+    )
 
     class Meta:
         model = CandidacyVerdict

@@ -7,8 +7,12 @@ with ``settings`` fixtures); the environment gives the default.
 - ``REPLICATION_STALE_AFTER_SECONDS`` (120): a running run whose heartbeat is older than
   this is presumed dead: the reaper fails it and a redelivered task may re-claim it.
 - ``REPLICATION_PROGRESS_INTERVAL`` (3.0): at most one progress write per this many seconds.
-- ``REPLICATION_MAX_ATTEMPTS`` (3): a redelivered task re-claims a stale run only while
-  the run has had fewer attempts than this.
+- ``REPLICATION_MAX_ATTEMPTS`` (3): a run whose worker died is taken over (by its
+  redelivered task) or re-queued (by the reconciler) while it has had fewer attempts
+  than this; after that the reconciler fails it with the reason.
+- ``REPLICATION_RESEND_AFTER_SECONDS`` (600): a run still queued this long after its
+  message was sent, while its queue on the broker is empty, is sent again (the broker
+  lost the message, e.g. Redis restarted without its data).
 - ``REPLICATION_TIME_LIMIT`` (3600) and ``REPLICATION_SOFT_TIME_LIMIT`` (3300): the
   default hard and soft limits in seconds of a spec that sets none.
 - ``REPLICATION_TIME_LIMIT_GRACE`` (300): the reaper fails a run that has been running
@@ -31,6 +35,9 @@ _DEFAULTS = {
     ),
     "REPLICATION_PROGRESS_INTERVAL": env_float("REPLICATION_PROGRESS_INTERVAL", 3.0, minimum=0.0),
     "REPLICATION_MAX_ATTEMPTS": env_int("REPLICATION_MAX_ATTEMPTS", 3, minimum=1),
+    "REPLICATION_RESEND_AFTER_SECONDS": env_float(
+        "REPLICATION_RESEND_AFTER_SECONDS", 600.0, minimum=0.5
+    ),
     "REPLICATION_TIME_LIMIT": env_int("REPLICATION_TIME_LIMIT", 3600, minimum=10),
     "REPLICATION_SOFT_TIME_LIMIT": env_int("REPLICATION_SOFT_TIME_LIMIT", 3300, minimum=5),
     "REPLICATION_TIME_LIMIT_GRACE": env_int("REPLICATION_TIME_LIMIT_GRACE", 300, minimum=0),
@@ -60,6 +67,10 @@ def progress_pause() -> float:
 
 def max_attempts() -> int:
     return int(get("REPLICATION_MAX_ATTEMPTS"))
+
+
+def resend_after_seconds() -> float:
+    return float(get("REPLICATION_RESEND_AFTER_SECONDS"))
 
 
 def default_time_limit() -> int:

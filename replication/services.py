@@ -5,14 +5,21 @@ The run's lifecycle is a set of conditional updates, each checking its row count
 run and no result is written twice:
 
     queued --claim_run--> running --finish_run--> succeeded (one ReplicationResult)
-                             |   \\--fail_run----> failed
-                             |    \\-reap_stale_runs (heartbeat stopped) --> failed
-                             \\-cancel_run--> cancelled
-    requeue_run: failed/cancelled --> queued
+      ^                      |   \\--fail_run----> failed
+      |                      |    \\-reap_stale_runs, attempts left --> queued (resent)
+      |                      |     \\reap_stale_runs, none left -----> failed
+      |                      \\-cancel_run--> cancelled
+      \\---- requeue_run: failed/cancelled
 
 ``attempts`` is the fencing token: a claim increments it, and every later write of that
 worker (progress, heartbeat, finish, fail) names the attempt it holds. A worker whose run
 was re-claimed, reaped or cancelled gets :class:`RunLost` and stops.
+
+Delivery is at least once, and the row is the source of truth: a message that never
+reached the broker, or that the broker lost, is sent again by :func:`redispatch_queued_runs`;
+a run whose worker died is taken over by its redelivered task or re-queued by
+:func:`reap_stale_runs`. Both run in beat's process (``tracker.beat``), so they need no
+worker. A duplicate message is harmless: it finds the run claimed or finished and stops.
 
 Nothing here imports the harness except :func:`parse_spec_text`, which imports only the
 harness's pure spec module (no torch): the web process can validate a spec.
@@ -34,7 +41,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from replication import conf
+from replication import conf, liveness
 from replication.models import ReplicationResult, ReplicationRun, ReplicationSpec, is_cuda
 from tracker.models import Candidacy, Claim
 
@@ -237,17 +244,46 @@ def dispatch_run(*, run_id: int) -> str:
     return sent.id or ""
 
 
-def redispatch_queued_runs(*, older_than: float = 60.0) -> list[int]:
-    """Send queued runs the broker never accepted (it was down when they were saved)."""
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
+def redispatch_queued_runs(*, older_than: float = 60.0,
+                           now: dt.datetime | None = None) -> list[int]:
+    """Send again the queued runs whose message may be lost; returns their ids.
+
+    Two kinds: runs the broker never accepted (it was down when they were saved), and runs
+    still queued ``REPLICATION_RESEND_AFTER_SECONDS`` after they were sent while their
+    queue on the broker holds fewer messages than such runs (the broker lost them: Redis
+    restarted without its data). A queue still holding as many messages may hold theirs,
+    so nothing is resent there; a duplicate would anyway be skipped by the fenced claim.
+    """
+    from tracker.broker import BrokerUnavailable, queue_depths
+
+    now = now or timezone.now()
+    queued = ReplicationRun.objects.filter(status=Status.QUEUED)
+    never_sent = list(queued.filter(
+        dispatched_at__isnull=True, queued_at__lt=now - dt.timedelta(seconds=older_than)
+    ).values_list("pk", flat=True))
+    waiting = list(queued.filter(
+        dispatched_at__lt=now - dt.timedelta(seconds=conf.resend_after_seconds())
+    ).values_list("pk", "queue"))
+    maybe_lost: list[int] = []
+    if waiting:
+        try:
+            depths = queue_depths(q for _, q in waiting)
+        except BrokerUnavailable:
+            return []
+        per_queue: dict[str, list[int]] = {}
+        for pk, queue in waiting:
+            per_queue.setdefault(queue, []).append(pk)
+        for queue, ids in per_queue.items():
+            if depths.get(queue, 0) < len(ids):
+                maybe_lost.extend(ids)
     sent = []
-    for run_id in ReplicationRun.objects.filter(
-        status=Status.QUEUED, dispatched_at__isnull=True, queued_at__lt=cutoff
-    ).values_list("pk", flat=True):
+    for run_id in [*never_sent, *maybe_lost]:
         try:
             dispatch_run(run_id=run_id)
         except QueueUnavailable:
             break
+        if run_id in maybe_lost:
+            _note(run_id, "resent", reason="still queued and not on the broker")
         sent.append(run_id)
     return sent
 
@@ -258,36 +294,50 @@ def redispatch_queued_runs(*, older_than: float = 60.0) -> list[int]:
 def claim_run(*, run_id: int, worker_host: str, now: dt.datetime | None = None) -> int | None:
     """Take the run for this worker; returns the attempt number, or None if not ours.
 
-    A queued run is claimed; so is a running run whose heartbeat is stale (its worker
-    died, e.g. SIGKILL, and the broker redelivered the task), while it has had fewer than
-    REPLICATION_MAX_ATTEMPTS attempts. One conditional UPDATE, so two workers can never
-    both succeed.
+    A queued run is claimed. A running run is taken over (a redelivered task, its earlier
+    attempt dead) while it has had fewer than REPLICATION_MAX_ATTEMPTS attempts, when its
+    heartbeat is stale, or at once when the process that claimed it ran on this machine
+    and has died (a pool child killed by the OOM killer). One conditional UPDATE on the
+    attempt read, so two workers can never both succeed.
     """
     now = now or timezone.now()
     stale_before = now - dt.timedelta(seconds=conf.stale_after_seconds())
-    claimable = Q(status=Status.QUEUED) | Q(
-        status=Status.RUNNING, heartbeat_at__lt=stale_before, attempts__lt=conf.max_attempts()
-    )
     with transaction.atomic():
         previous = (
             ReplicationRun.objects.filter(pk=run_id)
-            .values("status", "worker_host", "heartbeat_at", "attempts").first()
+            .values("status", "worker_host", "heartbeat_at", "attempts", "history").first()
         )
-        updated = ReplicationRun.objects.filter(claimable, pk=run_id).update(
+        if previous is None:
+            return None
+        claimable = Q(status=Status.QUEUED) | Q(
+            status=Status.RUNNING, heartbeat_at__lt=stale_before, attempts__lt=conf.max_attempts()
+        )
+        holder_dead = (
+            previous["status"] == Status.RUNNING
+            and previous["attempts"] < conf.max_attempts()
+            and liveness.holder_is_dead(previous["history"] or [])
+        )
+        if holder_dead:
+            claimable |= Q(status=Status.RUNNING, attempts=previous["attempts"])
+        updated = ReplicationRun.objects.filter(
+            claimable, pk=run_id, attempts=previous["attempts"]
+        ).update(
             status=Status.RUNNING, attempts=F("attempts") + 1, worker_host=worker_host[:200],
             started_at=now, heartbeat_at=now, progress=0, progress_message="claimed by a worker",
             error="", traceback="",
         )
         if updated != 1:
             return None
-        attempt = ReplicationRun.objects.values_list("attempts", flat=True).get(pk=run_id)
-    detail: dict[str, Any] = {"attempt": attempt, "worker": worker_host}
-    if previous and previous["status"] == Status.RUNNING:
+        attempt = previous["attempts"] + 1
+    detail: dict[str, Any] = {"attempt": attempt, "worker": worker_host,
+                              **liveness.this_process()}
+    if previous["status"] == Status.RUNNING:
         detail["reclaimed_from"] = previous["worker_host"]
         detail["last_heartbeat"] = (
             previous["heartbeat_at"].isoformat(timespec="seconds")
             if previous["heartbeat_at"] else None
         )
+        detail["because"] = "its process died" if holder_dead else "its heartbeat was stale"
     _note(run_id, "claimed", **detail)
     return attempt
 
@@ -418,13 +468,17 @@ def requeue_run(*, run_id: int, by: Any = None) -> bool:
     return True
 
 
-def reap_stale_runs(*, now: dt.datetime | None = None) -> list[int]:
-    """Fail running runs whose worker stopped (no heartbeat for REPLICATION_STALE_AFTER_SECONDS)
-    or that ran past their hard time limit plus REPLICATION_TIME_LIMIT_GRACE. Returns their ids."""
+def reap_stale_runs(*, now: dt.datetime | None = None,
+                    requeued: list[int] | None = None) -> list[int]:
+    """Runs whose worker stopped (no heartbeat for REPLICATION_STALE_AFTER_SECONDS) are
+    re-queued while they have attempts left (their ids also appended to ``requeued``, for
+    the caller to send), and failed with the reason after that; runs past their hard time
+    limit plus REPLICATION_TIME_LIMIT_GRACE are failed. Returns the ids it touched."""
     now = now or timezone.now()
     stale_after = conf.stale_after_seconds()
     cutoff = now - dt.timedelta(seconds=stale_after)
     reaped: list[int] = []
+    requeued = [] if requeued is None else requeued
     running = ReplicationRun.objects.filter(status=Status.RUNNING).select_related("spec")
     for run in running:
         heartbeat = run.heartbeat_at or run.started_at
@@ -433,15 +487,30 @@ def reap_stale_runs(*, now: dt.datetime | None = None) -> list[int]:
         )
         if heartbeat is not None and heartbeat < cutoff:
             age = (now - heartbeat).total_seconds()
-            reason = (
+            lost = (
                 f"The worker stopped reporting: no heartbeat from "
                 f"{run.worker_host or 'the worker'} "
                 f"since {heartbeat:%Y-%m-%d %H:%M:%S} UTC ({age:.0f} s ago; the limit is "
-                f"{stale_after:.0f} s) during attempt {run.attempts}. It was probably killed "
-                "(out of memory, SIGKILL, host lost). Re-queue the run to try again."
+                f"{stale_after:.0f} s) during attempt {run.attempts}."
             )
             rows = ReplicationRun.objects.filter(
                 pk=run.pk, status=Status.RUNNING, attempts=run.attempts, heartbeat_at__lt=cutoff
+            )
+            if run.attempts < conf.max_attempts():
+                if rows.update(
+                    status=Status.QUEUED, progress=0, heartbeat_at=None, started_at=None,
+                    dispatched_at=None, dispatch_error="", worker_host="",
+                    progress_message=f"Re-queued: {lost}"[:300],
+                ) == 1:
+                    _note(run.pk, "reaped", attempt=run.attempts, requeued=True, error=lost)
+                    log.warning("Re-queued replication run %s: %s", run.pk, lost)
+                    requeued.append(run.pk)
+                    reaped.append(run.pk)
+                continue
+            reason = (
+                f"{lost} It was probably killed (out of memory, SIGKILL, host lost), and "
+                f"that was its last of {conf.max_attempts()} attempts "
+                "(REPLICATION_MAX_ATTEMPTS). Re-queue the run to try again."
             )
         elif now > overdue_at:
             reason = (
@@ -458,3 +527,16 @@ def reap_stale_runs(*, now: dt.datetime | None = None) -> list[int]:
             log.warning("Reaped replication run %s: %s", run.pk, reason)
             reaped.append(run.pk)
     return reaped
+
+
+def reconcile_runs(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """The reconciler's replication step: reap (re-queued runs are sent at once), then
+    resend what may be lost."""
+    requeued: list[int] = []
+    reaped = reap_stale_runs(now=now, requeued=requeued)
+    for run_id in requeued:
+        try:
+            dispatch_run(run_id=run_id)
+        except QueueUnavailable:
+            break  # still queued, never sent: redispatch_queued_runs sends it later
+    return {"reaped": reaped, "redispatched": redispatch_queued_runs(now=now)}

@@ -1,11 +1,13 @@
 """Celery tasks of replication: thin, they take ids and call services.
 
 `replication.run` is sent by :func:`replication.services.dispatch_run` to the ``gpu`` queue
-for CUDA specs and ``default`` otherwise, with the spec's hard and soft time limits.
-``acks_late`` with prefetch 1 (the project's settings) means a task whose worker dies is
-redelivered where the broker can (Redis, after the visibility timeout): the redelivered
-task re-claims the run only if its heartbeat is stale, so it completes once or is reaped.
-The harness, and so torch, is imported only inside the task body.
+for CUDA specs and ``default`` otherwise, with the spec's hard and soft time limits. It is
+acknowledged late (after it returns) and rejected back to the queue when its pool process
+dies (``reject_on_worker_lost``): the redelivered task takes the run over when the earlier
+attempt is dead, and is skipped when the run is finished or owned by a live worker. What
+the broker never redelivers (a whole worker lost, Redis restarted) the reconciler in
+beat's process re-queues or resends (``tracker.beat``). The harness, and so torch, is
+imported only inside the task body.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from celery import shared_task
 from replication import services
 
 
-@shared_task(name="replication.run", bind=True, acks_late=True, ignore_result=True)
+@shared_task(name="replication.run", bind=True, acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
 def run_replication(self, run_id: int) -> str:
     from replication.execution import execute_run
 
@@ -27,7 +30,6 @@ def run_replication(self, run_id: int) -> str:
 
 @shared_task(name="replication.reap", ignore_result=True)
 def reap_replications() -> dict[str, list[int]]:
-    """Fail runs whose worker stopped; send queued runs the broker never accepted."""
-    reaped = services.reap_stale_runs()
-    sent = services.redispatch_queued_runs()
-    return {"reaped": reaped, "redispatched": sent}
+    """The reconciler's replication step, for a beat entry made before it moved into
+    beat's own process (tracker.beat); running both is harmless."""
+    return services.reconcile_runs()

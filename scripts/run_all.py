@@ -1,7 +1,11 @@
-"""`make run`: the web server, one Celery worker (both queues) with beat embedded.
+"""`make run`: the web server, one Celery worker per queue, and beat, each a process.
 
-Everything runs on the embedded defaults (SQLite under var/, filesystem broker) unless
-DATABASE_URL / CELERY_BROKER_URL point elsewhere. Ctrl-C stops all of them.
+The `default` queue (ingestion, scoring, CPU replications) and the `gpu` queue (CUDA
+replications, one at a time) have their own workers, so an ingestion never waits behind a
+long replication. Beat runs alone: its process also runs the reconciler (tracker.beat),
+which must outlive any worker. Everything runs on the embedded defaults (SQLite under
+var/, filesystem broker) unless DATABASE_URL / CELERY_BROKER_URL point elsewhere.
+Ctrl-C stops all of them.
 """
 
 from __future__ import annotations
@@ -17,21 +21,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def process_commands(python: str, host: str, port: int) -> dict[str, list[str]]:
+    """The processes `make run` starts, by name."""
+
+    def worker(queue: str) -> list[str]:
+        return [python, "-m", "celery", "-A", "tracker", "worker", "-Q", queue,
+                "--concurrency", "1", "--hostname", f"{queue}@%h", "--loglevel", "INFO"]
+
+    return {
+        "worker-default": worker("default"),
+        "worker-gpu": worker("gpu"),
+        "beat": [python, "-m", "celery", "-A", "tracker", "beat", "--loglevel", "INFO"],
+        "web": [python, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
 
-    python = sys.executable
-    commands = {
-        "worker": [
-            python, "-m", "celery", "-A", "tracker", "worker", "-B",
-            "-Q", "default,gpu", "--concurrency", "1", "--loglevel", "INFO",
-            "--schedule", str(ROOT / "var" / "celerybeat-schedule"),
-        ],
-        "web": [python, "manage.py", "runserver", "--noreload", f"{args.host}:{args.port}"],
-    }
+    commands = process_commands(sys.executable, args.host, args.port)
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy())
              for name, cmd in commands.items()}
     print(f"Tracker at http://{args.host}:{args.port}/ (admin at /admin/); Ctrl-C stops.",

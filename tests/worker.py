@@ -27,18 +27,41 @@ def test_database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{db['NAME']}"
 
 
+def _env(extra_env: dict[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": test_database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, **(extra_env or {})}
+
+
 @contextlib.contextmanager
 def running_worker(*, queues: str = "default", hostname: str = "test-worker",
-                   extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
-    env = {**os.environ, "DATABASE_URL": test_database_url(),
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, **(extra_env or {})}
+                   extra_env: dict[str, str] | None = None,
+                   pool: str = "solo") -> Iterator[subprocess.Popen]:
+    """A worker process; ``pool="prefork"`` runs tasks in one child process."""
     log = (Path(settings.VAR_DIR) / f"{hostname}.log").open("w")
+    concurrency = ["--concurrency", "1"] if pool == "prefork" else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "tracker", "worker", "-Q", queues,
-         "--pool", "solo", "--hostname", f"{hostname}@%h", "--loglevel", "INFO",
+         "--pool", pool, *concurrency, "--hostname", f"{hostname}@%h", "--loglevel", "INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=_env(extra_env), stdout=log, stderr=subprocess.STDOUT,
     )
+    yield from _stopping(proc, log)
+
+
+@contextlib.contextmanager
+def running_beat(*, extra_env: dict[str, str] | None = None,
+                 name: str = "test-beat") -> Iterator[subprocess.Popen]:
+    """Beat with the project's scheduler: the reconciler runs in this process."""
+    log = (Path(settings.VAR_DIR) / f"{name}.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tracker", "beat", "--loglevel", "INFO",
+         "--pidfile", ""],
+        cwd=ROOT, env=_env(extra_env), stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield from _stopping(proc, log)
+
+
+def _stopping(proc: subprocess.Popen, log) -> Iterator[subprocess.Popen]:  # noqa: ANN001
     try:
         yield proc
     finally:

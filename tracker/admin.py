@@ -37,7 +37,9 @@ class MarketAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug", "creator", "description")
     ordering = ("title",)
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = AUDIT_FIELDS
+    # Only the resolution services (the "market resolutions" admin: a resolver's recorded,
+    # reasoned event, then a re-score) change these; here they are shown, never edited.
+    readonly_fields = ("status", "outcome", "resolved_at", "annulled_at", *AUDIT_FIELDS)
     inlines = [CriterionInline]
 
 
@@ -154,11 +156,14 @@ class SavedSearchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run the selected searches now (on a worker)")
     def run_now(self, request, queryset):
-        from tracker.tasks import ingest_arxiv
+        from tracker.ingestion.services import QueueUnavailable, request_runs
 
-        for search in queryset:
-            ingest_arxiv.delay_on_commit(search_id=search.pk)
-        self.message_user(request, f"Queued {queryset.count()} ingestion(s).")
+        try:
+            count = request_runs(search_ids=list(queryset.values_list("pk", flat=True)))
+        except QueueUnavailable as exc:
+            self.message_user(request, str(exc), level=messages.WARNING)
+            return
+        self.message_user(request, f"Queued {count} ingestion(s).")
 
     @admin.action(description="Release the lock of the selected searches (a run died)")
     def release_lock(self, request, queryset):

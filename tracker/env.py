@@ -6,7 +6,10 @@ confusing failure later (healthchecks' settings do the same).
 
 from __future__ import annotations
 
+import math
 import os
+import zlib
+from collections import Counter
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -94,3 +97,43 @@ def env_url(name: str, default: str, *, schemes: set[str]) -> str:
     if parts.scheme not in {"sqlite", "filesystem", "memory"} and not parts.hostname:
         raise ImproperlyConfigured(f"{name}={value!r} has no host name.")
     return value
+
+
+#: A production SECRET_KEY needs this many characters and this many bits of entropy by
+#: its own letter counts (Django's get_random_secret_key() gives 50 characters, ~270 bits).
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_BITS = 200
+SECRET_KEY_MIN_DISTINCT = 10
+
+
+def secret_key_bits(key: str) -> float:
+    """Shannon entropy of the key's characters times its length: an upper bound on what a
+    guesser faces, low for repeated or few distinct characters."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return max(0.0, per_char * len(key))
+
+
+def check_secret_key(key: str) -> None:
+    """Refuse a production key that is short or guessable (60 x "a", a word repeated)."""
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters when DEBUG is off."
+        )
+    if key.startswith("django-insecure") or "insecure" in key.lower():
+        raise ImproperlyConfigured("SECRET_KEY is a development key: generate a new one.")
+    distinct = len(set(key))
+    bits = secret_key_bits(key)
+    # A repeated pattern has many distinct letters yet compresses: random keys never do
+    # (compressed/raw is above 1.1 for Django's generated keys).
+    repeats = len(zlib.compress(key.encode(), 9)) < 0.9 * len(key.encode())
+    if distinct < SECRET_KEY_MIN_DISTINCT or bits < SECRET_KEY_MIN_BITS or repeats:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too predictable ({distinct} distinct characters, about "
+            f"{bits:.0f} bits{', a repeated pattern' if repeats else ''}; at least "
+            f"{SECRET_KEY_MIN_DISTINCT} distinct and {SECRET_KEY_MIN_BITS} bits are needed). "
+            "Generate one: python -c \"from django.core.management.utils "
+            "import get_random_secret_key; print(get_random_secret_key())\""
+        )

@@ -369,6 +369,11 @@ class SavedSearch(TimeStamped):
         null=True, blank=True, editable=False,
         help_text="Set while an ingestion runs: the lock that keeps two runs apart.",
     )
+    run_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set by \"Run now\" until a worker starts the run: the reconciler resends "
+        "a request whose message was lost.",
+    )
 
     class Meta:
         ordering = ["market", "name"]

@@ -17,10 +17,12 @@ def heartbeat(hostname: str | None = None) -> None:
 
 
 @shared_task(name="tracker.ingest_arxiv", ignore_result=True)
-def ingest_arxiv(search_id: int | None = None) -> None:
-    """Beat runs it for every active saved search; with an id, for that search only.
+def ingest_arxiv(search_id: int | None = None, requested: bool = False) -> None:
+    """Beat runs it for every active saved search; with an id, for that search only
+    (``requested``: a "Run now" request, run once however often it is delivered).
 
-    A search already being ingested elsewhere is skipped (its lock is held)."""
+    A search already being ingested elsewhere is skipped (its lock is held); a request
+    stays open then, and the reconciler sends it again later."""
     from tracker.ingestion.locks import IngestionAlreadyRunning
     from tracker.ingestion.services import ingest_search, run_ingestion
     from tracker.models import SavedSearch
@@ -29,6 +31,6 @@ def ingest_arxiv(search_id: int | None = None) -> None:
         run_ingestion()
         return
     try:
-        ingest_search(search_id=search_id)
+        ingest_search(search_id=search_id, requested=requested)
     except (IngestionAlreadyRunning, SavedSearch.DoesNotExist) as exc:
         logging.getLogger(__name__).warning("arXiv ingestion skipped: %s", exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,7 +12,8 @@ from django.views.decorators.http import require_POST
 from evaluations.models import ResolutionEvent
 from tracker import queries, reader
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from tracker.models import Market, WorkerHeartbeat
+from tracker.health import health as health_state
+from tracker.models import Market
 from tracker.pagination import PAGE_SIZE, page_of
 
 
@@ -113,13 +115,14 @@ def looks_like_arxiv_id(public_id: str) -> bool:
 
 
 def health(request: HttpRequest) -> HttpResponse:
-    beats = WorkerHeartbeat.objects.all()[:10]
-    return render(request, "tracker/health.html", {"beats": beats})
+    return render(request, "tracker/health.html", {"health": health_state()})
 
 
+@staff_member_required
 @require_POST
 def ping_worker(request: HttpRequest) -> HttpResponse:
-    """Enqueue a heartbeat from the web: the worker's row appears on the health page."""
+    """Enqueue a heartbeat from the web (staff only: each POST queues a task): the
+    worker's row appears on the health page."""
     from kombu.exceptions import OperationalError
 
     from tracker.tasks import heartbeat
@@ -129,8 +132,7 @@ def ping_worker(request: HttpRequest) -> HttpResponse:
     except OperationalError as exc:
         return render(
             request, "tracker/health.html",
-            {"beats": WorkerHeartbeat.objects.all()[:10],
-             "error": f"The task queue cannot be reached: {exc}"},
+            {"health": health_state(), "error": f"The task queue cannot be reached: {exc}"},
             status=503,
         )
     return redirect("tracker:health")

@@ -3,6 +3,11 @@
 Every row is checked first; if any row is bad nothing is written and the caller gets a
 report of row numbers and reasons. Columns are documented in docs/IMPORT.md.
 Rows are numbered from 1 in file order, not counting a CSV header.
+
+The edges are checked before anything reaches the database, each with its reason: the
+file's size and row count, NUL bytes, a field too long for the CSV reader or JSON nested
+too deeply, slugs, URL schemes (http and https only), lengths against the columns, and
+numbers written in ASCII digits only.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Max
 
@@ -32,6 +40,26 @@ OPTIONAL = (
 )
 COLUMNS = REQUIRED + OPTIONAL
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
+
+#: Limits of one import: a file larger or longer is refused before it is parsed.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 10_000
+#: ``Prediction.position`` is a small integer.
+MAX_POSITION = 32767
+#: Longest value per column (the model's max_length where it has one).
+MAX_LENGTHS = {
+    "set": PredictionSet._meta.get_field("slug").max_length,
+    "set_title": PredictionSet._meta.get_field("title").max_length,
+    "set_source_url": PredictionSet._meta.get_field("source_url").max_length,
+    "forecaster": Forecaster._meta.get_field("slug").max_length,
+    "market": 100,
+    "paper": 200,
+}
+MAX_TEXT = 20_000  # any other column
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
+_ASCII_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
+_ASCII_WHOLE = re.compile(r"\d+\Z", re.ASCII)
+_WEB_URL = URLValidator(schemes=["http", "https"])
 
 
 class ImportRejected(Exception):
@@ -85,17 +113,28 @@ def read_rows(path: Path, fmt: str | None = None) -> list[dict[str, Any]]:
     """Rows of a CSV file (with a header) or a JSON file (a list of objects, or an object
     with a "predictions" list). The format follows the extension unless ``fmt`` is given."""
     fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in ("csv", "json"):
+        raise ImportRejected([(None, f"Unknown format {fmt!r}: use a .csv or .json file.")])
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImportRejected([(None, f"the file is {size:,} bytes; at most "
+                                         f"{MAX_FILE_BYTES:,} are accepted in one import.")])
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportRejected([(None, f"{path} does not exist.")]) from None
     except UnicodeDecodeError:
         raise ImportRejected([(None, f"{path} is not UTF-8 text.")]) from None
-    if fmt == "json":
-        return _json_rows(text)
-    if fmt == "csv":
-        return _csv_rows(text)
-    raise ImportRejected([(None, f"Unknown format {fmt!r}: use a .csv or .json file.")])
+    if "\x00" in text:
+        lines = [n for n, line in enumerate(text.splitlines(), start=1) if "\x00" in line]
+        shown = ", ".join(map(str, lines[:20])) + (" ..." if len(lines) > 20 else "")
+        raise ImportRejected([(None, f"the file contains NUL bytes (line(s) {shown}): "
+                                     "it is not a text file of predictions.")])
+    rows = _json_rows(text) if fmt == "json" else _csv_rows(text)
+    if len(rows) > MAX_ROWS:
+        raise ImportRejected([(None, f"the file has {len(rows):,} rows; at most {MAX_ROWS:,} "
+                                     "are accepted in one import: split it.")])
+    return rows
 
 
 def _json_rows(text: str) -> list[dict[str, Any]]:
@@ -103,6 +142,9 @@ def _json_rows(text: str) -> list[dict[str, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportRejected([(None, f"not valid JSON ({exc}).")]) from None
+    except RecursionError:
+        raise ImportRejected([(None, "the JSON is nested too deeply: rows are objects of "
+                                     "plain values.")]) from None
     if isinstance(data, dict):
         data = data.get("predictions")
     if not isinstance(data, list):
@@ -118,14 +160,20 @@ def _json_rows(text: str) -> list[dict[str, Any]]:
 
 def _csv_rows(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise ImportRejected([(None, "the CSV file is empty (no header row).")])
     rows = []
-    for row in reader:
-        if None in row:
-            extra = row.pop(None)
-            row["__extra__"] = extra
-        rows.append(row)
+    try:
+        if not reader.fieldnames:
+            raise ImportRejected([(None, "the CSV file is empty (no header row).")])
+        for row in reader:
+            if None in row:
+                extra = row.pop(None)
+                row["__extra__"] = extra
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (131,072)
+        raise ImportRejected([(len(rows) + 1 if reader.fieldnames else None,
+                               f"unreadable CSV at line {reader.line_num}: {exc}.")]) from None
     return rows
 
 
@@ -144,6 +192,8 @@ def _date(row: dict[str, Any], key: str, problems: list[str]) -> dt.date | None:
     if not value:
         return None
     try:
+        if not value.isascii():
+            raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
         problems.append(f"{key} {value!r} is not a date (YYYY-MM-DD).")
@@ -151,14 +201,36 @@ def _date(row: dict[str, Any], key: str, problems: list[str]) -> dt.date | None:
 
 
 def _number(value: Any) -> float | None:
+    """A number written with ASCII digits (float() alone takes Arabic-Indic and other
+    digits, "inf" and "nan")."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
+        return float(value) if math.isfinite(value) else None
+    text = str(value).strip()
+    if not _ASCII_NUMBER.match(text):
         return None
+    return float(text)
+
+
+def _edge_problems(row: dict[str, Any]) -> list[str]:
+    """Values that must never reach the database: non-plain values, NUL characters and
+    values longer than their column."""
+    problems = []
+    for key, value in row.items():
+        if key == "__extra__" or value is None:
+            continue
+        if isinstance(value, dict | list):
+            problems.append(f"{key} must be text or a number, not a JSON "
+                            f"{'object' if isinstance(value, dict) else 'list'}.")
+            continue
+        text = str(value)
+        if "\x00" in text:
+            problems.append(f"{key} contains a NUL character.")
+        limit = MAX_LENGTHS.get(key, MAX_TEXT)
+        if len(text.strip()) > limit:
+            problems.append(f"{key} is {len(text.strip()):,} characters long; at most {limit:,}.")
+    return problems
 
 
 def _probability(row: dict[str, Any], problems: list[str]) -> float | None:
@@ -218,7 +290,9 @@ class _Checker:
         return self.markets[slug]
 
     def check(self, number: int, row: dict[str, Any]) -> tuple[CheckedRow | None, list[str]]:
-        problems: list[str] = []
+        problems: list[str] = _edge_problems(row)
+        if problems:  # the other checks would only repeat these
+            return None, problems
         unknown = sorted(key for key in row if key not in COLUMNS and key != "__extra__")
         if unknown:
             problems.append(f"unknown column(s): {', '.join(unknown)}.")
@@ -238,20 +312,32 @@ class _Checker:
         set_slug = _text(row, "set")
         if not set_slug:
             problems.append("set is missing.")
+        elif not _SLUG.match(set_slug):
+            problems.append(f"set {set_slug!r} is not a slug: use letters, digits, - and _ "
+                            "only (it becomes part of a URL).")
+            set_slug = ""
+        source_url = _text(row, "set_source_url")
+        if source_url:
+            try:
+                _WEB_URL(source_url)
+            except ValidationError:
+                problems.append(f"set_source_url {source_url!r} is not an http or https URL.")
         probability = _probability(row, problems)
         made_on = _date(row, "made_on", problems)
         if not _text(row, "made_on"):
             problems.append("made_on is missing.")
 
         position = None
+        raw_position = row.get("position")
         if _text(row, "position"):
-            try:
-                position = int(_text(row, "position"))
-                if position < 1:
-                    raise ValueError
-            except ValueError:
-                problems.append(f"position {_text(row, 'position')!r} is not a whole number >= 1.")
-                position = None
+            text = _text(row, "position")
+            if isinstance(raw_position, int) and not isinstance(raw_position, bool):
+                text = str(raw_position)
+            if not _ASCII_WHOLE.match(text) or not 1 <= int(text) <= MAX_POSITION:
+                problems.append(f"position {_text(row, 'position')!r} is not a whole number "
+                                f"from 1 to {MAX_POSITION}.")
+            else:
+                position = int(text)
 
         outcome = _text(row, "outcome").lower() or Prediction.Outcome.PENDING
         if outcome not in Prediction.Outcome.values:
@@ -326,7 +412,7 @@ class _Checker:
             number=number, forecaster=forecaster, set_slug=set_slug, statement=statement,
             probability=probability, made_on=made_on, position=position,
             set_title=_text(row, "set_title"), set_published_on=set_published_on,
-            set_source_url=_text(row, "set_source_url"), set_about=_text(row, "set_about"),
+            set_source_url=source_url, set_about=_text(row, "set_about"),
             resolves_by=resolves_by, market=market, candidacy=candidacy, outcome=outcome,
             outcome_evidence=_text(row, "outcome_evidence"), outcome_date=outcome_date,
             outcome_inferred=inferred, notes=_text(row, "notes"),
@@ -388,6 +474,9 @@ def do_import_predictions(rows: list[dict[str, Any]], *, dry_run: bool = False) 
             if position is None:
                 position = next_position[row.set_slug]
                 next_position[row.set_slug] += 1
+                if position > MAX_POSITION:  # rolls the whole import back
+                    raise ImportRejected([(row.number, f"set {row.set_slug!r} would need "
+                                           f"position {position}; at most {MAX_POSITION}.")])
             created.append(Prediction.objects.create(
                 prediction_set=prediction_set, position=position, statement=row.statement,
                 probability=row.probability, made_on=row.made_on, resolves_by=row.resolves_by,

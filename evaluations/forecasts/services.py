@@ -160,6 +160,35 @@ def do_rescore_predictions(*, prediction_ids: Iterable[int]) -> RescoreResult:
     return do_rescore(Prediction.objects.filter(pk__in=list(prediction_ids)))
 
 
+def drifted_prediction_ids() -> list[int]:
+    """Predictions whose score is not what their state implies: a linked market resolved
+    (or annulled) to another outcome than theirs, or a score that disagrees with their
+    outcome. Empty when every re-score sent after a commit has run."""
+    linked = Prediction.objects.filter(
+        market__status__in=[Market.Status.RESOLVED, Market.Status.ANNULLED]
+    ).select_related("market").only("pk", "outcome", "market__status", "market__outcome")
+    drifted = {
+        p.pk for p in linked
+        if (implied := outcome_from_market(p.market)) is not None and implied != p.outcome
+    }
+    drifted.update(stale_prediction_ids(Prediction.objects.all()))
+    return sorted(drifted)
+
+
+def reconcile_scores() -> dict[str, int]:
+    """The reconciler's scoring step: re-score drifted predictions here and now.
+
+    A re-score enqueued on commit is lost when the broker is down at that moment; the
+    market's row says what the scores should be, so they are recomputed from it (numpy
+    over the drifted rows: milliseconds, no worker needed)."""
+    ids = drifted_prediction_ids()
+    if not ids:
+        return {}
+    result = do_rescore_predictions(prediction_ids=ids)
+    log.info("Re-scored %s drifted predictions", len(ids))
+    return {"rescored": result.predictions, "outcomes_from_markets": result.outcomes_from_markets}
+
+
 def enqueue_rescore(*, prediction_ids: list[int]) -> None:
     """Queue a re-score of these predictions once the current transaction commits."""
     from evaluations.forecasts.tasks import rescore_predictions

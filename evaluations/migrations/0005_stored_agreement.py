@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('evaluations', '0004_declared_conflict_withdrawal'),
-        ('tracker', '0005_paper_list_order'),
+        ('tracker', '0005_saved_search_run_requested'),
     ]
 
     operations = [

@@ -216,7 +216,7 @@ def run_spec(
 ) -> RunResult:
     """Run a validated spec; write results.json, summary.md and deltas.png to out_dir."""
     from replication.harness import provenance, report
-    from replication.harness.compare import compare
+    from replication.harness.compare import Rule, compare
     from replication.harness.context import TaskContext
     from replication.harness.device import describe_device, resolve_device
 
@@ -250,13 +250,7 @@ def run_spec(
     output = task.run(ctx)
     progress(0.95, "comparing methods")
     proto = spec.protocol
-    core = compare(
-        output,
-        margin=proto.margin,
-        alpha=proto.alpha,
-        n_boot=proto.bootstrap_samples,
-        seed=proto.seed,
-    )
+    core = compare(output, rule=Rule.from_protocol(proto), seed=proto.seed)
     method_flops: dict[str, float] = {}
     for cell in output.cells:
         for name, runs in cell.runs.items():

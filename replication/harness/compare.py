@@ -1,24 +1,76 @@
 """From per-seed method runs to comparisons, verdicts and controls (the results' core).
 
-Per (regime, dataset): the SAE method and the best baseline are each chosen by mean
-validation metric (never test); the difference SAE - best baseline gets a paired bootstrap
-CI and p-value; p-values are Holm-corrected across the datasets of a regime; the verdict
-uses the spec's margin. Per regime: the mean delta across datasets, a hierarchical
-bootstrap CI, a Wilcoxon signed-rank p-value across datasets (bootstrap p-value below six
-datasets), Holm-corrected across regimes. Overall: the same across datasets on the
-per-dataset delta averaged over regimes. Controls (random dictionary, raw dimensions) are
-compared with the SAE method by the same machinery: the SAE is essential only where it
-beats both.
+Per (regime, dataset): the SAE method and the best baseline are each chosen by their
+cross-validated metric (never test). The SAE method is compared with **every** baseline and
+every control: :func:`stats.paired_estimate` gives each delta a standard error that counts
+the seeds' training luck and the test rows the seeds share, and :func:`stats.margin_for` the
+margin. The verdict (:func:`stats.decide`) asks the same evidence in both directions:
+"beats" means it beats each baseline (intersection-union: the largest p), "loses" that some
+baseline beats it (union: Bonferroni over the baselines); "equivalent" is a TOST against the
+best baseline. p-values are Holm-corrected over the datasets of a regime, each kind alike.
+
+Per regime: every baseline's deltas combined across datasets (:func:`stats.combine_datasets`),
+judged by the same rule, Holm-corrected over regimes. Overall: each dataset's estimates
+averaged over regimes, per-dataset verdicts (Holm over datasets) and the same across
+datasets. Controls go through the same machinery, one comparator each; the SAE is essential
+only where it beats every control, and never when there are no controls.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from replication.harness import stats
 from replication.harness.context import Cell, TaskOutput
+
+#: the label under which the per-dataset best baseline enters a family of estimates
+BEST = "best_baseline"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The verdict rule's settings, from the spec's protocol."""
+
+    alpha: float = 0.05
+    margin_kind: str = "relative_error"
+    margin: float = 0.01  # absolute margin, metric units
+    relative_margin: float = 0.05  # share of the error (ceiling - metric)
+    n_boot: int = 1000
+    level: float = 0.95
+    power: float = 0.8
+
+    @classmethod
+    def from_protocol(cls, proto: Any) -> Rule:
+        return cls(
+            alpha=proto.alpha,
+            margin_kind=proto.margin_kind,
+            margin=proto.margin,
+            relative_margin=proto.relative_margin,
+            n_boot=proto.bootstrap_samples,
+            level=1 - proto.alpha,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": stats.RULE_VERSION,
+            "alpha": self.alpha,
+            "margin_kind": self.margin_kind,
+            "absolute_margin": self.margin,
+            "relative_margin": self.relative_margin,
+            "ci_level": self.level,
+            "bootstrap_samples": self.n_boot,
+            "power_for_mde": self.power,
+            "correction": "Holm over datasets (per regime), over regimes, and over datasets "
+            "overall; beats: intersection-union over baselines; loses: Bonferroni over them",
+            "test": "t with seeds x shared-test-rows standard error (Welch-Satterthwaite df)",
+            "min_datasets_random_effects": stats.MIN_DATASETS_RANDOM_EFFECTS,
+            "smallest_attainable_p": 0.0,
+        }
 
 
 def _mean_val(cell: Cell, name: str) -> float:
@@ -32,104 +84,159 @@ def _pick(cell: Cell, names: list[str]) -> str:
 
 
 def _seed_outcomes(cell: Cell, a: str, b: str) -> list[stats.SeedOutcome]:
+    ids = cell.test_ids if len(cell.test_ids) == len(cell.labels) else [None] * len(cell.labels)
     return [
-        stats.SeedOutcome(labels=y, scores_a=ra.test_scores, scores_b=rb.test_scores, groups=g)
-        for y, g, ra, rb in zip(cell.labels, cell.groups, cell.runs[a], cell.runs[b], strict=True)
+        stats.SeedOutcome(y, ra.test_scores, rb.test_scores, groups=g, ids=i)
+        for y, g, i, ra, rb in zip(
+            cell.labels, cell.groups, ids, cell.runs[a], cell.runs[b], strict=True
+        )
     ]
 
 
-def compare(
-    output: TaskOutput, *, margin: float, alpha: float, n_boot: int, seed: int
-) -> dict[str, Any]:
+# --- one family of judgements ------------------------------------------------------------------
+
+
+@dataclass
+class Judged:
+    """One hypothesis (a cell, a regime, a dataset overall): the SAE method against its
+    comparators, with ``headline`` the comparator whose delta the summary reports."""
+
+    against: dict[str, stats.Estimate]
+    headline: str
+
+    @property
+    def main(self) -> stats.Estimate:
+        return self.against[self.headline]
+
+    @property
+    def comparators(self) -> dict[str, stats.Estimate]:
+        """The real comparators (BEST repeats one of them)."""
+        return {k: v for k, v in self.against.items() if k != BEST} or self.against
+
+
+def judge_family(items: Sequence[Judged], rule: Rule) -> list[dict[str, Any]]:
+    """Holm over the family, the verdict of each, and the block that records it."""
+    raw = [stats.family_ps(j.comparators, j.main) for j in items]
+    corrected = stats.correct(raw)
+    p_holm = stats.holm([j.main.p for j in items])
+    blocks = []
+    for j, r, c, ph in zip(items, raw, corrected, p_holm, strict=True):
+        real = j.comparators
+        verdict = stats.decide(real, c, rule.alpha, rule.level)
+        main = j.main
+        block: dict[str, Any] = {
+            **main.as_dict(rule.level),
+            "p_holm": ph,
+            "p_beats_raw": r.beats,
+            "p_loses_raw": r.loses,
+            "p_equivalent_raw": r.equivalent,
+            "p_beats_holm": c.beats,
+            "p_loses_holm": c.loses,
+            "p_equivalent_holm": c.equivalent,
+            "family_size": len(items),
+            "verdict": verdict,
+            "mde": main.mde(rule.alpha, rule.power, family=len(items)),
+            "verdict_possible": bool(math.isfinite(main.se)),
+        }
+        if len(real) > 1 or j.headline not in real:
+            block["against"] = {k: v.as_dict(rule.level) for k, v in real.items()}
+        if verdict == "inconclusive":
+            block["to_resolve"] = stats.resolve_more(main, rule.alpha / len(items), rule.power)
+        blocks.append(block)
+    return blocks
+
+
+# --- the comparison ----------------------------------------------------------------------------
+
+
+def compare(output: TaskOutput, *, rule: Rule, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     metric = stats.METRICS[output.metric]
     regimes = list(dict.fromkeys(c.regime for c in output.cells))
     datasets = list(dict.fromkeys(c.dataset for c in output.cells))
     per_dataset: dict[str, dict[str, Any]] = {d: {"regimes": {}} for d in datasets}
-    main_iv: dict[tuple[str, str], stats.Interval] = {}
-    control_iv: dict[tuple[str, str, str], stats.Interval] = {}
+    main: dict[tuple[str, str], Judged] = {}
+    ctrl: dict[tuple[str, str, str], Judged] = {}
     for cell in output.cells:
-        methods = {}
-        for name, runs in cell.runs.items():
-            mean, low, high, per_seed = stats.bootstrap_metric(
-                cell.labels,
-                [r.test_scores for r in runs],
-                cell.groups,
-                metric,
-                n_boot=n_boot,
-                rng=rng,
-            )
-            methods[name] = {
-                "role": _role(output, name),
-                "mean": mean,
-                "ci_low": low,
-                "ci_high": high,
-                "per_seed": per_seed,
-                "val_mean": _mean_val(cell, name),
-                "per_seed_val": [r.val_metric for r in runs],
-                "configs": [r.config for r in runs],
-                "flops": float(sum(r.flops for r in runs)),
-                **_extras(runs),
-            }
+        methods = _methods(output, cell, metric, rule, rng)
         sae = _pick(cell, output.sae_methods)
         base = _pick(cell, output.baselines)
-        iv = stats.paired_bootstrap(_seed_outcomes(cell, sae, base), metric, n_boot=n_boot, rng=rng)
-        main_iv[(cell.regime, cell.dataset)] = iv
-        controls = {}
-        for control in output.controls:
-            civ = stats.paired_bootstrap(
-                _seed_outcomes(cell, sae, control), metric, n_boot=n_boot, rng=rng
+
+        def estimate(
+            other: str, cell: Cell = cell, sae: str = sae, methods: dict = methods
+        ) -> stats.Estimate:
+            margin = stats.margin_for(
+                output.metric,
+                methods[sae]["mean"],
+                methods[other]["mean"],
+                kind=rule.margin_kind,
+                absolute=rule.margin,
+                relative=rule.relative_margin,
             )
-            control_iv[(cell.regime, cell.dataset, control)] = civ
-            controls[control] = {**civ.as_dict()}
+            return stats.paired_estimate(
+                _seed_outcomes(cell, sae, other),
+                output.metric,
+                n_boot=rule.n_boot,
+                rng=rng,
+                margin=margin,
+            )
+
+        against = {b: estimate(b) for b in output.baselines}
+        main[(cell.regime, cell.dataset)] = Judged({**against, BEST: against[base]}, BEST)
+        for control in output.controls:
+            ctrl[(cell.regime, cell.dataset, control)] = Judged(
+                {control: estimate(control)}, control
+            )
         per_dataset[cell.dataset]["regimes"][cell.regime] = {
             "n_seeds": len(cell.labels),
             "test_rows": [len(y) for y in cell.labels],
             "methods": methods,
-            "comparison": {"sae_method": sae, "best_baseline": base, **iv.as_dict()},
-            "controls": controls,
+            "comparison": {"sae_method": sae, "best_baseline": base},
+            "controls": {},
         }
-    # Holm across datasets within each regime
+    # per cell: Holm over the datasets of each regime
     for regime in regimes:
-        names = [d for d in datasets if (regime, d) in main_iv]
-        adjusted = stats.holm([main_iv[(regime, d)].p for d in names])
-        for d, p_adj in zip(names, adjusted, strict=True):
-            block = per_dataset[d]["regimes"][regime]["comparison"]
-            block["p_holm"] = p_adj
-            block["verdict"] = stats.verdict(
-                block["ci_low"], block["ci_high"], p_adj, margin, alpha
-            )
+        names = [d for d in datasets if (regime, d) in main]
+        for d, block in zip(
+            names, judge_family([main[(regime, d)] for d in names], rule), strict=True
+        ):
+            per_dataset[d]["regimes"][regime]["comparison"].update(block)
         for control in output.controls:
-            adjusted_c = stats.holm([control_iv[(regime, d, control)].p for d in names])
-            for d, p_adj in zip(names, adjusted_c, strict=True):
-                block = per_dataset[d]["regimes"][regime]["controls"][control]
-                block["p_holm"] = p_adj
-                block["verdict"] = stats.verdict(
-                    block["ci_low"], block["ci_high"], p_adj, margin, alpha
-                )
-    regime_blocks = _regime_blocks(
-        regimes,
-        datasets,
-        main_iv,
-        control_iv,
-        output.controls,
-        per_dataset,
-        margin=margin,
-        alpha=alpha,
-        rng=rng,
-    )
-    overall = _overall(
-        regimes,
-        datasets,
-        main_iv,
-        control_iv,
-        output.controls,
-        per_dataset,
-        margin=margin,
-        alpha=alpha,
-        rng=rng,
-    )
-    return {"datasets": per_dataset, "regimes": regime_blocks, **overall}
+            family = [ctrl[(regime, d, control)] for d in names]
+            for d, block in zip(names, judge_family(family, rule), strict=True):
+                per_dataset[d]["regimes"][regime]["controls"][control] = block
+    regime_blocks = _regimes(regimes, datasets, main, ctrl, output, per_dataset, rule)
+    overall = _overall(regimes, datasets, main, ctrl, output, per_dataset, rule)
+    return {"rule": rule.as_dict(), "datasets": per_dataset, "regimes": regime_blocks, **overall}
+
+
+def _methods(
+    output: TaskOutput, cell: Cell, metric: stats.BatchMetric, rule: Rule, rng: np.random.Generator
+) -> dict[str, dict[str, Any]]:
+    methods = {}
+    for name, runs in cell.runs.items():
+        mean, low, high, per_seed = stats.bootstrap_metric(
+            cell.labels,
+            [r.test_scores for r in runs],
+            cell.groups,
+            metric,
+            n_boot=rule.n_boot,
+            rng=rng,
+        )
+        methods[name] = {
+            "role": _role(output, name),
+            "mean": mean,
+            "ci_low": low,
+            "ci_high": high,
+            "per_seed": per_seed,
+            "val_mean": _mean_val(cell, name),
+            "per_seed_val": [r.val_metric for r in runs],
+            "selection": runs[0].selection if runs else "",
+            "configs": [r.config for r in runs],
+            "flops": float(sum(r.flops for r in runs)),
+            **_extras(runs),
+        }
+    return methods
 
 
 def _role(output: TaskOutput, name: str) -> str:
@@ -149,104 +256,108 @@ def _extras(runs: list[Any]) -> dict[str, Any]:
     return {k: float(np.nanmean([r.extra.get(k, np.nan) for r in runs])) for k in keys}
 
 
-def _regime_blocks(
+# --- across datasets ---------------------------------------------------------------------------
+
+
+def _across(judged: Sequence[Judged]) -> Judged:
+    """Each comparator's estimates combined across datasets."""
+    keys = list(judged[0].against)
+    return Judged(
+        {k: stats.combine_datasets([j.against[k] for j in judged]) for k in keys},
+        judged[0].headline,
+    )
+
+
+def _over_regimes(judged: Sequence[Judged]) -> Judged:
+    """One dataset's estimates averaged over its regimes."""
+    keys = list(judged[0].against)
+    return Judged(
+        {k: stats.average_estimates([j.against[k] for j in judged]) for k in keys},
+        judged[0].headline,
+    )
+
+
+def _essential(control_blocks: Mapping[str, Mapping[str, Any]]) -> bool:
+    # with no controls there is no evidence that the SAE is essential
+    return bool(control_blocks) and all(c["verdict"] == "beats" for c in control_blocks.values())
+
+
+def _summary(
+    judged: Judged, controls: dict[str, Judged], n_datasets: int, rule: Rule, family: int = 1
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The block of one summary hypothesis (already in a corrected family of ``family``)
+    and its controls' blocks."""
+    control_blocks = {c: judge_family([j], rule)[0] for c, j in controls.items()}
+    block = judge_family([judged], rule)[0]
+    block.update({"n_datasets": n_datasets, "test": judged.main.test, "family_size": family})
+    return block, control_blocks
+
+
+def _regimes(
     regimes: list[str],
     datasets: list[str],
-    main_iv: dict,
-    control_iv: dict,
-    controls: list[str],
-    per_dataset: dict,
-    *,
-    margin: float,
-    alpha: float,
-    rng: np.random.Generator,
+    main: dict[tuple[str, str], Judged],
+    ctrl: dict[tuple[str, str, str], Judged],
+    output: TaskOutput,
+    per_dataset: dict[str, Any],
+    rule: Rule,
 ) -> dict[str, Any]:
-    summaries = {}
+    summaries, control_summaries, names_of = [], [], {}
     for regime in regimes:
-        names = [d for d in datasets if (regime, d) in main_iv]
-        summaries[regime] = stats.across_datasets([main_iv[(regime, d)] for d in names], rng=rng)
-    adjusted = dict(zip(regimes, stats.holm([summaries[r].p for r in regimes]), strict=True))
+        names = [d for d in datasets if (regime, d) in main]
+        names_of[regime] = names
+        summaries.append(_across([main[(regime, d)] for d in names]))
+        control_summaries.append(
+            {c: _across([ctrl[(regime, d, c)] for d in names]) for c in output.controls}
+        )
     blocks = {}
-    for regime in regimes:
-        iv = summaries[regime]
-        names = [d for d in datasets if (regime, d) in main_iv]
+    for regime, block, controls in zip(
+        regimes, judge_family(summaries, rule), control_summaries, strict=True
+    ):
+        names = names_of[regime]
         verdicts = [per_dataset[d]["regimes"][regime]["comparison"]["verdict"] for d in names]
-        control_blocks = {}
-        for control in controls:
-            civ = stats.across_datasets([control_iv[(regime, d, control)] for d in names], rng=rng)
-            control_blocks[control] = {
-                **civ.as_dict(),
-                "verdict": stats.verdict(civ.ci_low, civ.ci_high, civ.p, margin, alpha),
-            }
+        control_blocks = {c: judge_family([j], rule)[0] for c, j in controls.items()}
         blocks[regime] = {
-            **iv.as_dict(),
-            "p_holm": adjusted[regime],
-            "verdict": stats.verdict(iv.ci_low, iv.ci_high, adjusted[regime], margin, alpha),
+            **block,
             "n_datasets": len(names),
-            "test": "wilcoxon" if len(names) >= 6 else "bootstrap",
+            "test": summaries[regimes.index(regime)].main.test,
             "win_tie_loss": stats.win_tie_loss(verdicts),
             "controls": control_blocks,
-            "sae_essential": all(c["verdict"] == "beats" for c in control_blocks.values()),
+            "sae_essential": _essential(control_blocks),
         }
     return blocks
-
-
-def _averaged(ivs: list[stats.Interval]) -> stats.Interval:
-    draws = np.mean(np.stack([iv.draws for iv in ivs]), axis=0)
-    return stats.interval_from_draws(float(np.mean([iv.delta for iv in ivs])), draws)
 
 
 def _overall(
     regimes: list[str],
     datasets: list[str],
-    main_iv: dict,
-    control_iv: dict,
-    controls: list[str],
-    per_dataset: dict,
-    *,
-    margin: float,
-    alpha: float,
-    rng: np.random.Generator,
+    main: dict[tuple[str, str], Judged],
+    ctrl: dict[tuple[str, str, str], Judged],
+    output: TaskOutput,
+    per_dataset: dict[str, Any],
+    rule: Rule,
 ) -> dict[str, Any]:
-    dataset_ivs = {}
-    for d in datasets:
-        ivs = [main_iv[(r, d)] for r in regimes if (r, d) in main_iv]
-        dataset_ivs[d] = _averaged(ivs)
-    adjusted = dict(zip(datasets, stats.holm([dataset_ivs[d].p for d in datasets]), strict=True))
+    by_dataset = [
+        _over_regimes([main[(r, d)] for r in regimes if (r, d) in main]) for d in datasets
+    ]
     verdicts = []
-    for d in datasets:
-        iv = dataset_ivs[d]
-        v = stats.verdict(iv.ci_low, iv.ci_high, adjusted[d], margin, alpha)
-        per_dataset[d]["overall"] = {**iv.as_dict(), "p_holm": adjusted[d], "verdict": v}
-        per_dataset[d]["verdict"] = v
-        verdicts.append(v)
-    total = stats.across_datasets(list(dataset_ivs.values()), rng=rng)
-    control_blocks = {}
-    for control in controls:
-        civ = stats.across_datasets(
+    for d, block in zip(datasets, judge_family(by_dataset, rule), strict=True):
+        per_dataset[d]["overall"] = block
+        per_dataset[d]["verdict"] = block["verdict"]
+        verdicts.append(block["verdict"])
+    controls = {
+        c: _across(
             [
-                _averaged(
-                    [control_iv[(r, d, control)] for r in regimes if (r, d, control) in control_iv]
-                )
+                _over_regimes([ctrl[(r, d, c)] for r in regimes if (r, d, c) in ctrl])
                 for d in datasets
-            ],
-            rng=rng,
+            ]
         )
-        control_blocks[control] = {
-            **civ.as_dict(),
-            "verdict": stats.verdict(civ.ci_low, civ.ci_high, civ.p, margin, alpha),
-        }
+        for c in output.controls
+    }
+    block, control_blocks = _summary(_across(by_dataset), controls, len(datasets), rule)
     return {
-        "verdict": stats.verdict(total.ci_low, total.ci_high, total.p, margin, alpha),
-        "overall": {
-            **total.as_dict(),
-            "n_datasets": len(datasets),
-            "test": "wilcoxon" if len(datasets) >= 6 else "bootstrap",
-        },
+        "verdict": block["verdict"],
+        "overall": block,
         "win_tie_loss": stats.win_tie_loss(verdicts),
-        "controls": {
-            **control_blocks,
-            "sae_essential": bool(controls)
-            and all(c["verdict"] == "beats" for c in control_blocks.values()),
-        },
+        "controls": {**control_blocks, "sae_essential": _essential(control_blocks)},
     }

@@ -68,6 +68,9 @@ class Cell:
     dataset: str
     labels: list[np.ndarray] = field(default_factory=list)
     groups: list[np.ndarray | None] = field(default_factory=list)
+    # per seed, each test row's identity (dataset index; OOD rows offset past the dataset),
+    # so that rows several seeds test are resampled as one row
+    test_ids: list[np.ndarray] = field(default_factory=list)
     runs: dict[str, list[MethodRun]] = field(default_factory=dict)
 
     def add(self, name: str, run: MethodRun) -> None:

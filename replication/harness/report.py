@@ -3,13 +3,17 @@
 ``results.json`` layout (top level)::
 
     task, name, spec (resolved, all defaults), spec_hash, verdict (beats/equivalent/loses/
-    inconclusive), overall {delta, ci_low, ci_high, p, n_datasets, test},
+    inconclusive), rule {version, alpha, margin_kind, absolute_margin, relative_margin, ...},
+    overall {delta, ci_low, ci_high, p, se, df, margin, p_beats, p_loses, p_equivalent,
+             p_beats_holm, p_loses_holm, p_equivalent_holm, mde, against {<baseline>: {...}},
+             to_resolve {seeds_needed, test_rows_factor} (inconclusive only), n_datasets, test},
     regimes {<regime>: {delta, ci_low, ci_high, p, p_holm, verdict, n_datasets, test,
                         win_tie_loss, controls {<control>: {...verdict}}, sae_essential}},
     datasets {<dataset>: {verdict, overall {...}, regimes {<regime>: {
         n_seeds, test_rows, methods {<method>: {role, mean, ci_low, ci_high, per_seed,
                                                 val_mean, per_seed_val, configs, flops, ...}},
-        comparison {sae_method, best_baseline, delta, ci_low, ci_high, p, p_holm, verdict},
+        comparison {sae_method, best_baseline, delta, ci_low, ci_high, p, p_holm, verdict,
+                    the rule's fields as in overall, against {<baseline>: {...}}},
         controls {<control>: {delta, ci_low, ci_high, p, p_holm, verdict}}}}}},
     controls {<control>: {delta, ci_low, ci_high, p, verdict}, sae_essential},
     win_tie_loss {n, won, tied, lost, inconclusive},
@@ -67,12 +71,15 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
     lines = [f"# Replication: {results.get('name') or results['task']}", ""]
     overall = results["overall"]
     essential = results["controls"]["sae_essential"]
+    rule = results.get("rule") or {}
     lines += [
-        f"**Verdict: {results['verdict']}** (SAE method vs best baseline on {results['metric']}, "
-        f"margin {results['margin']}, alpha {results['alpha']}).",
+        f"**Verdict: {results['verdict']}** (SAE method against every baseline on "
+        f"{results['metric']}; {_rule_line(rule, results)}).",
         "",
-        f"- Mean delta {_fmt(overall['delta'])}, 95% CI {_ci(overall)}, "
-        f"p {_p(overall['p'])} ({overall['test']} over {overall['n_datasets']} dataset(s)).",
+        f"- Mean delta against the best baseline {_fmt(overall['delta'])}, "
+        f"{_level(rule)} CI {_ci(overall)}, p {_p(overall['p'])} ({overall['test']}, "
+        f"{overall['n_datasets']} dataset(s)).",
+        *_evidence_lines(overall),
         f"- Datasets won / tied / lost / inconclusive: {_wtl(results['win_tie_loss'])}.",
         f"- SAE essential (beats random dictionary and raw dims): {essential}.",
         f"- Spec hash `{results['spec_hash'][:16]}`; device {results['provenance']['device']}; "
@@ -80,7 +87,7 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
         "",
         "## Regimes",
         "",
-        "| regime | verdict | delta | 95% CI | p (Holm) | won/tied/lost | SAE essential |",
+        "| regime | verdict | delta | CI | p (Holm) | won/tied/lost | SAE essential |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for regime, block in results["regimes"].items():
@@ -105,8 +112,8 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
         "",
         f"## Datasets ({len(datasets)})",
         "",
-        "| dataset | regime | SAE | best baseline | delta | 95% CI | verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| dataset | regime | SAE | best baseline | delta | CI | margin | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, block in datasets.items():
         for regime, cell in block["regimes"].items():
@@ -117,11 +124,53 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
                 f"| {name} | {regime} | {_fmt(sae_mean)} | "
                 f"{comp['best_baseline']} {_fmt(base_mean)} | "
                 f"{_fmt(comp['delta'])} | [{_fmt(comp['ci_low'])}, {_fmt(comp['ci_high'])}] | "
-                f"{comp['verdict']} |"
+                f"{_fmt(comp.get('margin'))} | {comp['verdict']} |"
             )
     path = out_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _rule_line(rule: dict[str, Any], results: dict[str, Any]) -> str:
+    if not rule:  # results written before rule 2
+        return f"margin {results['margin']}, alpha {results['alpha']}"
+    if rule["margin_kind"] == "relative_error":
+        margin = f"margin {rule['relative_margin']:.0%} of the error (1 - metric)"
+    elif rule["margin_kind"] == "absolute":
+        margin = f"margin {rule['absolute_margin']}"
+    else:
+        margin = (
+            f"margin the larger of {rule['absolute_margin']} and "
+            f"{rule['relative_margin']:.0%} of the error"
+        )
+    return f"rule {rule['version']}: {margin}, alpha {rule['alpha']}"
+
+
+def _level(rule: dict[str, Any]) -> str:
+    return f"{rule.get('ci_level', 0.95):.0%}"
+
+
+def _evidence_lines(block: dict[str, Any]) -> list[str]:
+    """The rule's numbers: margin, corrected p of each direction, power, what would resolve."""
+    if "p_beats_holm" not in block:
+        return []
+    lines = [
+        f"- Margin {_fmt(block.get('margin'))}; corrected p: beats {_p(block['p_beats_holm'])}, "
+        f"loses {_p(block['p_loses_holm'])}, equivalent {_p(block['p_equivalent_holm'])}; "
+        f"smallest detectable effect (80% power) {_fmt(block.get('mde'))}.",
+        "- Rule: beats and loses each need the CI beyond the margin and the corrected p below "
+        "alpha (beats: against every baseline; loses: against some baseline); equivalent: "
+        "both one-sided tests (the CI inside the margin).",
+    ]
+    more = block.get("to_resolve")
+    if more and more.get("seeds_needed"):
+        rows = more.get("test_rows_factor")
+        rows_text = f" or about {rows:.1f}x the test rows" if rows else ""
+        lines.append(
+            f"- Inconclusive: about {more['seeds_needed']} split seeds{rows_text} would "
+            f"resolve it towards {more['towards']}, if the delta and spread held."
+        )
+    return lines
 
 
 def _p(x: Any) -> str:

@@ -151,7 +151,21 @@ class ProtocolSpec:
     split_seeds: int = _field(10, "train/validation/test split seeds", minimum=1)
     sae_seeds: int = _field(3, "SAE training seeds", minimum=1)
     seed: int = _field(0, "base seed; every other seed is derived from it", minimum=0)
-    margin: float = _field(0.01, "equivalence margin on the metric", minimum=0.0)
+    margin: float = _field(
+        0.01, "absolute margin on the metric (used by margin_kind absolute or both)", minimum=0.0
+    )
+    margin_kind: str = _field(
+        "relative_error",
+        "relative_error: the margin is relative_margin x the error (1 - metric); absolute: "
+        "margin; both: the larger",
+        ("relative_error", "absolute", "both"),
+    )
+    relative_margin: float = _field(
+        0.05, "share of the error (1 - metric) a difference must exceed", minimum=0.0, maximum=1.0
+    )
+    rule_version: int = _field(
+        2, "verdict rule (part of the hash: results stay attributable to their rule)", (2,)
+    )
     alpha: float = _field(
         0.05, "significance level after Holm correction", minimum=0.0, maximum=1.0
     )
@@ -161,7 +175,15 @@ class ProtocolSpec:
     )
     baselines: list[str] = _field([], "baselines (empty: the task's defaults)")
     tuning_budget: int = _field(
-        8, "hyper-parameter settings tried per method, on validation only", minimum=1
+        8, "hyper-parameter settings tried per method, by cross-validation", minimum=1
+    )
+    cv_folds: int = _field(
+        5, "stratified folds over train + validation rows for tuning and choosing", minimum=2
+    )
+    cv_loo_at_most: int = _field(
+        40,
+        "leave-one-out instead of k-fold when train + validation hold this many rows or fewer",
+        minimum=0,
     )
     bootstrap_samples: int = _field(1000, "paired bootstrap resamples", minimum=100)
     train_size: int = _field(512, "labelled training rows (normal regime)", minimum=2)

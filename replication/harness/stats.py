@@ -1,22 +1,44 @@
-"""Statistics of the fair fight: pure numpy functions, no torch, no I/O.
+"""Statistics of the fair fight: pure numpy (and scipy.special), no torch, no I/O.
 
-- :func:`auroc` / :func:`auroc_rows`: AUROC of one score vector, or of each row of a matrix
-  (rank formula, ties averaged) so that thousands of bootstrap resamples cost one sort.
-- :func:`paired_bootstrap`: CI and p-value of the mean difference between two methods,
-  resampling seeds and, within each seed, test examples; both methods see the same rows.
-- :func:`wilcoxon_signed_rank`: two-sided test across datasets (exact without ties).
-- :func:`holm`: Holm's step-down adjustment of a family of p-values.
-- :func:`verdict`: beats / equivalent / loses / inconclusive with a pre-set margin.
-- :func:`win_tie_loss`: the brittleness fractions over datasets.
+- Metrics: :func:`auroc` / :func:`auroc_rows` (rank formula, ties averaged), R^2,
+  worst-group accuracy, FPR at 95% TPR; and weighted versions (:data:`WEIGHTED_METRICS`)
+  that score many row-resamples of one test set at once.
+- :func:`paired_estimate`: the mean over split seeds of metric(a) - metric(b), with a
+  standard error that counts both sources of noise and the rows the seeds share.
+- :func:`combine_datasets`, :func:`average_estimates`: estimates across datasets / regimes.
+- :class:`Estimate`: a delta, its standard error and degrees of freedom, and the margin;
+  its p-values for "beats", "loses" and "equivalent" use one t reference for all three.
+- :func:`decide`: the verdict rule (rule :data:`RULE_VERSION`), the same standard both ways.
+- :func:`holm`, :func:`win_tie_loss`, :func:`bootstrap_metric`.
+
+The rule (docs/REPLICATIONS.md, "Statistics and the verdict"): with margin m (in metric
+units) and level alpha, **beats** when the (1 - alpha) CI lies above +m and the
+family-corrected p of "delta <= +m" is below alpha; **loses** when the CI lies below -m and
+the family-corrected p of "delta >= -m" is below alpha; **equivalent** when both one-sided
+tests of the TOST reject (the CI inside (-m, +m)) after the same correction; otherwise
+**inconclusive**. One-sided p-values are doubled so that "p < alpha" and "the (1 - alpha)
+two-sided CI clears the bound" say the same thing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from scipy.special import stdtr, stdtrit
+
+#: Identifies the verdict rule; part of the resolved spec, so the spec hash changes with it.
+#: 1: absolute margin, bootstrap p, "loses" without a p-value. 2: this module.
+RULE_VERSION = 2
+#: Below this many datasets the across-datasets test treats the datasets as fixed (the
+#: spread of so few deltas says little); from it on, datasets are a random sample.
+MIN_DATASETS_RANDOM_EFFECTS = 6
+#: Highest value of each metric: margins are shares of the error (ceiling - metric).
+METRIC_CEILING = {"auroc": 1.0, "r2": 1.0, "worst_group_accuracy": 1.0}
+MARGIN_KINDS = ("relative_error", "absolute", "both")
 
 #: A metric over a batch of resamples: (labels [B, n], scores [B, n], groups [B, n] | None) -> [B].
 BatchMetric = Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
@@ -111,140 +133,455 @@ METRICS: dict[str, BatchMetric] = {
 }
 
 
-# --- paired bootstrap -------------------------------------------------------------------------
+# --- weighted metrics (row resamples as integer weights) ---------------------------------------
+
+
+WeightedMetric = Callable[[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray], np.ndarray]
+
+
+def weighted_auroc(
+    labels: np.ndarray, scores: np.ndarray, groups: np.ndarray | None, weights: np.ndarray
+) -> np.ndarray:
+    """AUROC of one test set under each row of ``weights`` [B, n] (a row's copies in a
+    resample); ties count half. NaN where a resample holds a single class."""
+    labels = np.asarray(labels).astype(bool)
+    order = np.argsort(np.asarray(scores, dtype=np.float64), kind="mergesort")
+    s, y = np.asarray(scores, dtype=np.float64)[order], labels[order]
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))[:, order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    pos, neg = w * y, w * ~y
+    if len(starts) < len(s):  # sum within runs of tied scores
+        pos = np.add.reduceat(pos, starts, axis=1)  # [B, tie groups]
+        neg = np.add.reduceat(neg, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    n_pos, n_neg = pos.sum(1), neg.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (pos * (below + 0.5 * neg)).sum(1) / (n_pos * n_neg)
+    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
+
+
+def weighted_r2(
+    targets: np.ndarray, preds: np.ndarray, groups: np.ndarray | None, weights: np.ndarray
+) -> np.ndarray:
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    t = np.asarray(targets, dtype=np.float64)
+    total = w.sum(1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (w * t).sum(1, keepdims=True) / total
+        ss_res = (w * (t - np.asarray(preds, dtype=np.float64)) ** 2).sum(1)
+        ss_tot = (w * (t - mean) ** 2).sum(1)
+        return np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, np.nan)
+
+
+def weighted_worst_group_accuracy(
+    labels: np.ndarray, scores: np.ndarray, groups: np.ndarray | None, weights: np.ndarray
+) -> np.ndarray:
+    if groups is None:
+        raise ValueError("worst-group accuracy needs group labels")
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    correct = (np.asarray(scores) > 0.5) == np.asarray(labels).astype(bool)
+    worst = np.full(w.shape[0], np.inf)
+    for g in np.unique(groups):
+        in_g = np.asarray(groups) == g
+        n = w[:, in_g].sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc = np.where(n > 0, (w[:, in_g] * correct[in_g]).sum(1) / n, np.inf)
+        worst = np.minimum(worst, acc)
+    return np.where(np.isfinite(worst), worst, np.nan)
+
+
+WEIGHTED_METRICS: dict[str, WeightedMetric] = {
+    "auroc": weighted_auroc,
+    "r2": weighted_r2,
+    "worst_group_accuracy": weighted_worst_group_accuracy,
+}
+
+
+# --- one comparison ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SeedOutcome:
-    """One split seed's test labels and the two methods' scores on the same test rows."""
+    """One split seed's test labels and the two methods' scores on the same test rows.
+
+    ``ids`` names each test row (its index in the dataset, OOD rows offset past it), so a
+    row drawn by several seeds is resampled as one row; without ids the seeds' rows are
+    taken to be distinct.
+    """
 
     labels: np.ndarray
     scores_a: np.ndarray
     scores_b: np.ndarray
     groups: np.ndarray | None = None
+    ids: np.ndarray | None = None
+
+
+def _t_sf(t: float, df: float) -> float:
+    """P(T >= t) for Student's t with df degrees of freedom (normal when df is infinite)."""
+    if math.isnan(t):
+        return float("nan")
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    if not math.isfinite(df):
+        return 0.5 * math.erfc(t / math.sqrt(2))
+    return float(stdtr(df, -t))
+
+
+def _t_quantile(q: float, df: float) -> float:
+    if not math.isfinite(df):
+        return math.sqrt(2) * _erfinv(2 * q - 1)
+    return float(stdtrit(df, q))
+
+
+def _erfinv(x: float) -> float:
+    from scipy.special import erfinv
+
+    return float(erfinv(x))
 
 
 @dataclass(frozen=True)
-class Interval:
+class Estimate:
+    """delta = metric(a) - metric(b) averaged over seeds; se and a t reference with df.
+
+    ``margin`` is in metric units (see :func:`margin_for`). p-values are two-sided
+    equivalents (twice the one-sided value, capped at 1): ``p_beats`` tests
+    delta <= +margin, ``p_loses`` tests delta >= -margin, ``p_equivalent`` is the larger of
+    the two one-sided tests of the TOST, ``p`` tests delta = 0.
+    """
+
     delta: float
-    ci_low: float
-    ci_high: float
-    p: float
-    draws: np.ndarray
+    se: float
+    df: float
+    margin: float = 0.0
+    n_seeds: int = 0
+    n_rows: int = 0
+    components: dict[str, float] = field(default_factory=dict)
+    test: str = "t, seeds x shared rows"
 
-    def as_dict(self) -> dict[str, float]:
-        return {"delta": self.delta, "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p}
+    def _tail_above(self, bound: float) -> float:
+        """One-sided p of 'delta <= bound' (evidence that delta > bound)."""
+        if not (math.isfinite(self.delta) and math.isfinite(self.se)):
+            return 1.0
+        if self.se <= 0:
+            return 0.0 if self.delta > bound else 1.0
+        return _t_sf((self.delta - bound) / self.se, self.df)
+
+    def _tail_below(self, bound: float) -> float:
+        if not (math.isfinite(self.delta) and math.isfinite(self.se)):
+            return 1.0
+        if self.se <= 0:
+            return 0.0 if self.delta < bound else 1.0
+        return _t_sf((bound - self.delta) / self.se, self.df)
+
+    @property
+    def p(self) -> float:
+        return min(1.0, 2 * min(self._tail_above(0.0), self._tail_below(0.0)))
+
+    @property
+    def p_beats(self) -> float:
+        return min(1.0, 2 * self._tail_above(self.margin))
+
+    @property
+    def p_loses(self) -> float:
+        return min(1.0, 2 * self._tail_below(-self.margin))
+
+    @property
+    def p_equivalent(self) -> float:
+        return min(1.0, 2 * max(self._tail_above(-self.margin), self._tail_below(self.margin)))
+
+    def ci(self, level: float = 0.95) -> tuple[float, float]:
+        if not (math.isfinite(self.delta) and math.isfinite(self.se)):
+            return float("nan"), float("nan")
+        half = _t_quantile(0.5 + level / 2, self.df) * self.se if self.se > 0 else 0.0
+        return self.delta - half, self.delta + half
+
+    def mde(self, alpha: float, power: float = 0.8, family: int = 1) -> float:
+        """Smallest true |delta| that clears the margin with the given power at this se
+        (Bonferroni level alpha / family: a bound on what the family's correction asks)."""
+        if not (math.isfinite(self.se) and self.se > 0):
+            return float("nan")
+        crit = _t_quantile(1 - alpha / (2 * family), self.df) + _t_quantile(power, self.df)
+        return self.margin + crit * self.se
+
+    def as_dict(self, level: float = 0.95) -> dict[str, Any]:
+        low, high = self.ci(level)
+        return {
+            "delta": self.delta,
+            "ci_low": low,
+            "ci_high": high,
+            "p": self.p,
+            "se": self.se,
+            "df": self.df,
+            "margin": self.margin,
+            "p_beats": self.p_beats,
+            "p_loses": self.p_loses,
+            "p_equivalent": self.p_equivalent,
+            "test": self.test,
+        }
 
 
-def bootstrap_p(draws: np.ndarray) -> float:
-    """Two-sided bootstrap p-value of 'no difference' from the resampled deltas."""
-    draws = draws[np.isfinite(draws)]
-    if draws.size == 0:
-        return 1.0
-    below = (np.sum(draws <= 0) + 1) / (draws.size + 1)
-    above = (np.sum(draws >= 0) + 1) / (draws.size + 1)
-    return float(min(1.0, 2 * min(below, above)))
-
-
-def interval_from_draws(delta: float, draws: np.ndarray, level: float = 0.95) -> Interval:
-    finite = draws[np.isfinite(draws)]
-    if finite.size == 0:
-        return Interval(delta, float("nan"), float("nan"), 1.0, draws)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(finite, [tail, 100 - tail])
-    return Interval(float(delta), float(low), float(high), bootstrap_p(finite), draws)
-
-
-def paired_bootstrap(
-    seeds: Sequence[SeedOutcome],
-    metric: BatchMetric,
+def margin_for(
+    metric: str,
+    mean_a: float,
+    mean_b: float,
     *,
-    n_boot: int = 1000,
-    rng: np.random.Generator,
-    level: float = 0.95,
-) -> Interval:
-    """Mean over seeds of metric(a) - metric(b), with a two-level paired bootstrap.
+    kind: str,
+    absolute: float,
+    relative: float,
+) -> float:
+    """The margin in metric units. ``relative_error``: ``relative`` times the two methods'
+    mean error (ceiling - metric), so near the ceiling a small gain still counts and the
+    margin is the same whichever method is 'a'; ``absolute``: ``absolute``; ``both``: the
+    larger of the two."""
+    if kind not in MARGIN_KINDS:
+        raise ValueError(f"unknown margin kind {kind!r} (known: {', '.join(MARGIN_KINDS)})")
+    if kind == "absolute":
+        return absolute
+    ceiling = METRIC_CEILING.get(metric)
+    if ceiling is None:
+        raise ValueError(f"metric {metric!r} has no ceiling: use an absolute margin")
+    means = [m for m in (mean_a, mean_b) if math.isfinite(m)]
+    error = max(0.0, ceiling - float(np.mean(means))) if means else float("nan")
+    rel = relative * error
+    return rel if kind == "relative_error" else max(rel, absolute)
 
-    Each resample draws seeds with replacement, then test rows with replacement within each
-    drawn seed; both methods are scored on the same rows, so the interval is paired.
+
+def paired_estimate(
+    seeds: Sequence[SeedOutcome],
+    metric: str,
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+    margin: float = 0.0,
+) -> Estimate:
+    """Mean over seeds of metric(a) - metric(b), and its standard error.
+
+    Two sources of noise: which rows the dataset holds (every seed draws its test rows from
+    the same rows) and which training split each seed drew. The row part is a bootstrap over
+    row *identities*, one draw shared by every seed, so a row that several seeds test is
+    resampled once (seeds that share rows are not independent; issue 10 item 3). The seed
+    part is the spread of the per-seed deltas: it holds the training luck and the row noise
+    that differs between seeds. What it cannot see is what the seeds have in common, the
+    rows they share: that term is the average covariance between two seeds' deltas under
+    the identity bootstrap (a row's own quirk moves every seed that tests it; noise that
+    differs per seed does not covary). var = seed_var / S + shared_row_cov, with
+    Welch-Satterthwaite degrees of freedom
+    (S - 1 for the seed part, distinct rows - 1 for the row part). The p-values then come
+    from a t distribution, so they can be as small as the data warrant: no bootstrap
+    count limits them.
     """
     if not seeds:
-        raise ValueError("no seeds to bootstrap")
-    per_seed = np.empty((len(seeds), n_boot))
-    point = []
+        raise ValueError("no seeds to compare")
+    score = WEIGHTED_METRICS[metric]
+    ids = _row_ids(seeds)
+    universe, position = np.unique(np.concatenate(ids), return_inverse=True)
+    counts = _resample_counts(len(universe), n_boot, rng)
+    point, draws = [], np.empty((len(seeds), n_boot))
+    offset = 0
     for i, s in enumerate(seeds):
         n = len(s.labels)
-        idx = rng.integers(0, n, size=(n_boot, n))
-        groups = None if s.groups is None else s.groups[idx]
-        per_seed[i] = metric(s.labels[idx], s.scores_a[idx], groups) - metric(
-            s.labels[idx], s.scores_b[idx], groups
-        )
-        g1 = None if s.groups is None else s.groups[None]
+        ones = np.ones((1, n))
         point.append(
             float(
-                metric(s.labels[None], s.scores_a[None], g1)[0]
-                - metric(s.labels[None], s.scores_b[None], g1)[0]
+                score(s.labels, s.scores_a, s.groups, ones)[0]
+                - score(s.labels, s.scores_b, s.groups, ones)[0]
             )
         )
-    pick = rng.integers(0, len(seeds), size=(n_boot, len(seeds)))
-    draws = np.nanmean(per_seed[pick, np.arange(n_boot)[:, None]], axis=1)
-    return interval_from_draws(float(np.nanmean(point)), draws, level)
+        w = counts[:, position[offset : offset + n]]
+        offset += n
+        draws[i] = score(s.labels, s.scores_a, s.groups, w) - score(
+            s.labels, s.scores_b, s.groups, w
+        )
+    deltas = np.asarray(point)
+    finite = np.isfinite(deltas)
+    if not finite.any():
+        return Estimate(float("nan"), float("nan"), float("nan"), margin, len(seeds), 0)
+    deltas, draws = deltas[finite], draws[finite]
+    n_seeds = len(deltas)
+    with np.errstate(invalid="ignore"):
+        mean_var = float(np.nanvar(np.nanmean(draws, axis=0), ddof=1))
+        per_seed = np.nanvar(draws, axis=1, ddof=1)
+    seed_var = float(np.var(deltas, ddof=1)) if n_seeds > 1 else 0.0
+    if n_seeds > 1:
+        # Var(mean) = (sum of variances + sum of covariances) / S^2 in the bootstrap world;
+        # what the seeds share is the covariances: the average one is the shared-row term.
+        shared = (n_seeds**2 * mean_var - float(np.nansum(per_seed))) / (n_seeds * (n_seeds - 1))
+        row_var = max(0.0, shared) if np.isfinite(shared) else 0.0
+    else:  # one seed: its own row bootstrap is all there is
+        row_var = mean_var if np.isfinite(mean_var) else 0.0
+    within = float(np.nanmean(per_seed))
+    seed_part = seed_var / n_seeds
+    var = seed_part + row_var
+    df_rows = max(len(universe) - 1, 1)
+    denom = (seed_part**2 / (n_seeds - 1) if n_seeds > 1 else 0.0) + row_var**2 / df_rows
+    df = var**2 / denom if denom > 0 else float("inf")
+    return Estimate(
+        delta=float(deltas.mean()),
+        se=math.sqrt(var),
+        df=float(df),
+        margin=margin,
+        n_seeds=n_seeds,
+        n_rows=len(universe),
+        components={"seed_var": seed_var, "row_var": row_var, "per_seed_row_var": within},
+    )
 
 
-def hierarchical_mean(
-    intervals: Sequence[Interval], *, rng: np.random.Generator, level: float = 0.95
-) -> Interval:
-    """Mean delta across datasets; resamples datasets, then each dataset's own bootstrap draw."""
-    if len(intervals) == 1:
-        return intervals[0]
-    draws = np.stack([iv.draws for iv in intervals])  # [datasets, B]
-    n_boot = draws.shape[1]
-    pick = rng.integers(0, len(intervals), size=(n_boot, len(intervals)))
-    pooled = np.nanmean(draws[pick, np.arange(n_boot)[:, None]], axis=1)
-    return interval_from_draws(float(np.nanmean([iv.delta for iv in intervals])), pooled, level)
+def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """[n_boot, n] copies of each row in n draws with replacement (a multinomial, fast)."""
+    picks = rng.integers(0, n, size=(n_boot, n)) + n * np.arange(n_boot)[:, None]
+    return np.bincount(picks.ravel(), minlength=n_boot * n).reshape(n_boot, n)
 
 
-# --- tests across datasets -------------------------------------------------------------------
+def _row_ids(seeds: Sequence[SeedOutcome]) -> list[np.ndarray]:
+    if all(s.ids is not None for s in seeds):
+        return [np.asarray(s.ids, dtype=np.int64) for s in seeds]
+    # without identities, every seed's rows count as distinct rows
+    out, start = [], 0
+    for s in seeds:
+        out.append(np.arange(start, start + len(s.labels)))
+        start += len(s.labels)
+    return out
 
 
-def _exact_signed_rank_counts(n: int) -> np.ndarray:
-    """Number of sign assignments of ranks 1..n giving each positive-rank sum W+."""
-    total = n * (n + 1) // 2
-    counts = np.zeros(total + 1, dtype=np.float64)
-    counts[0] = 1
-    for r in range(1, n + 1):
-        counts[r:] = counts[r:] + counts[: total + 1 - r].copy()
-    return counts
+# --- several estimates -------------------------------------------------------------------------
 
 
-def wilcoxon_signed_rank(deltas: Sequence[float] | np.ndarray) -> float:
-    """Two-sided p-value of the Wilcoxon signed-rank test that the deltas centre on zero.
+def average_estimates(estimates: Sequence[Estimate]) -> Estimate:
+    """The mean of estimates made on the same rows and seeds (one dataset's regimes): the se
+    is the mean se, the bound for perfectly correlated estimates, so never too small."""
+    if len(estimates) == 1:
+        return estimates[0]
+    finite = [e for e in estimates if math.isfinite(e.delta) and math.isfinite(e.se)]
+    if not finite:
+        return Estimate(float("nan"), float("nan"), float("nan"))
+    return Estimate(
+        delta=float(np.mean([e.delta for e in finite])),
+        se=float(np.mean([e.se for e in finite])),
+        df=float(min(e.df for e in finite)),
+        margin=float(np.mean([e.margin for e in finite])),
+        n_seeds=max(e.n_seeds for e in finite),
+        n_rows=max(e.n_rows for e in finite),
+        test="mean over regimes (se: mean, for correlated regimes)",
+    )
 
-    Zeros are dropped (Wilcoxon's convention). Without ties and with n <= 50 the exact null
-    distribution is used; otherwise the normal approximation with tie correction.
+
+def combine_datasets(estimates: Sequence[Estimate]) -> Estimate:
+    """Mean delta over datasets. From :data:`MIN_DATASETS_RANDOM_EFFECTS` datasets on, the
+    datasets are a sample: se from the spread of their deltas, D - 1 degrees of freedom.
+    Below that, the datasets are taken as fixed: se from their own standard errors."""
+    finite = [e for e in estimates if math.isfinite(e.delta) and math.isfinite(e.se)]
+    if not finite:
+        return Estimate(float("nan"), float("nan"), float("nan"))
+    if len(finite) == 1:
+        return finite[0]
+    d = len(finite)
+    deltas = np.array([e.delta for e in finite])
+    margin = float(np.mean([e.margin for e in finite]))
+    if d >= MIN_DATASETS_RANDOM_EFFECTS:
+        return Estimate(
+            float(deltas.mean()),
+            float(deltas.std(ddof=1) / math.sqrt(d)),
+            float(d - 1),
+            margin,
+            test=f"t over {d} datasets (random effects)",
+        )
+    parts = np.array([e.se**2 for e in finite]) / d**2
+    dfs = np.array([e.df for e in finite])
+    denom = float(np.sum(np.where(np.isfinite(dfs), parts**2 / dfs, 0.0)))
+    df = float(parts.sum() ** 2 / denom) if denom > 0 else float("inf")
+    return Estimate(
+        float(deltas.mean()),
+        float(math.sqrt(parts.sum())),
+        df,
+        margin,
+        test=f"t over {d} datasets (fixed effects: fewer than {MIN_DATASETS_RANDOM_EFFECTS})",
+    )
+
+
+# --- the rule ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyPs:
+    """The three p-values of one comparison against all its comparators, before correction.
+
+    beats: intersection-union over comparators (the largest p; needs no correction for
+    the comparators); loses: union (Bonferroni: comparators x the smallest p); equivalent:
+    the TOST against the headline comparator (the best baseline).
     """
-    d = np.asarray(deltas, dtype=np.float64)
-    d = d[np.isfinite(d) & (d != 0)]
-    n = d.size
-    if n == 0:
-        return 1.0
-    ranks = _average_ranks(np.abs(d)[None])[0]
-    w_plus = float(ranks[d > 0].sum())
-    has_ties = np.unique(np.abs(d)).size < n
-    if not has_ties and n <= 50:
-        counts = _exact_signed_rank_counts(n)
-        w = int(round(w_plus))
-        total = counts.sum()
-        lower = counts[: w + 1].sum() / total
-        upper = counts[w:].sum() / total
-        return float(min(1.0, 2 * min(lower, upper)))
-    mean = n * (n + 1) / 4
-    _, tie_counts = np.unique(np.abs(d), return_counts=True)
-    var = n * (n + 1) * (2 * n + 1) / 24 - (tie_counts**3 - tie_counts).sum() / 48
-    if var <= 0:
-        return 1.0
-    z = (abs(w_plus - mean) - 0.5) / math.sqrt(var)
-    return float(min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2))))
+
+    beats: float
+    loses: float
+    equivalent: float
+
+
+def family_ps(against: Mapping[str, Estimate], headline: Estimate) -> FamilyPs:
+    ests = list(against.values())
+    return FamilyPs(
+        beats=max(e.p_beats for e in ests),
+        loses=min(1.0, len(ests) * min(e.p_loses for e in ests)),
+        equivalent=headline.p_equivalent,
+    )
+
+
+def correct(family: Sequence[FamilyPs]) -> list[FamilyPs]:
+    """Holm over the family (the datasets of a regime, the regimes, ...), each kind alike."""
+    kinds = [holm([getattr(f, k) for f in family]) for k in ("beats", "loses", "equivalent")]
+    return [FamilyPs(*values) for values in zip(*kinds, strict=True)]
+
+
+def decide(
+    against: Mapping[str, Estimate], corrected: FamilyPs, alpha: float, level: float = 0.95
+) -> str:
+    """beats / loses / equivalent / inconclusive from the corrected p-values, with the CIs
+    beyond the margin as a second, equal condition in both directions."""
+    ests = [e for e in against.values()]
+    if not ests or any(not (math.isfinite(e.delta) and math.isfinite(e.se)) for e in ests):
+        return "inconclusive"
+    if corrected.beats < alpha and all(e.ci(level)[0] > e.margin for e in ests):
+        return "beats"
+    if corrected.loses < alpha and any(e.ci(level)[1] < -e.margin for e in ests):
+        return "loses"
+    if corrected.equivalent < alpha:
+        return "equivalent"
+    return "inconclusive"
+
+
+def verdict(estimate: Estimate, alpha: float, *, family: int = 1) -> str:
+    """The rule for a single comparison in a family of ``family`` (Bonferroni): a shortcut
+    for summaries that have one comparator and no Holm step."""
+    ps = FamilyPs(estimate.p_beats, estimate.p_loses, estimate.p_equivalent)
+    scaled = FamilyPs(*(min(1.0, family * p) for p in (ps.beats, ps.loses, ps.equivalent)))
+    return decide({"_": estimate}, scaled, alpha)
+
+
+def resolve_more(estimate: Estimate, alpha: float, power: float = 0.8) -> dict[str, Any]:
+    """For an inconclusive result: how many seeds (everything shrinking as 1/seeds) or test
+    rows (the row part shrinking as 1/rows) would make the observed delta decisive with the
+    given power, if the delta and variances stayed as observed."""
+    e = estimate
+    if not (math.isfinite(e.delta) and math.isfinite(e.se) and e.se > 0):
+        return {"seeds_needed": None, "test_rows_factor": None}
+    gap = abs(e.delta) - e.margin if abs(e.delta) > e.margin else e.margin - abs(e.delta)
+    crit = _t_quantile(1 - alpha / 2, float("inf")) + _t_quantile(power, float("inf"))
+    if gap <= 0:
+        return {"seeds_needed": None, "test_rows_factor": None}
+    target_var = (gap / crit) ** 2
+    factor = e.se**2 / target_var
+    seeds = int(math.ceil(max(e.n_seeds, 1) * factor)) if factor > 1 else e.n_seeds
+    seed_part = e.components.get("seed_var", 0.0) / max(e.n_seeds, 1)
+    row_var = e.components.get("row_var", 0.0)
+    rows = None
+    if target_var > seed_part and row_var > 0:
+        rows = max(1.0, row_var / (target_var - seed_part))
+    return {
+        "seeds_needed": seeds,
+        "test_rows_factor": rows,
+        "towards": "equivalent" if abs(e.delta) <= e.margin else "a difference",
+    }
+
+
+# --- corrections and summaries -----------------------------------------------------------------
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -258,27 +595,6 @@ def holm(pvalues: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p[i]))
         adjusted[i] = running
     return [float(x) for x in adjusted]
-
-
-# --- verdicts --------------------------------------------------------------------------------
-
-
-def verdict(ci_low: float, ci_high: float, p: float, margin: float, alpha: float = 0.05) -> str:
-    """The pre-registered rule, on the difference SAE minus best baseline.
-
-    beats: CI lower bound above +margin and (corrected) p below alpha;
-    loses: CI upper bound below -margin; equivalent: CI inside (-margin, +margin);
-    otherwise inconclusive.
-    """
-    if not (math.isfinite(ci_low) and math.isfinite(ci_high)):
-        return "inconclusive"
-    if ci_low > margin and p < alpha:
-        return "beats"
-    if ci_high < -margin:
-        return "loses"
-    if -margin < ci_low and ci_high < margin:
-        return "equivalent"
-    return "inconclusive"
 
 
 def win_tie_loss(verdicts: Sequence[str]) -> dict[str, float]:
@@ -295,19 +611,6 @@ def win_tie_loss(verdicts: Sequence[str]) -> dict[str, float]:
     }
 
 
-def across_datasets(
-    intervals: Sequence[Interval], *, rng: np.random.Generator, min_wilcoxon: int = 6
-) -> Interval:
-    """Summary across datasets: hierarchical-bootstrap CI of the mean delta, and a p-value
-    from the Wilcoxon signed-rank test over the per-dataset deltas when there are at least
-    ``min_wilcoxon`` datasets (fewer cannot reach p < 0.05), else the bootstrap p-value."""
-    pooled = hierarchical_mean(intervals, rng=rng)
-    if len(intervals) >= min_wilcoxon:
-        p = wilcoxon_signed_rank([iv.delta for iv in intervals])
-        return Interval(pooled.delta, pooled.ci_low, pooled.ci_high, p, pooled.draws)
-    return pooled
-
-
 def bootstrap_metric(
     labels: Sequence[np.ndarray],
     scores: Sequence[np.ndarray],
@@ -319,7 +622,8 @@ def bootstrap_metric(
     level: float = 0.95,
 ) -> tuple[float, float, float, list[float]]:
     """(mean over seeds, CI low, CI high, per-seed values) of one method's metric, resampling
-    seeds and test rows as :func:`paired_bootstrap` does."""
+    seeds, then test rows within each seed (a descriptive interval for the methods table; the
+    verdict's comparisons use :func:`paired_estimate`)."""
     per_seed_values = []
     per_seed = np.empty((len(labels), n_boot))
     for i, (y, s, g) in enumerate(zip(labels, scores, groups, strict=True)):

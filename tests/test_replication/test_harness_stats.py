@@ -67,31 +67,6 @@ def test_fpr_at_95_tpr():
 
 
 @pytest.mark.parametrize(
-    ("deltas", "expected"),
-    [
-        ([1, 2, 3, 4, 5, 6], 2 / 64),  # all positive, n=6: exact two-sided 2 * 1/64
-        ([1, 2, 3, 4, 5], 2 / 32),  # n=5 cannot reach 0.05
-        ([-1, -2, -3, -4, -5, -6, -7], 2 / 128),
-        ([1, 2, -3], 1.0),  # W+ = 3 is the median of 0..6
-        ([1, -2, 3, 4], 2 * 3 / 16),  # W+ = 8: P(W+ >= 8) = #{8,9,10} = 3/16
-        ([0, 0, 1, 2, 3, 4, 5, 6], 2 / 64),  # zeros are dropped
-        ([], 1.0),
-    ],
-)
-def test_wilcoxon_signed_rank_exact(deltas, expected):
-    assert stats.wilcoxon_signed_rank(deltas) == pytest.approx(expected)
-
-
-def test_wilcoxon_with_ties_uses_the_normal_approximation():
-    from scipy.stats import wilcoxon
-
-    deltas = [0.1, 0.1, 0.2, -0.05, 0.3, 0.3, 0.2, 0.4, -0.1, 0.5]
-    assert stats.wilcoxon_signed_rank(deltas) == pytest.approx(
-        wilcoxon(deltas, correction=True, method="approx").pvalue, rel=1e-6
-    )
-
-
-@pytest.mark.parametrize(
     ("pvalues", "expected"),
     [
         ([0.01, 0.04, 0.03], [0.03, 0.06, 0.06]),  # 3*0.01, max(2*0.03, .03), max(1*0.04, .06)
@@ -102,24 +77,6 @@ def test_wilcoxon_with_ties_uses_the_normal_approximation():
 )
 def test_holm(pvalues, expected):
     assert stats.holm(pvalues) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("ci_low", "ci_high", "p", "expected"),
-    [
-        (0.02, 0.05, 0.01, "beats"),
-        (0.02, 0.05, 0.06, "inconclusive"),  # above the margin but not significant after Holm
-        (0.01, 0.05, 0.001, "inconclusive"),  # lower bound must exceed the margin strictly
-        (0.005, 0.05, 0.001, "inconclusive"),
-        (-0.05, -0.02, 0.01, "loses"),
-        (-0.05, -0.02, 0.5, "loses"),  # losing needs no p-value
-        (-0.005, 0.008, 0.9, "equivalent"),
-        (-0.02, 0.005, 0.4, "inconclusive"),
-        (float("nan"), 0.1, 0.01, "inconclusive"),
-    ],
-)
-def test_verdict_with_a_margin_of_one_point(ci_low, ci_high, p, expected):
-    assert stats.verdict(ci_low, ci_high, p, margin=0.01, alpha=0.05) == expected
 
 
 @pytest.mark.parametrize(
@@ -137,46 +94,246 @@ def test_win_tie_loss(verdicts, expected):
     assert stats.win_tie_loss(verdicts) == expected
 
 
-def _seed(rng, shift):
-    labels = np.array([0, 1] * 50)
-    base = labels + rng.normal(0, 1.0, size=100)
-    return stats.SeedOutcome(labels=labels, scores_a=base + shift * labels, scores_b=base)
-
-
-def test_paired_bootstrap_of_identical_methods_is_centred_on_zero():
-    rng = np.random.default_rng(0)
-    seeds = [_seed(rng, 0.0) for _ in range(3)]
-    iv = stats.paired_bootstrap(seeds, stats.auroc_rows, n_boot=400, rng=rng)
-    assert iv.delta == 0.0 and iv.ci_low == 0.0 and iv.ci_high == 0.0
-
-
-def test_paired_bootstrap_detects_a_clear_improvement():
-    rng = np.random.default_rng(1)
-    seeds = [_seed(rng, 2.0) for _ in range(4)]
-    iv = stats.paired_bootstrap(seeds, stats.auroc_rows, n_boot=500, rng=rng)
-    assert 0 < iv.ci_low < iv.delta < iv.ci_high
-    assert iv.p < 0.01
+# --- weighted metrics: a resample's copies of a row as weights --------------------------------
 
 
 @pytest.mark.parametrize(
-    ("draws", "expected"),
+    ("labels", "scores", "weights"),
     [
-        (np.array([1.0] * 99), 2 / 100),  # none <= 0: 2 * (0 + 1) / (99 + 1)
-        (np.array([-1.0, 1.0] * 50), 1.0),
-        (np.array([-1.0] * 9 + [1.0] * 91), 2 * 10 / 101),
+        ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9], [1, 1, 1, 1]),
+        ([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], [2, 0, 1, 3]),
+        ([0, 0, 1, 1, 0, 1], [0.5, 0.5, 0.5, 0.7, 0.1, 0.1], [1, 2, 1, 1, 3, 2]),  # ties
+        ([1, 0, 1], [0.3, 0.2, 0.1], [0, 4, 1]),
     ],
 )
-def test_bootstrap_p(draws, expected):
-    assert stats.bootstrap_p(draws) == pytest.approx(expected)
+def test_weighted_auroc_equals_auroc_of_the_repeated_rows(labels, scores, weights):
+    repeat = np.repeat(np.arange(len(labels)), weights)
+    expected = stats.auroc(np.array(labels)[repeat], np.array(scores)[repeat])
+    got = stats.weighted_auroc(np.array(labels), np.array(scores), None, np.array([weights]))[0]
+    assert got == pytest.approx(expected)
 
 
-def test_across_datasets_uses_wilcoxon_from_six_datasets():
+def test_weighted_auroc_of_a_resample_with_one_class_is_undefined():
+    got = stats.weighted_auroc(np.array([0, 1]), np.array([0.2, 0.8]), None, np.array([[2, 0]]))
+    assert math.isnan(got[0])
+
+
+def test_weighted_r2_and_worst_group_accuracy_equal_the_repeated_rows():
     rng = np.random.default_rng(0)
-    ivs = [
-        stats.Interval(d, d - 0.01, d + 0.01, 0.01, rng.normal(d, 0.005, 200))
-        for d in (0.05, 0.04, 0.06, 0.03, 0.07, 0.02)
-    ]
-    summary = stats.across_datasets(ivs, rng=rng)
-    assert summary.p == pytest.approx(2 / 64)
-    assert summary.delta == pytest.approx(0.045)
-    assert summary.ci_low > 0
+    y = rng.integers(0, 2, 30)
+    s = rng.random(30)
+    g = rng.integers(0, 3, 30)
+    w = rng.integers(0, 3, 30)
+    repeat = np.repeat(np.arange(30), w)
+    assert stats.weighted_r2(y, s, None, w[None])[0] == pytest.approx(
+        stats.r2_rows(y[repeat], s[repeat])[0]
+    )
+    assert stats.weighted_worst_group_accuracy(y, s, g, w[None])[0] == pytest.approx(
+        stats.worst_group_accuracy_rows(y[repeat], s[repeat], g[repeat])[0]
+    )
+
+
+# --- the estimate's p-values (normal reference: df infinite, hand-computed) -------------------
+
+PHI_2 = 0.9772498680518208  # P(Z <= 2)
+PHI_1 = 0.8413447460685429
+
+
+@pytest.mark.parametrize(
+    ("delta", "se", "margin", "expected"),
+    [
+        # p_beats tests delta <= +m; p_loses delta >= -m; both doubled; TOST takes the larger
+        (0.03, 0.01, 0.01, {"p_beats": 2 * (1 - PHI_2), "p_loses": 1.0, "p": 2 * (1 - 0.99865)}),
+        (-0.03, 0.01, 0.01, {"p_beats": 1.0, "p_loses": 2 * (1 - PHI_2), "p": 2 * (1 - 0.99865)}),
+        (0.0, 0.01, 0.02, {"p_beats": 1.0, "p_loses": 1.0, "p_equivalent": 2 * (1 - PHI_2)}),
+        (0.01, 0.01, 0.02, {"p_equivalent": 2 * (1 - PHI_1), "p_beats": 1.0}),
+        (0.02, 0.0, 0.01, {"p_beats": 0.0, "p_loses": 1.0, "p_equivalent": 1.0}),  # no noise
+    ],
+)
+def test_estimate_p_values(delta, se, margin, expected):
+    est = stats.Estimate(delta, se, float("inf"), margin)
+    for name, value in expected.items():
+        assert getattr(est, name) == pytest.approx(value, abs=2e-5), name
+
+
+def test_the_ci_and_the_p_value_agree_in_both_directions():
+    """p_beats < alpha exactly when the (1 - alpha) CI lies above +m; the same for loses."""
+    for delta in np.linspace(-0.06, 0.06, 25):
+        est = stats.Estimate(float(delta), 0.01, 7.0, 0.01)
+        low, high = est.ci(0.95)
+        assert (est.p_beats < 0.05) == (low > 0.01)
+        assert (est.p_loses < 0.05) == (high < -0.01)
+        assert (est.p_equivalent < 0.05) == (low > -0.01 and high < 0.01)
+
+
+def test_t_reference_matches_scipy():
+    from scipy.stats import t
+
+    est = stats.Estimate(0.025, 0.01, 4.0, 0.005)
+    assert est.p_beats == pytest.approx(2 * t.sf(2.0, 4))
+    assert est.ci(0.95)[0] == pytest.approx(0.025 - t.ppf(0.975, 4) * 0.01)
+
+
+# --- the rule -----------------------------------------------------------------------------------
+
+
+def _est(delta, se=0.01, margin=0.01):
+    return stats.Estimate(delta, se, float("inf"), margin)
+
+
+def _decide(ests, **corrected):
+    ps = stats.family_ps(ests, next(iter(ests.values())))
+    ps = stats.FamilyPs(**{**ps.__dict__, **corrected})
+    return stats.decide(ests, ps, 0.05)
+
+
+@pytest.mark.parametrize(
+    ("deltas", "corrected", "expected"),
+    [
+        ({"a": 0.05}, {}, "beats"),
+        ({"a": -0.05}, {}, "loses"),  # the mirror image: the same standard
+        ({"a": 0.05}, {"beats": 0.06}, "inconclusive"),  # CI clears, corrected p does not
+        ({"a": -0.05}, {"loses": 0.06}, "inconclusive"),  # ... and for loses alike
+        ({"a": 0.05, "b": 0.005}, {}, "inconclusive"),  # beats one baseline, not every one
+        ({"a": -0.05, "b": 0.05}, {}, "loses"),  # some baseline beats it
+        ({"a": 0.0}, {}, "equivalent"),
+        ({"a": 0.0}, {"equivalent": 0.2}, "inconclusive"),
+        ({"a": 0.015}, {}, "inconclusive"),  # CI straddles the margin
+        ({"a": float("nan")}, {}, "inconclusive"),
+    ],
+)
+def test_decide(deltas, corrected, expected):
+    se = {"a": 0.01, "b": 0.01}
+    ests = {k: _est(d, se=se[k] if d != 0.0 else 0.003) for k, d in deltas.items()}
+    assert _decide(ests, **corrected) == expected
+
+
+def test_family_ps_beats_is_intersection_union_and_loses_a_bonferroni_union():
+    ests = {"a": _est(0.05), "b": _est(0.03), "c": _est(-0.04)}
+    ps = stats.family_ps(ests, ests["a"])
+    assert ps.beats == pytest.approx(max(e.p_beats for e in ests.values()))
+    assert ps.loses == pytest.approx(min(1.0, 3 * ests["c"].p_loses))
+    assert ps.equivalent == pytest.approx(ests["a"].p_equivalent)
+
+
+def test_correct_applies_holm_to_each_kind_over_the_same_family():
+    family = [stats.FamilyPs(0.01, 0.5, 0.2), stats.FamilyPs(0.02, 0.01, 0.9)]
+    corrected = stats.correct(family)
+    assert [c.beats for c in corrected] == pytest.approx([0.02, 0.02])
+    assert [c.loses for c in corrected] == pytest.approx([0.5, 0.02])
+    assert [c.equivalent for c in corrected] == pytest.approx([0.4, 0.9])
+
+
+@pytest.mark.parametrize(
+    ("kind", "a", "b", "expected"),
+    [
+        ("relative_error", 0.80, 0.80, 0.05 * 0.20),
+        ("relative_error", 1.00, 0.978, 0.05 * 0.011),  # near the ceiling the margin shrinks
+        ("relative_error", 0.978, 1.00, 0.05 * 0.011),  # symmetric in the two methods
+        ("absolute", 0.80, 0.70, 0.01),
+        ("both", 0.99, 0.99, 0.01),  # the larger of 0.0005 and 0.01
+        ("both", 0.40, 0.40, 0.03),
+    ],
+)
+def test_margin_for(kind, a, b, expected):
+    margin = stats.margin_for("auroc", a, b, kind=kind, absolute=0.01, relative=0.05)
+    assert margin == pytest.approx(expected)
+
+
+def test_margin_for_names_an_unknown_kind():
+    with pytest.raises(ValueError, match="unknown margin kind 'percent'"):
+        stats.margin_for("auroc", 0.8, 0.8, kind="percent", absolute=0.01, relative=0.05)
+
+
+# --- paired_estimate: dependence between seeds ---------------------------------------------------
+
+
+def _seeds(rng, ids_list, shift=0.0, n_rows=200):
+    y = np.arange(n_rows) % 2
+    hard = rng.normal(0, 1, n_rows)
+    own = rng.normal(0, 0.6, (2, n_rows))
+    out = []
+    for ids in ids_list:
+        a = y[ids] * (1.2 + shift) + hard[ids] + own[0, ids] + rng.normal(0, 0.3, len(ids))
+        b = y[ids] * 1.2 + hard[ids] + own[1, ids] + rng.normal(0, 0.3, len(ids))
+        out.append(stats.SeedOutcome(y[ids], a, b, ids=ids))
+    return out
+
+
+def test_identical_methods_give_a_zero_delta_with_no_spread():
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    s = rng.normal(size=40) + y
+    seeds = [stats.SeedOutcome(y, s, s.copy(), ids=np.arange(40)) for _ in range(3)]
+    est = stats.paired_estimate(seeds, "auroc", n_boot=200, rng=rng, margin=0.01)
+    assert est.delta == 0.0 and est.se == 0.0 and est.p_equivalent == 0.0
+
+
+def test_rows_shared_by_seeds_are_resampled_as_one_row():
+    """The same 60 test rows in all 5 seeds: resampled by identity the row noise does not
+    average out over seeds; taken as 5 x 60 distinct rows (the old bootstrap) it would."""
+    rng = np.random.default_rng(3)
+    ids = [np.arange(60)] * 5
+    seeds = _seeds(rng, ids)
+    shared = stats.paired_estimate(seeds, "auroc", n_boot=2000, rng=np.random.default_rng(1))
+    distinct = stats.paired_estimate(
+        [stats.SeedOutcome(s.labels, s.scores_a, s.scores_b) for s in seeds],
+        "auroc",
+        n_boot=2000,
+        rng=np.random.default_rng(1),
+    )
+    assert shared.n_rows == 60 and distinct.n_rows == 300
+    assert shared.components["row_var"] > 3 * distinct.components["row_var"]
+
+
+def test_paired_estimate_detects_a_clear_improvement():
+    rng = np.random.default_rng(1)
+    seeds = _seeds(rng, [np.sort(rng.choice(200, 80, replace=False)) for _ in range(6)], 2.0)
+    est = stats.paired_estimate(seeds, "auroc", n_boot=500, rng=rng, margin=0.01)
+    low, _ = est.ci()
+    assert low > 0.01 and est.p_beats < 1e-3
+
+
+# --- across datasets ---------------------------------------------------------------------------
+
+
+def test_combine_datasets_below_six_treats_the_datasets_as_fixed():
+    ests = [stats.Estimate(d, 0.01, float("inf"), 0.01) for d in (0.02, 0.04)]
+    combined = stats.combine_datasets(ests)
+    assert combined.delta == pytest.approx(0.03)
+    assert combined.se == pytest.approx(math.sqrt(2 * 0.01**2) / 2)
+    assert "fixed effects" in combined.test
+
+
+def test_combine_datasets_from_six_uses_their_spread():
+    deltas = [0.05, 0.04, 0.06, 0.03, 0.07, 0.02]
+    combined = stats.combine_datasets([stats.Estimate(d, 0.001, 9.0, 0.01) for d in deltas])
+    assert combined.delta == pytest.approx(0.045)
+    assert combined.se == pytest.approx(np.std(deltas, ddof=1) / math.sqrt(6))
+    assert combined.df == 5 and "random effects" in combined.test
+
+
+def test_average_over_regimes_never_shrinks_the_standard_error():
+    ests = [stats.Estimate(0.02, 0.01, 9.0, 0.01), stats.Estimate(0.04, 0.03, 4.0, 0.01)]
+    avg = stats.average_estimates(ests)
+    assert avg.delta == pytest.approx(0.03) and avg.se == pytest.approx(0.02) and avg.df == 4.0
+
+
+# --- power ---------------------------------------------------------------------------------------
+
+
+def test_mde_and_what_would_resolve_an_inconclusive():
+    est = stats.Estimate(
+        0.02,
+        0.01,
+        float("inf"),
+        0.005,
+        n_seeds=5,
+        components={"seed_var": 5 * 0.00005, "row_var": 0.00005},
+    )
+    # (z_0.975 + z_0.8) * se + margin
+    assert est.mde(0.05, 0.8) == pytest.approx(0.005 + (1.959964 + 0.841621) * 0.01, rel=1e-5)
+    more = stats.resolve_more(est, 0.05)
+    # needs se = 0.015 / 2.8016 = 0.005354: variance 3.49x smaller, so 18 seeds
+    assert more["seeds_needed"] == 18
+    assert more["towards"] == "a difference"

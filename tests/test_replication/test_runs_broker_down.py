@@ -60,12 +60,14 @@ def test_the_replicate_action_says_the_queue_cannot_be_reached(admin_client, spe
     assert run.dispatch_error
 
 
-def test_the_replicate_command_keeps_the_run_queued(specs, broker_down):
-    with pytest.raises(CommandError, match="task queue cannot be reached"):
+def test_the_replicate_command_keeps_the_run_queued_and_names_it(specs, broker_down):
+    with pytest.raises(CommandError, match="task queue cannot be reached") as caught:
         call_command("replicate", "ood-detection-casper", "--enqueue")
 
     run = ReplicationRun.objects.get()
     assert (run.status, run.queue) == (ReplicationRun.Status.QUEUED, "default")
+    # D14: the saved run's id was not printed.
+    assert f"Run {run.pk} is saved and stays queued" in str(caught.value)
 
 
 def test_the_pages_still_serve(client, admin_client, specs, broker_down):

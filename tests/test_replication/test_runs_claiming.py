@@ -167,8 +167,29 @@ def test_a_cancelled_run_is_not_claimed(run):
     assert services.claim_run(run_id=run.pk, worker_host="a") is None
 
 
-def test_the_reaper_fails_a_run_whose_heartbeat_stopped_and_says_why(run, settings):
+def test_the_reaper_requeues_a_run_whose_heartbeat_stopped_while_attempts_remain(
+    run, settings
+):
     settings.REPLICATION_STALE_AFTER_SECONDS = 60
+    services.claim_run(run_id=run.pk, worker_host="gpu-7")
+    _age_heartbeat(run.pk, 300)
+    requeued = []
+
+    reaped = services.reap_stale_runs(requeued=requeued)
+
+    run.refresh_from_db()
+    assert reaped == requeued == [run.pk]
+    assert run.status == Status.QUEUED
+    assert run.dispatched_at is None and run.worker_host == ""
+    assert run.progress_message.startswith("Re-queued: The worker stopped reporting: "
+                                           "no heartbeat from gpu-7")
+    assert run.history[-1]["event"] == "reaped" and run.history[-1]["requeued"] is True
+    assert services.claim_run(run_id=run.pk, worker_host="b") == 2
+
+
+def test_the_reaper_fails_a_run_whose_heartbeat_stopped_on_its_last_attempt(run, settings):
+    settings.REPLICATION_STALE_AFTER_SECONDS = 60
+    settings.REPLICATION_MAX_ATTEMPTS = 1
     services.claim_run(run_id=run.pk, worker_host="gpu-7")
     _age_heartbeat(run.pk, 300)
 
@@ -178,8 +199,38 @@ def test_the_reaper_fails_a_run_whose_heartbeat_stopped_and_says_why(run, settin
     assert reaped == [run.pk]
     assert run.status == Status.FAILED
     assert "no heartbeat from gpu-7" in run.error
+    assert "that was its last of 1 attempts (REPLICATION_MAX_ATTEMPTS)" in run.error
     assert "Re-queue" in run.error
     assert run.history[-1]["event"] == "reaped"
+
+
+def test_a_redelivered_task_takes_over_at_once_when_the_claiming_process_died(run):
+    """A pool child killed by the OOM killer: its message comes back at once
+    (reject_on_worker_lost) while its heartbeat is still fresh."""
+    import subprocess
+    import sys
+
+    services.claim_run(run_id=run.pk, worker_host="w1")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    history = ReplicationRun.objects.get(pk=run.pk).history
+    history[-1]["pid"] = int(dead.stdout)  # the claim was made by a process now gone
+    ReplicationRun.objects.filter(pk=run.pk).update(history=history)
+
+    assert services.claim_run(run_id=run.pk, worker_host="w1") == 2
+    claim = ReplicationRun.objects.get(pk=run.pk).history[-1]
+    assert claim["because"] == "its process died" and claim["reclaimed_from"] == "w1"
+
+
+def test_a_live_claiming_process_is_not_taken_over(run):
+    import os
+
+    services.claim_run(run_id=run.pk, worker_host="w1")
+    history = ReplicationRun.objects.get(pk=run.pk).history
+    history[-1]["pid"] = os.getppid()  # alive: the process that started the tests
+    ReplicationRun.objects.filter(pk=run.pk).update(history=history)
+
+    assert services.claim_run(run_id=run.pk, worker_host="w2") is None
 
 
 def test_the_reaper_leaves_live_runs_alone(run, settings):
@@ -205,6 +256,7 @@ def test_the_reaper_fails_a_run_past_its_hard_limit_even_with_a_heartbeat(run, s
 
 def test_a_task_redelivered_after_the_reaper_does_nothing(run, settings, tmp_path):
     settings.REPLICATION_STALE_AFTER_SECONDS = 60
+    settings.REPLICATION_MAX_ATTEMPTS = 1
     services.claim_run(run_id=run.pk, worker_host="killed")
     _age_heartbeat(run.pk, 300)
     services.reap_stale_runs()
@@ -221,6 +273,7 @@ def test_a_reaped_run_is_requeued_as_the_same_run(
     run, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
     settings.REPLICATION_STALE_AFTER_SECONDS = 60
+    settings.REPLICATION_MAX_ATTEMPTS = 1
     sent = []
     monkeypatch.setattr(
         "replication.tasks.run_replication.apply_async",
@@ -239,6 +292,7 @@ def test_a_reaped_run_is_requeued_as_the_same_run(
     assert run.history[-1]["event"] == "requeued"
     assert "no heartbeat" in run.history[-1]["previous_error"]
     assert [s["args"] for s in sent] == [[run.pk]]
+    settings.REPLICATION_MAX_ATTEMPTS = 3
     assert services.claim_run(run_id=run.pk, worker_host="b") == 2
 
 

@@ -106,10 +106,18 @@ def test_the_reaper_task_sends_runs_the_broker_never_accepted(sent):
     assert run.dispatched_at is not None
 
 
-def test_the_reaper_is_declared_as_a_periodic_task():
-    from replication.schedule import PERIODIC_TASKS
+def test_the_reaper_runs_in_beats_own_process_not_as_a_task(settings):
+    from django_celery_beat.schedulers import DatabaseScheduler
 
-    assert ("Reap stale replication runs", "replication.reap", 60, {}) in PERIODIC_TASKS
+    from replication.schedule import PERIODIC_TASKS
+    from tracker.beat import ReconcilingScheduler
+    from tracker.reconcile import STEPS
+
+    # A task would wait for a worker; with the only worker dead nothing would reap.
+    assert PERIODIC_TASKS == []
+    assert settings.CELERY_BEAT_SCHEDULER == "tracker.beat:ReconcilingScheduler"
+    assert issubclass(ReconcilingScheduler, DatabaseScheduler)
+    assert [name for name, _ in STEPS] == ["replication", "scores", "ingestion"]
 
 
 def test_the_tasks_are_late_acknowledged():
@@ -117,6 +125,7 @@ def test_the_tasks_are_late_acknowledged():
 
     assert run_replication.name == "replication.run"
     assert run_replication.acks_late is True
+    assert run_replication.reject_on_worker_lost is True
 
 
 def test_the_web_side_never_imports_torch():
@@ -151,3 +160,40 @@ def test_a_default_limit_above_the_visibility_timeout_fails_the_system_check(set
     settings.REPLICATION_SOFT_TIME_LIMIT = 800
 
     assert [m.id for m in check_time_limits()] == ["replication.E001"]
+
+
+def test_a_sent_run_is_resent_only_once_its_queue_no_longer_holds_it(db, settings, monkeypatch):
+    """D1: a run already on the broker was never resent, so a Redis restart lost it.
+    Now it is resent when its queue is empty long after sending; never while the queue
+    still holds a message that may be its own."""
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    from tracker.celery import app
+
+    settings.REPLICATION_RESEND_AFTER_SECONDS = 60
+    sent = []
+    monkeypatch.setattr("replication.tasks.run_replication.apply_async",
+                        lambda **kw: sent.append(kw) or type("R", (), {"id": "t-2"})())
+    queue = f"resend-{uuid.uuid4().hex[:8]}"
+    run = services.create_run(spec=make_spec(), queue=queue)
+    ReplicationRun.objects.filter(pk=run.pk).update(
+        dispatched_at=timezone.now() - dt.timedelta(minutes=10), task_id="t-1")
+
+    with app.connection_for_write() as conn:
+        waiting = conn.SimpleQueue(queue)
+        waiting.put({"a message": "that may be the run's"})
+        try:
+            assert services.redispatch_queued_runs() == []
+            assert sent == []
+        finally:
+            waiting.clear()
+            waiting.close()
+
+    assert services.redispatch_queued_runs() == [run.pk]
+    run.refresh_from_db()
+    assert [s["args"] for s in sent] == [[run.pk]]
+    assert run.task_id == "t-2" and run.history[-1]["event"] == "resent"
+    assert services.redispatch_queued_runs() == []  # sent just now: not again

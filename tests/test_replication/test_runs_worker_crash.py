@@ -72,40 +72,6 @@ def _kill_in_the_middle(run_id: int, *, queue: str, extra_env: dict[str, str]) -
     return run.worker_host
 
 
-def test_a_killed_workers_run_is_reaped_with_a_reason_then_completes_once(fast_liveness, queue):
-    spec = make_spec(
-        key=f"crash-{queue}", text=slow_spec_text(), time_limit=900, soft_time_limit=870
-    )
-    run = services.enqueue_run(spec=spec, queue=queue)
-
-    killed_host = _kill_in_the_middle(run.pk, queue=queue, extra_env=FAST)
-
-    assert wait_for(lambda: run.pk in services.reap_stale_runs(), timeout=30, every=0.5)
-    run.refresh_from_db()
-    assert run.status == Status.FAILED
-    assert f"no heartbeat from {killed_host}" in run.error
-    assert "during attempt 1" in run.error
-    assert not ReplicationResult.objects.filter(run=run).exists()
-
-    assert services.requeue_run(run_id=run.pk, by="operator")
-    with running_worker(queues=queue, hostname=f"survivor-{queue[-8:]}", extra_env=FAST):
-        done = wait_for(lambda: _run_of(run.pk).is_finished, timeout=240, every=0.5)
-
-    run.refresh_from_db()
-    assert done and run.status == Status.SUCCEEDED, run.error
-    assert run.attempts == 2
-    assert run.worker_host.startswith("survivor-")
-    assert ReplicationResult.objects.filter(run=run).count() == 1
-    assert [e["event"] for e in run.history] == [
-        "queued",
-        "claimed",
-        "reaped",
-        "requeued",
-        "claimed",
-        "succeeded",
-    ]
-
-
 @pytest.mark.skipif(
     not ON_REDIS,
     reason="the filesystem broker does not redeliver a task "

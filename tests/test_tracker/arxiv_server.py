@@ -40,6 +40,9 @@ class ArxivStub:
         self.truncate_at_start: int | None = None
         self.stall_seconds = 0.0
         self.stall_times = 0
+        self.cut_short_times = 0  # answers that close before their Content-Length
+        self.drip_seconds = 0.0  # send the body one byte every this many seconds
+        self.body_filter: Callable[[bytes], bytes] | None = None
         self.gate: threading.Event | None = None  # when set, requests wait for it
         self.waiting = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -104,9 +107,42 @@ class ArxivStub:
                                "text/html")
                     return
                 body = stub.body_for(start, int(params.get("max_results", "10")))
+                if stub.body_filter is not None:
+                    body = stub.body_filter(body)
                 if stub.truncate_at_start == start:
                     body = body[: len(body) * 2 // 3]
+                if stub.cut_short_times > 0:
+                    stub.cut_short_times -= 1
+                    self._send_cut_short(body)
+                    return
+                if stub.drip_seconds:
+                    self._drip(body)
+                    return
                 self._send(200, body, "application/atom+xml; charset=utf-8")
+
+            def _headers(self, length: int) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+
+            def _send_cut_short(self, body: bytes) -> None:
+                """Promise the whole body, send half, close the connection."""
+                self._headers(len(body))
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.request.shutdown(socket.SHUT_RDWR)
+
+            def _drip(self, body: bytes) -> None:
+                self._headers(len(body))
+                try:
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(stub.drip_seconds)
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 try:

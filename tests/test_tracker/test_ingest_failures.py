@@ -138,3 +138,61 @@ def test_the_client_waits_between_requests_as_arxiv_asks(monkeypatch):
         list(client.pages(build_search("q", None)))
     assert len(pauses) == 2  # before the second and third pages, not before the first
     assert all(2.5 < p <= 3.0 for p in pauses)
+
+
+# --- D9: dropped connections, trickling feeds, entries without an id -------------------
+
+
+def test_a_connection_closed_before_its_content_length_is_retried(search):
+    """It was a ChunkedEncodingError traceback, with no retry."""
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.cut_short_times = 1
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url, num_retries=2))
+    assert run.status == SearchRun.Status.SUCCEEDED, run.error
+    assert run.created == 10
+    assert stub.starts == [0, 0, 4, 8]
+
+
+def test_a_connection_closed_every_time_fails_the_run_with_the_reason(search):
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.cut_short_times = 3
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url, num_retries=2))
+    run.refresh_from_db()
+    assert run.status == SearchRun.Status.FAILED
+    assert "connection closed before the whole answer arrived" in run.error
+    assert "gave up after 3 attempts" in run.error
+    assert Paper.objects.count() == 0
+
+
+def test_a_trickling_feed_meets_the_request_deadline_and_the_run_fails(search):
+    """One byte a second never trips the socket timeout: it hung, and the run stayed
+    'running'. The per-request deadline cuts it; the run's deadline ends the retries."""
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.drip_seconds = 0.5
+        config = fast_config(stub.url, num_retries=5, request_deadline_seconds=1.0,
+                             run_deadline_seconds=3.0, backoff_seconds=0.5)
+        run = ingest_search(search_id=search.pk, config=config)
+    run.refresh_from_db()
+    assert run.status == SearchRun.Status.FAILED
+    assert run.finished_at is not None
+    assert "deadline" in run.error and "ARXIV_RUN_DEADLINE_SECONDS" in run.error
+    assert Paper.objects.count() == 0
+    search.refresh_from_db()
+    assert search.running_since is None
+
+
+def test_an_entry_without_an_id_counts_as_an_error_with_its_reason(search):
+    """It was dropped silently: errors=0."""
+    def drop_first_id(body: bytes) -> bytes:
+        head, entry, rest = body.partition(b"<entry>")
+        start, end = rest.index(b"<id>"), rest.index(b"</id>") + len(b"</id>")
+        return head + entry + rest[:start] + rest[end:]
+
+    with ArxivStub(recorded_pages("sae")) as stub:
+        stub.body_filter = drop_first_id
+        run = ingest_search(search_id=search.pk, config=fast_config(stub.url))
+    assert run.status == SearchRun.Status.SUCCEEDED
+    assert run.errors == 3  # one per page
+    assert "it has no <id>; skipped." in run.error
+    assert "entry 1 of the page at" in run.error
+    assert run.created == 7

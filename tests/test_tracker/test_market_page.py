@@ -227,7 +227,7 @@ def test_papers_sort_by_the_sources_dates_with_month_only_dates_in_place(client,
 def test_the_api_docs_render_on_the_server_with_no_outside_request(client, seeded):
     page = client.get("/api/docs/").content.decode()
     assert "/api/markets/{slug}/leaderboard/" in page
-    assert 'id="schema-LeaderboardRow"' in page and "True when blind review hides" in page
+    assert 'id="schema-LeaderboardRow"' in page and "True when this candidacy&#x27;s verdict is hidden from you" in page
     assert "<script" not in page.replace('<script src="/static/', "")  # only our static file
     assert "https://" not in page.split("<main")[1].split("</main>")[0]  # no CDN
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROD_KEY = "prod-" + "x9Qz!a7Lm#2Rt$5Vw^8Yb&1Nc*4Pd(6Fe)0Gh_3Jk+" * 2
+#: Made once by Django's get_random_secret_key(): a key the entropy check accepts.
+PROD_KEY = 'rha+ar&(nq-s+l9i@s^x=wo^fb2+@y6e-*ve7*b!p!h&giq_vi'
 
 
 def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -34,6 +35,10 @@ def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.Comple
         ({"CELERY_BROKER_URL": "ftp://broker"}, "CELERY_BROKER_URL='ftp://broker' is not a supported URL"),
         ({"DEBUG": "0", "ALLOWED_HOSTS": "example.org"}, "SECRET_KEY is required when DEBUG is off"),
         ({"DEBUG": "0", "SECRET_KEY": "short", "ALLOWED_HOSTS": "x"}, "SECRET_KEY must be at least 50"),
+        # Long enough, but guessable: one letter, a short pattern repeated, a phrase.
+        ({"DEBUG": "0", "SECRET_KEY": "a" * 60, "ALLOWED_HOSTS": "x"}, "SECRET_KEY is too predictable (1 distinct characters, about 0 bits"),
+        ({"DEBUG": "0", "SECRET_KEY": "abcdefghijklmnopqrst" * 3, "ALLOWED_HOSTS": "x"}, "a repeated pattern"),
+        ({"DEBUG": "0", "SECRET_KEY": "correct horse battery staple correct horse battery", "ALLOWED_HOSTS": "x"}, "SECRET_KEY is too predictable"),
         ({"ALLOWED_HOSTS": "a.org,,b.org"}, "ALLOWED_HOSTS='a.org,,b.org' has an empty item"),
         ({"CELERY_TASK_TIME_LIMIT": "an hour"}, "CELERY_TASK_TIME_LIMIT='an hour' is not an integer"),
     ],

@@ -26,6 +26,10 @@ class IngestionConfig:
     backoff_seconds: float = 5.0
     timeout_seconds: float = 30.0
     lock_stale_seconds: int = 2 * 3600
+    #: The most one request may take, however slowly its bytes trickle in.
+    request_deadline_seconds: float = 120.0
+    #: The most a whole run may take, retries and polite pauses included.
+    run_deadline_seconds: float = 1800.0
 
     def with_overrides(self, **overrides: Any) -> IngestionConfig:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -55,5 +59,12 @@ def load_config() -> IngestionConfig:
         ),
         lock_stale_seconds=_setting(
             "ARXIV_LOCK_STALE_SECONDS", env_int("ARXIV_LOCK_STALE_SECONDS", 2 * 3600, minimum=60)
+        ),
+        request_deadline_seconds=_setting(
+            "ARXIV_REQUEST_DEADLINE_SECONDS",
+            env_float("ARXIV_REQUEST_DEADLINE_SECONDS", 120.0, minimum=1),
+        ),
+        run_deadline_seconds=_setting(
+            "ARXIV_RUN_DEADLINE_SECONDS", env_float("ARXIV_RUN_DEADLINE_SECONDS", 1800.0, minimum=1)
         ),
     )

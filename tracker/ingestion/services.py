@@ -30,18 +30,58 @@ logger = logging.getLogger(__name__)
 RUN_COUNTERS = ["pages", "fetched", "created", "updated", "unchanged", "candidates", "errors"]
 
 
+class QueueUnavailable(Exception):
+    """The broker could not be reached: the request is saved and the reconciler sends it."""
+
+
+def request_runs(*, search_ids: list[int]) -> int:
+    """"Run now": mark the searches requested, then send one task each.
+
+    The mark is the source of truth: the task clears it when it starts the run, and the
+    reconciler resends a request still marked after ARXIV_REQUEST_RESEND_SECONDS (the
+    broker was down, or lost the message). Raises :class:`QueueUnavailable` after saving
+    when the broker cannot be reached. Returns how many were requested."""
+    from kombu.exceptions import OperationalError
+
+    from tracker.tasks import ingest_arxiv
+
+    with transaction.atomic():
+        count = SavedSearch.objects.filter(pk__in=search_ids).update(
+            run_requested_at=timezone.now()
+        )
+    try:
+        for search_id in search_ids:
+            ingest_arxiv.apply_async(kwargs={"search_id": search_id, "requested": True},
+                                     retry=True, retry_policy={"max_retries": 1})
+    except OperationalError as exc:
+        raise QueueUnavailable(
+            f"The task queue cannot be reached ({exc}). The request is saved: it is sent "
+            "as soon as the broker is back."
+        ) from exc
+    return count
+
+
 def ingest_search(
     *,
     search_id: int,
     max_results: int | None = None,
     config: IngestionConfig | None = None,
-) -> SearchRun:
-    """Run one saved search; raises IngestionAlreadyRunning if it is running elsewhere."""
+    requested: bool = False,
+) -> SearchRun | None:
+    """Run one saved search; raises IngestionAlreadyRunning if it is running elsewhere.
+
+    With ``requested`` (a "Run now" task), runs only while the request is still open,
+    and closes it: a resent duplicate of the request finds it closed and returns None."""
     config = config or load_config()
     search = SavedSearch.objects.select_related("market").get(pk=search_id)
     token = claim_search(
         search_id=search.pk, stale_after=dt.timedelta(seconds=config.lock_stale_seconds)
     )
+    if requested and not SavedSearch.objects.filter(
+        pk=search.pk, run_requested_at__isnull=False
+    ).update(run_requested_at=None):
+        release_search(search_id=search.pk, token=token)
+        return None
     try:
         run = _run(
             search=search,
@@ -119,7 +159,7 @@ def _store_page(
     run: SearchRun, page: Page, profiles: list[MarketProfile], search: SavedSearch | None
 ) -> None:
     entries = []
-    bad = []
+    bad = list(page.skipped)
     for result in page.results:
         try:
             entries.append(entry_from_result(result))
@@ -128,7 +168,7 @@ def _store_page(
     outcome = upsert_entries(entries)
     candidates = triage_papers(outcome.changed, profiles, found_by=search)
     run.pages += 1
-    run.fetched += len(page.results)
+    run.fetched += len(page.results) + len(page.skipped)
     run.created += len(outcome.created)
     run.updated += len(outcome.updated)
     run.unchanged += outcome.unchanged
@@ -146,3 +186,58 @@ def _fail(run: SearchRun, message: str) -> None:
     run.error = "\n".join([run.error, message]).strip()
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "errors", "error", "finished_at"])
+
+
+def reconcile_ingestion(*, now: dt.datetime | None = None,
+                        config: IngestionConfig | None = None) -> dict[str, list[int]]:
+    """The reconciler's ingestion step.
+
+    Resends "Run now" requests still open after ARXIV_REQUEST_RESEND_SECONDS (the request
+    time moves on, so at most one resend per that interval; a duplicate finds the request
+    closed), and fails run-log rows still "running" past the run deadline plus a minute
+    (the client stops a live run at the deadline, so these were left by a process that
+    died), and frees their searches' locks."""
+    from kombu.exceptions import OperationalError
+
+    from tracker.tasks import ingest_arxiv
+
+    config = config or load_config()
+    now = now or timezone.now()
+    resend_before = now - dt.timedelta(seconds=request_resend_seconds())
+    resent = []
+    for search_id, requested_at in SavedSearch.objects.filter(
+        run_requested_at__lt=resend_before, running_since__isnull=True
+    ).values_list("pk", "run_requested_at"):
+        # Move the request on first (only if still open), so a task that runs and closes
+        # it at once is not followed by a phantom reopening.
+        if not SavedSearch.objects.filter(pk=search_id, run_requested_at=requested_at).update(
+            run_requested_at=now
+        ):
+            continue
+        try:
+            ingest_arxiv.apply_async(kwargs={"search_id": search_id, "requested": True},
+                                     retry=True, retry_policy={"max_retries": 0})
+        except OperationalError:
+            break
+        resent.append(search_id)
+    abandoned_before = now - dt.timedelta(seconds=config.run_deadline_seconds + 60)
+    failed = []
+    for run in SearchRun.objects.filter(
+        status=SearchRun.Status.RUNNING, started_at__lt=abandoned_before
+    ):
+        _fail(run, f"The process running this ingestion stopped before it finished (no "
+                   f"end recorded {config.run_deadline_seconds:.0f} s after it started, "
+                   "the run deadline). Its pages written before that are kept.")
+        failed.append(run.pk)
+    # A lock taken before the deadline by a run that cannot still be going.
+    SavedSearch.objects.filter(running_since__lt=abandoned_before).update(running_since=None)
+    return {"resent": resent, "failed": failed} if resent or failed else {}
+
+
+def request_resend_seconds() -> float:
+    from django.conf import settings
+
+    from tracker.env import env_float
+
+    return float(getattr(settings, "ARXIV_REQUEST_RESEND_SECONDS",
+                         env_float("ARXIV_REQUEST_RESEND_SECONDS", 300.0, minimum=1)))

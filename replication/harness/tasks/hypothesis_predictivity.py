@@ -23,9 +23,9 @@ from replication.harness.context import Cell, TaskContext, TaskOutput
 from replication.harness.errors import DataError
 from replication.harness.spec import Spec
 from replication.harness.splits import make_split
-from replication.harness.stats import auroc, r2_rows
-from replication.harness.tasks.common import standardise
-from replication.harness.tuning import MethodRun, select
+from replication.harness.stats import r2_rows
+from replication.harness.tasks.common import auroc_metric, dev_folds, scaler, standardise
+from replication.harness.tuning import Fitted, FoldCache, Learner, MethodRun, select_cv
 
 SAE_METHOD = "sae_lasso_k"
 BASELINE_NAMES = {"pca": "pca_k", "raw_dims": "raw_dims_lasso_k", "kmeans": "kmeans_k"}
@@ -72,22 +72,48 @@ def lasso_select(Z: np.ndarray, y: np.ndarray, k: int, continuous: bool) -> np.n
     return np.argsort(-key, kind="mergesort")[:k]
 
 
-def _fit_small_model(
-    Ftr: np.ndarray, ytr: np.ndarray, Fva: np.ndarray, Fte: np.ndarray, C: float, continuous: bool
-) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+def _small_model(F: np.ndarray, y: np.ndarray, C: float, continuous: bool) -> Fitted:
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    tr, va, te = standardise(Ftr, Fva, Fte)
+    scale = scaler(F)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if continuous:
-            model = Ridge(alpha=1.0 / C).fit(tr, ytr)
+            model = Ridge(alpha=1.0 / C).fit(scale(F), y)
             predict = model.predict
         else:
-            model = LogisticRegression(C=C, max_iter=500).fit(tr, ytr)
+            model = LogisticRegression(C=C, max_iter=500).fit(scale(F), y)
             predict = model.decision_function
-    cost = fl.logistic_regression_flops(len(tr), tr.shape[1])
-    return predict(va), lambda: predict(te), cost
+    return Fitted(
+        lambda A: predict(scale(A)),
+        fl.logistic_regression_flops(len(F), F.shape[1]),
+        2.0 * F.shape[1],
+    )
+
+
+def k_feature_learner(k: int, choose: bool, continuous: bool) -> Learner:
+    """K columns (by Lasso on the fit rows when ``choose``, else the first K), then a small
+    model; the Lasso choice is redone per fold and recorded as ``features`` after the refit."""
+    chosen = FoldCache()
+
+    def learn(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
+        fresh = F not in chosen  # the Lasso path is charged once per fold
+        cols = chosen.get(
+            F,
+            lambda: lasso_select(F, y, k, continuous) if choose else np.arange(min(k, F.shape[1])),
+        )
+        inner = _small_model(F[:, cols], y, config["C"], continuous)
+        lasso_cost = (
+            9 * fl.logistic_regression_flops(len(F), F.shape[1]) if choose and fresh else 0.0
+        )
+        return Fitted(
+            lambda A: inner.predict(A[:, cols]),
+            inner.flops + lasso_cost,
+            inner.flops_per_row,
+            info={"features": [int(c) for c in cols]},
+        )
+
+    return learn
 
 
 def significant_features(F: np.ndarray, y: np.ndarray, alpha: float) -> int:
@@ -128,9 +154,10 @@ def run(ctx: TaskContext) -> TaskOutput:
     pca = PCA(n_components=n_pca, random_state=proto.seed).fit(pool)
     kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed).fit(pool)
     baselines = [BASELINE_NAMES[b] for b in spec.baselines]
-    metric_fn: Callable[[np.ndarray, np.ndarray], float] = (
-        (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc
+    metric: Callable[[np.ndarray, np.ndarray], float] = (
+        (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc_metric
     )
+    configs = [{"C": c} for c in C_VALUES[-proto.tuning_budget :]]
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
@@ -148,41 +175,36 @@ def run(ctx: TaskContext) -> TaskOutput:
             else:
                 split = make_split(ds.y, "normal", proto, seed)
                 tr, va, te = split.train, split.val, split.test
-            ytr, yva, yte = target[tr], target[va], target[te]
-
-            def metric(scores: np.ndarray, yva: np.ndarray = yva) -> float:
-                return metric_fn(yva, scores)
+            yte = target[te]
+            # tuning by cross-validation over train + validation rows, then one refit
+            dev = np.concatenate([tr, va])
+            y_dev = target[dev]
+            folds = dev_folds(None if continuous else y_dev, len(dev), proto, seed)
 
             def k_feature_run(
                 F: np.ndarray,
                 choose: bool,
                 extra_flops: float = 0.0,
-                tr=tr,
-                va=va,
+                dev=dev,
                 te=te,
-                ytr=ytr,
+                y_dev=y_dev,
                 yte=yte,
+                folds=folds,
             ) -> MethodRun:
-                cols = (
-                    lasso_select(F[tr], ytr, k, continuous)
-                    if choose
-                    else np.arange(min(k, F.shape[1]))
+                result = select_cv(
+                    configs,
+                    k_feature_learner(k, choose, continuous),
+                    F[dev],
+                    y_dev,
+                    F[te],
+                    metric,
+                    folds,
                 )
-
-                def fit(
-                    config: dict[str, Any],
-                ) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-                    return _fit_small_model(
-                        F[tr][:, cols], ytr, F[va][:, cols], F[te][:, cols], config["C"], continuous
-                    )
-
-                configs = [{"C": c} for c in C_VALUES[-proto.tuning_budget :]]
-                result = select(configs, fit, metric)
-                result.flops += extra_flops + 9 * fl.logistic_regression_flops(len(tr), F.shape[1])
+                result.flops += extra_flops
+                cols = result.config["features"]
                 result.extra["n_significant"] = float(
                     significant_features(F[te][:, cols], yte, proto.alpha)
                 )
-                result.config = {**result.config, "features": [int(c) for c in cols]}
                 return result
 
             sae_i = ctx.sae_for_seed(s)
@@ -194,15 +216,15 @@ def run(ctx: TaskContext) -> TaskOutput:
                 if name != "raw_dims_lasso_k":
                     cell.add(name, k_feature_run(features[name], False))
 
-            def ceiling_fit(config: dict[str, Any], tr=tr, va=va, te=te, ytr=ytr, X=ds.X):  # noqa: ANN202
-                return _fit_small_model(X[tr], ytr, X[va], X[te], config["C"], continuous)
+            def ceiling(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
+                return _small_model(F, y, config["C"], continuous)
 
             cell.add(
-                CEILING,
-                select([{"C": c} for c in C_VALUES[-proto.tuning_budget :]], ceiling_fit, metric),
+                CEILING, select_cv(configs, ceiling, ds.X[dev], y_dev, ds.X[te], metric, folds)
             )
             cell.labels.append(np.asarray(yte))
             cell.groups.append(None)
+            cell.test_ids.append(np.asarray(te))
             done += 1
             ctx.progress(done / total, f"hypothesis predictivity: {ds.name} / seed {s}")
         cells.append(cell)

@@ -26,7 +26,14 @@ from replication.harness.errors import DataError
 from replication.harness.spec import Spec
 from replication.harness.stats import fpr_at_tpr
 from replication.harness.tasks.common import auroc_metric
-from replication.harness.tuning import MethodRun, budgeted_grid, select
+from replication.harness.tuning import (
+    Fitted,
+    Learner,
+    MethodRun,
+    budgeted_grid,
+    fixed_fit_folds,
+    select_cv,
+)
 
 SAE_METHODS = ["sae_reconstruction_error", "sae_latent_mahalanobis", "sae_rare_latents"]
 RANDOM_METHODS = ["random_dictionary_" + m.removeprefix("sae_") for m in SAE_METHODS]
@@ -66,17 +73,28 @@ def _mahalanobis(fit: np.ndarray, shrinkage: float | str) -> Callable[[np.ndarra
     return model.mahalanobis
 
 
-def _score_fitter(
+def _scorer_learner(
     make: Callable[[dict[str, Any]], Callable[[np.ndarray], np.ndarray]],
-    Xva: np.ndarray,
-    Xte: np.ndarray,
     cost: Callable[[dict[str, Any]], float],
-):  # noqa: ANN202
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-        scorer = make(config)
-        return scorer(Xva), lambda: scorer(Xte), cost(config)
+) -> Learner:
+    """A scorer fitted on the fixed in-distribution fit set (so the fold's rows are unused)."""
 
-    return fit
+    def learn(config: dict[str, Any], X_fit: np.ndarray, y_fit: np.ndarray) -> Fitted:
+        return Fitted(make(config), cost(config))
+
+    return learn
+
+
+def _choose(
+    configs: list[dict[str, Any]],
+    learn: Learner,
+    Xva: np.ndarray,
+    yva: np.ndarray,
+    Xte: np.ndarray,
+) -> MethodRun:
+    # The scorers learn from unlabelled fit rows only; the labelled validation rows just rank
+    # the settings, so there is nothing for cross-validation to vary (fixed_fit_folds).
+    return select_cv(configs, learn, Xva, yva, Xte, auroc_metric, fixed_fit_folds(len(Xva)))
 
 
 def _latent_scorers(
@@ -88,7 +106,7 @@ def _latent_scorers(
     rng: np.random.Generator,
     Xva: np.ndarray,
     Xte: np.ndarray,
-    metric: Callable[[np.ndarray], float],
+    yva: np.ndarray,
 ) -> dict[str, MethodRun]:
     """The three SAE scorers for one dictionary (trained or random)."""
     import torch
@@ -112,15 +130,15 @@ def _latent_scorers(
             )
             return (x - recon).pow(2).sum(-1).numpy()
 
-    runs["reconstruction_error"] = select(
+    runs["reconstruction_error"] = _choose(
         [{}],
-        _score_fitter(
+        _scorer_learner(
             lambda c: recon_error,
-            Xva,
-            Xte,
             lambda c: fl.sae_encode_flops(fit_X.shape[1], width, 2 * (len(Xva) + len(Xte))),
         ),
-        metric,
+        Xva,
+        yva,
+        Xte,
     )
     counts = [n for n in (16, 64, 256, 1024) if n <= width] or [width]
 
@@ -129,25 +147,27 @@ def _latent_scorers(
         score = _mahalanobis(Zfit[:, cols], config["shrinkage"])
         return lambda X: score(latents_of(X)[:, cols])
 
-    runs["latent_mahalanobis"] = select(
+    runs["latent_mahalanobis"] = _choose(
         budgeted_grid({"n_latents": counts, "shrinkage": ["auto", 0.1, 0.5]}, budget, rng),
-        _score_fitter(
+        _scorer_learner(
             latent_maha,
-            Xva,
-            Xte,
             lambda c: fl.mahalanobis_flops(len(Zfit), c["n_latents"], len(Xva) + len(Xte)),
         ),
-        metric,
+        Xva,
+        yva,
+        Xte,
     )
 
     def rare(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
         rare_cols = frequency <= config["max_frequency"]
         return lambda X: latents_of(X)[:, rare_cols].sum(1)
 
-    runs["rare_latents"] = select(
+    runs["rare_latents"] = _choose(
         budgeted_grid({"max_frequency": [0.0, 0.001, 0.005, 0.02]}, budget, rng),
-        _score_fitter(rare, Xva, Xte, lambda c: float(width * (len(Xva) + len(Xte)))),
-        metric,
+        _scorer_learner(rare, lambda c: float(width * (len(Xva) + len(Xte)))),
+        Xva,
+        yva,
+        Xte,
     )
     for run in runs.values():
         run.flops += fl.sae_encode_flops(fit_X.shape[1], width, len(Zfit) + len(Zva) + len(Zte))
@@ -162,20 +182,20 @@ def _baseline(
     budget: int,
     rng: np.random.Generator,
     seed: int,
-    metric: Callable[[np.ndarray], float],
+    yva: np.ndarray,
 ) -> MethodRun:
     q = len(Xva) + len(Xte)
     d = fit_X.shape[1]
     if name == "mahalanobis":
-        return select(
+        return _choose(
             [{"shrinkage": s} for s in ["auto", 0.01, 0.1, 0.5][:budget]],
-            _score_fitter(
+            _scorer_learner(
                 lambda c: _mahalanobis(fit_X, c["shrinkage"]),
-                Xva,
-                Xte,
                 lambda c: fl.mahalanobis_flops(len(fit_X), d, q),
             ),
-            metric,
+            Xva,
+            yva,
+            Xte,
         )
     if name == "knn_distance":
         from sklearn.neighbors import NearestNeighbors
@@ -186,10 +206,12 @@ def _baseline(
             k = min(config["k"], len(fit_X))
             return lambda X: index.kneighbors(X, n_neighbors=k)[0][:, -1]
 
-        return select(
+        return _choose(
             budgeted_grid({"k": [1, 3, 5, 10, 25, 50]}, budget, rng),
-            _score_fitter(knn, Xva, Xte, lambda c: fl.knn_flops(len(fit_X), q, d)),
-            metric,
+            _scorer_learner(knn, lambda c: fl.knn_flops(len(fit_X), q, d)),
+            Xva,
+            yva,
+            Xte,
         )
     if name == "pca_reconstruction":
         from sklearn.decomposition import PCA
@@ -208,10 +230,12 @@ def _baseline(
             return score
 
         counts = [n for n in (2, 4, 8, 16, 32, 64) if n <= max_n]
-        return select(
+        return _choose(
             budgeted_grid({"n_components": counts}, budget, rng),
-            _score_fitter(pca_error, Xva, Xte, lambda c: fl.pca_flops(len(fit_X), d)),
-            metric,
+            _scorer_learner(pca_error, lambda c: fl.pca_flops(len(fit_X), d)),
+            Xva,
+            yva,
+            Xte,
         )
     if name == "isolation_forest":
         from sklearn.ensemble import IsolationForest
@@ -224,17 +248,17 @@ def _baseline(
             ).fit(fit_X)
             return lambda X: -model.score_samples(X)
 
-        return select(
+        return _choose(
             budgeted_grid(
                 {"n_estimators": [100, 300], "max_samples": ["auto", 0.5, 1.0]}, budget, rng
             ),
-            _score_fitter(
+            _scorer_learner(
                 forest,
-                Xva,
-                Xte,
                 lambda c: fl.isolation_forest_flops(len(fit_X), c["n_estimators"], q),
             ),
-            metric,
+            Xva,
+            yva,
+            Xte,
         )
     raise ValueError(f"unknown OOD baseline {name!r}")
 
@@ -269,7 +293,6 @@ def run(ctx: TaskContext) -> TaskOutput:
                 [inside[h[n_val : n_val + n_test]], outside[o[n_val : n_val + n_test]]]
             )
             yte = np.r_[np.zeros(n_test), np.ones(n_test)].astype(np.int64)
-            metric = auroc_metric(yva)
             sae_i = ctx.sae_for_seed(s)
             trained = ctx.saes[sae_i]
             random = ctx.random_saes[sae_i % len(ctx.random_saes)]
@@ -282,7 +305,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                 rng,
                 Xva,
                 Xte,
-                metric,
+                yva,
             )
             rnd_runs = _latent_scorers(
                 random,
@@ -293,7 +316,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                 rng,
                 Xva,
                 Xte,
-                metric,
+                yva,
             )
             for name, run_ in sae_runs.items():
                 cell.add(name, run_)
@@ -312,29 +335,31 @@ def run(ctx: TaskContext) -> TaskOutput:
 
             cell.add(
                 CONTROLS[1],
-                select(
+                _choose(
                     budgeted_grid(
                         {"n_dims": counts, "shrinkage": ["auto", 0.1, 0.5]},
                         proto.tuning_budget,
                         rng,
                     ),
-                    _score_fitter(
+                    _scorer_learner(
                         raw_maha,
-                        Xva,
-                        Xte,
                         lambda c, rows=n_fit, q=n_query: fl.mahalanobis_flops(rows, c["n_dims"], q),
                     ),
-                    metric,
+                    Xva,
+                    yva,
+                    Xte,
                 ),
             )
             for name in baselines:
                 cell.add(
-                    name, _baseline(name, fit_X, Xva, Xte, proto.tuning_budget, rng, seed, metric)
+                    name, _baseline(name, fit_X, Xva, Xte, proto.tuning_budget, rng, seed, yva)
                 )
             for runs in cell.runs.values():
                 runs[-1].extra["fpr_at_95_tpr"] = fpr_at_tpr(yte, runs[-1].test_scores)
             cell.labels.append(yte)
             cell.groups.append(None)
+            test_out = len(inside) + o[n_val : n_val + n_test]
+            cell.test_ids.append(np.r_[h[n_val : n_val + n_test], test_out])
             done += 1
             ctx.progress(done / total, f"OOD detection: {ds.name} / seed {s}")
         cells.append(cell)

@@ -1,16 +1,16 @@
 """Sparse probing under hard regimes (Kantamneni et al. 2025; SAEBench).
 
 SAE method: the k SAE latents with the largest train mean difference between classes,
-then logistic regression (k and C tuned on validation). Controls: the same pipeline on a
-random dictionary of the same width, and on raw dimensions. Baselines: logistic
-regression on all dimensions, PCA (fit on the same unlabelled pool as the SAE) + logistic
-regression, k-nearest neighbours, and optionally an MLP. Metric: test AUROC.
+then logistic regression (k and C tuned by cross-validation over train + validation, then
+refit on both). Controls: the same pipeline on a random dictionary of the same width, and
+on raw dimensions. Baselines: logistic regression on all dimensions, PCA (fit on the same
+unlabelled pool as the SAE) + logistic regression, k-nearest neighbours, and optionally an
+MLP. Metric: test AUROC.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,48 +21,45 @@ from replication.harness.splits import make_split
 from replication.harness.tasks.common import (
     C_GRID,
     auroc_metric,
+    dev_folds,
     fit_logistic,
     latent_axes,
-    standardise,
-    top_k_probe_fitter,
+    logistic_learner,
+    scaler,
+    top_k_probe_learner,
 )
-from replication.harness.tuning import MethodRun, budgeted_grid, select
+from replication.harness.tuning import Fitted, Learner, MethodRun, budgeted_grid, select_cv
 
 SAE_METHOD = "sae_top_latents"
 CONTROLS = ["random_dictionary_top_latents", "raw_dims_top_k"]
 PCA_MAX = 128
 
 
-def _pca_fitter(Ptr: np.ndarray, ytr: np.ndarray, Pva: np.ndarray, Pte: np.ndarray):  # noqa: ANN202
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-        n = config["n_components"]
-        return fit_logistic(Ptr[:, :n], ytr, Pva[:, :n], Pte[:, :n], config["C"])
-
-    return fit
+def _pca_learner(config: dict[str, Any], P: np.ndarray, y: np.ndarray) -> Fitted:
+    n = config["n_components"]
+    inner = fit_logistic(P[:, :n], y, config["C"])
+    return Fitted(lambda A: inner.predict(A[:, :n]), inner.flops, inner.flops_per_row)
 
 
-def _knn_fitter(Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarray):  # noqa: ANN202
+def _knn_learner(config: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Fitted:
     from sklearn.neighbors import KNeighborsClassifier
 
-    tr, va, te = standardise(Xtr, Xva, Xte)
-
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-        model = KNeighborsClassifier(
-            n_neighbors=min(config["n_neighbors"], len(tr)), weights=config["weights"]
-        )
-        model.fit(tr, ytr)
-        cost = fl.knn_flops(len(tr), len(va) + len(te), tr.shape[1])
-        return model.predict_proba(va)[:, 1], lambda: model.predict_proba(te)[:, 1], cost
-
-    return fit
+    scale = scaler(X)
+    model = KNeighborsClassifier(
+        n_neighbors=min(config["n_neighbors"], len(X)), weights=config["weights"]
+    )
+    model.fit(scale(X), y)
+    return Fitted(
+        lambda A: model.predict_proba(scale(A))[:, 1],
+        flops_per_row=fl.knn_flops(len(X), 1, X.shape[1]),
+    )
 
 
-def _mlp_fitter(Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarray, seed: int):  # noqa: ANN202
+def _mlp_learner(seed: int) -> Learner:
     from sklearn.neural_network import MLPClassifier
 
-    tr, va, te = standardise(Xtr, Xva, Xte)
-
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+    def learn(config: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Fitted:
+        scale = scaler(X)
         model = MLPClassifier(
             hidden_layer_sizes=(config["hidden"],),
             alpha=config["alpha"],
@@ -71,11 +68,11 @@ def _mlp_fitter(Xtr: np.ndarray, ytr: np.ndarray, Xva: np.ndarray, Xte: np.ndarr
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(tr, ytr)
-        cost = 6.0 * len(tr) * tr.shape[1] * config["hidden"] * model.n_iter_
-        return model.predict_proba(va)[:, 1], lambda: model.predict_proba(te)[:, 1], cost
+            model.fit(scale(X), y)
+        cost = 6.0 * len(X) * X.shape[1] * config["hidden"] * model.n_iter_
+        return Fitted(lambda A: model.predict_proba(scale(A))[:, 1], cost)
 
-    return fit
+    return learn
 
 
 def run(ctx: TaskContext) -> TaskOutput:
@@ -129,9 +126,11 @@ def run(ctx: TaskContext) -> TaskOutput:
                         else a[split.test]
                     )
 
-                ytr, yva = split.y_train, split.y_val
+                # tuning and choosing by cross-validation over train + validation rows
+                dev = np.concatenate([split.train, split.val])
+                y_dev = np.concatenate([split.y_train, split.y_val])
+                folds = dev_folds(y_dev, len(dev), proto, split_seed)
                 y_test = ds.ood_y[split.test] if split.test_from_ood else ds.y[split.test]
-                metric = auroc_metric(yva)
                 rng = np.random.default_rng(split_seed)
                 Z = latents[sae_i]
                 Zr = random_latents[sae_i]
@@ -139,54 +138,52 @@ def run(ctx: TaskContext) -> TaskOutput:
                 Zro = ood_random[sae_i] if ood_random else None
                 lat_axes = latent_axes(max_latents, Z.shape[1])
                 rows = len(split.train) + len(split.val) + len(split.test)
-                sae_run = select(
-                    budgeted_grid(lat_axes, proto.tuning_budget, rng),
-                    top_k_probe_fitter(Z[split.train], ytr, Z[split.val], test_rows(Z, Zo)),
-                    metric,
+
+                def tuned(
+                    configs: list[dict[str, Any]],
+                    learn: Learner,
+                    A: np.ndarray,
+                    A_ood: np.ndarray | None,
+                    dev=dev,
+                    y_dev=y_dev,
+                    folds=folds,
+                    test_rows=test_rows,
+                ) -> MethodRun:
+                    return select_cv(
+                        configs, learn, A[dev], y_dev, test_rows(A, A_ood), auroc_metric, folds
+                    )
+
+                sae_run = tuned(
+                    budgeted_grid(lat_axes, proto.tuning_budget, rng), top_k_probe_learner(), Z, Zo
                 )
                 sae_run.flops += encode_cost * rows
                 cell.add(SAE_METHOD, sae_run)
-                rnd = select(
+                rnd = tuned(
                     budgeted_grid(lat_axes, proto.tuning_budget, rng),
-                    top_k_probe_fitter(Zr[split.train], ytr, Zr[split.val], test_rows(Zr, Zro)),
-                    metric,
+                    top_k_probe_learner(),
+                    Zr,
+                    Zro,
                 )
                 rnd.flops += encode_cost * rows
                 cell.add(CONTROLS[0], rnd)
                 raw_axes = latent_axes(max_latents, ds.X.shape[1])
                 cell.add(
                     CONTROLS[1],
-                    select(
+                    tuned(
                         budgeted_grid(raw_axes, proto.tuning_budget, rng),
-                        top_k_probe_fitter(
-                            ds.X[split.train], ytr, ds.X[split.val], test_rows(ds.X, ds.ood_X)
-                        ),
-                        metric,
+                        top_k_probe_learner(),
+                        ds.X,
+                        ds.ood_X,
                     ),
                 )
-                Xtr, Xva, Xte = ds.X[split.train], ds.X[split.val], test_rows(ds.X, ds.ood_X)
                 for name in baselines:
-                    cell.add(
-                        name,
-                        _baseline(
-                            name,
-                            Xtr,
-                            ytr,
-                            Xva,
-                            Xte,
-                            split,
-                            P,
-                            P_ood,
-                            pca_counts,
-                            proto.tuning_budget,
-                            rng,
-                            split_seed,
-                            metric,
-                            test_rows,
-                        ),
+                    configs, learn, A, A_ood = _baseline(
+                        name, ds, P, P_ood, pca_counts, proto.tuning_budget, rng, split_seed
                     )
+                    cell.add(name, tuned(configs, learn, A, A_ood))
                 cell.labels.append(y_test)
                 cell.groups.append(None)
+                cell.test_ids.append(split.test + (len(ds.X) if split.test_from_ood else 0))
                 done += 1
                 ctx.progress(done / total, f"sparse probing: {ds.name} / {regime} / seed {s}")
             cells.append(cell)
@@ -202,38 +199,27 @@ def run(ctx: TaskContext) -> TaskOutput:
 
 def _baseline(
     name: str,
-    Xtr: np.ndarray,
-    ytr: np.ndarray,
-    Xva: np.ndarray,
-    Xte: np.ndarray,
-    split: Any,
+    ds: Any,
     P: np.ndarray,
     P_ood: np.ndarray | None,
     pca_counts: list[int],
     budget: int,
     rng: np.random.Generator,
     seed: int,
-    metric: Callable[[np.ndarray], float],
-    test_rows: Callable[..., np.ndarray],
-) -> MethodRun:
+) -> tuple[list[dict[str, Any]], Learner, np.ndarray, np.ndarray | None]:
+    """A baseline's settings, learner, and the features it reads (in-distribution, OOD)."""
     if name == "logreg":
         C_values = list(np.logspace(-3, 3, budget)) if budget > 1 else [1.0]
-
-        def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-            return fit_logistic(Xtr, ytr, Xva, Xte, config["C"])
-
-        return select([{"C": float(c)} for c in C_values], fit, metric)
+        return [{"C": float(c)} for c in C_values], logistic_learner, ds.X, ds.ood_X
     if name == "pca_logreg":
         configs = budgeted_grid({"n_components": pca_counts, "C": C_GRID}, budget, rng)
-        return select(
-            configs, _pca_fitter(P[split.train], ytr, P[split.val], test_rows(P, P_ood)), metric
-        )
+        return configs, _pca_learner, P, P_ood
     if name == "knn":
         configs = budgeted_grid(
             {"n_neighbors": [1, 3, 5, 9, 15, 25], "weights": ["uniform", "distance"]}, budget, rng
         )
-        return select(configs, _knn_fitter(Xtr, ytr, Xva, Xte), metric)
+        return configs, _knn_learner, ds.X, ds.ood_X
     if name == "mlp":
         configs = budgeted_grid({"hidden": [32, 128], "alpha": [1e-4, 1e-2, 1.0]}, budget, rng)
-        return select(configs, _mlp_fitter(Xtr, ytr, Xva, Xte, seed), metric)
+        return configs, _mlp_learner(seed), ds.X, ds.ood_X
     raise ValueError(f"unknown sparse-probing baseline {name!r}")

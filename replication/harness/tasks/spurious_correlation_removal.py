@@ -12,7 +12,8 @@ worst-group test accuracy.
 SAE method: ablate the m latents most tied to z (largest validation mean difference in z),
 reconstruct with the SAE's error term kept, then train the probe. Baselines: LEACE concept
 erasure of z (fit on validation), projection off the z mean-difference direction, and
-retraining on a group-balanced subset (half of validation; the other half tunes it).
+retraining on the group-balanced validation rows. Every setting is chosen by stratified
+cross-validation over the validation rows (the only rows where z is seen), then refit.
 Controls: the same ablation on a random dictionary, and zeroing the m raw dimensions most
 tied to z.
 """
@@ -31,8 +32,18 @@ from replication.harness.context import Cell, TaskContext, TaskOutput
 from replication.harness.errors import DataError
 from replication.harness.spec import Spec
 from replication.harness.stats import worst_group_accuracy_rows
-from replication.harness.tasks.common import C_GRID, standardise
-from replication.harness.tuning import MethodRun, budgeted_grid, select
+from replication.harness.tasks.common import C_GRID, dev_folds, scaler
+from replication.harness.tuning import (
+    Fitted,
+    FoldCache,
+    Learner,
+    MethodRun,
+    budgeted_grid,
+    select_cv,
+)
+
+#: picks the rows a fitted probe scores from the row ids it is given
+RowsOf = Callable[[np.ndarray], np.ndarray]
 
 SAE_METHOD = "sae_ablate_spurious_latents"
 CONTROLS = ["random_dictionary_ablation", "raw_dims_ablation"]
@@ -127,19 +138,18 @@ def _splits(y: np.ndarray, z: np.ndarray, proto: Any, correlation: float, seed: 
     return np.sort(train), np.sort(val), np.sort(test)
 
 
-def _probe(
-    Rtr: np.ndarray, ytr: np.ndarray, Rva: np.ndarray, Rte: np.ndarray, C: float
-) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
+def _probe(R: np.ndarray, y: np.ndarray, C: float, rows_of: RowsOf) -> Fitted:
+    """Logistic regression on (R, y); scores the rows ``rows_of`` picks out of R's source."""
     from sklearn.linear_model import LogisticRegression
 
-    tr, va, te = standardise(Rtr, Rva, Rte)
+    scale = scaler(R)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = LogisticRegression(C=C, max_iter=500).fit(tr, ytr)
-    return (
-        model.predict_proba(va)[:, 1],
-        lambda: model.predict_proba(te)[:, 1],
-        fl.logistic_regression_flops(len(tr), tr.shape[1]),
+        model = LogisticRegression(C=C, max_iter=500).fit(scale(R), y)
+    return Fitted(
+        lambda rows: model.predict_proba(scale(rows_of(rows)))[:, 1],
+        fl.logistic_regression_flops(len(R), R.shape[1]),
+        2.0 * R.shape[1],
     )
 
 
@@ -170,33 +180,29 @@ def _project_out(direction: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     return lambda A: A - np.outer(A @ unit, unit)
 
 
-def _ablation_fitter(
-    model: Any,
-    X: np.ndarray,
-    tr: np.ndarray,
-    va: np.ndarray,
-    te: np.ndarray,
-    y: np.ndarray,
-    z: np.ndarray,
-    encode: Callable[[np.ndarray], np.ndarray],
-):  # noqa: ANN202
+def _ablation_learner(
+    model: Any, X: np.ndarray, tr: np.ndarray, y: np.ndarray, z: np.ndarray, Z: np.ndarray
+) -> Learner:
+    """Ablate the m latents most tied to z on the fit rows (validation rows of the fold)."""
     import torch
 
-    Z = encode(X)
-    diff = np.abs(Z[va][z[va] == 1].mean(0) - Z[va][z[va] == 0].mean(0))
-    order = np.argsort(-diff, kind="mergesort")
     with torch.no_grad():
         W_dec = model.W_dec.detach().numpy()
     scale = model.scaling_factor
+    orders = FoldCache()
 
-    def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-        cols = order[: config["m"]]
+    def learn(config: dict[str, Any], ids: np.ndarray, yz: np.ndarray) -> Fitted:
+        def order() -> np.ndarray:
+            rows = ids[:, 0]
+            diff = np.abs(Z[rows][z[rows] == 1].mean(0) - Z[rows][z[rows] == 0].mean(0))
+            return np.argsort(-diff, kind="mergesort")
+
+        cols = orders.get(ids, order)[: config["m"]]
         # x' = x - decode contribution of the ablated latents (error term and other latents kept)
-        removed = (Z[:, cols] @ W_dec[cols]) / scale
-        R = X - removed
-        return _probe(R[tr], y[tr], R[va], R[te], config["C"])
+        R = X - (Z[:, cols] @ W_dec[cols]) / scale
+        return _probe(R[tr], y[tr], config["C"], lambda ids_: R[ids_[:, 0]])
 
-    return fit
+    return learn
 
 
 def run(ctx: TaskContext) -> TaskOutput:
@@ -220,10 +226,22 @@ def run(ctx: TaskContext) -> TaskOutput:
             seed = ctx.split_seed(d_index, s)
             rng = np.random.default_rng(seed)
             tr, va, te = _splits(y, z, proto, correlation, seed)
-            groups_va = 2 * y[va] + z[va]
+            # Tuning by cross-validation over the validation rows, the only ones where z is
+            # seen (training rows are ambiguous by design). Methods receive row ids, so
+            # every matrix is computed once per seed; folds keep the four (y, z) groups.
+            ids_dev, ids_test = va[:, None], te[:, None]
+            yz_dev = np.column_stack([y[va], z[va]])
+            folds = dev_folds(2 * y[va] + z[va], len(va), proto, seed)
 
-            def metric(scores: np.ndarray, yva=y[va], gva=groups_va) -> float:
-                return float(worst_group_accuracy_rows(yva[None], scores[None], gva[None])[0])
+            def tuned(
+                configs: list[dict[str, Any]],
+                learn: Learner,
+                ids_dev=ids_dev,
+                yz_dev=yz_dev,
+                ids_test=ids_test,
+                folds=folds,
+            ) -> MethodRun:
+                return select_cv(configs, learn, ids_dev, yz_dev, ids_test, _metric, folds)
 
             sae_i = ctx.sae_for_seed(s)
             axes = {"m": [m for m in ABLATION_COUNTS if m <= min(max_m, ctx.width)], "C": C_GRID}
@@ -232,46 +250,45 @@ def run(ctx: TaskContext) -> TaskOutput:
                 (SAE_METHOD, ctx.saes[sae_i]),
                 (CONTROLS[0], ctx.random_saes[sae_i % len(ctx.random_saes)]),
             ):
-                result = select(
+                result = tuned(
                     budgeted_grid(axes, proto.tuning_budget, rng),
-                    _ablation_fitter(
-                        model, X, tr, va, te, y, z, lambda A, m=model: encode_numpy(m, A)
-                    ),
-                    metric,
+                    _ablation_learner(model, X, tr, y, z, encode_numpy(model, X)),
                 )
                 result.flops += encode_cost
                 cell.add(name, result)
             centred = X - X[tr].mean(0)
-            raw_order = np.argsort(
-                -np.abs(centred[va][z[va] == 1].mean(0) - centred[va][z[va] == 0].mean(0))
-            )
+            raw_orders = FoldCache()
 
-            def raw_fit(
+            def raw_learn(
                 config: dict[str, Any],
-                raw_order=raw_order,
+                ids: np.ndarray,
+                yz: np.ndarray,
+                raw_orders=raw_orders,
                 tr=tr,
-                va=va,
-                te=te,
                 centred=centred,
                 y=y,
-            ):  # noqa: ANN202
+            ) -> Fitted:
+                def order() -> np.ndarray:
+                    fit, zf = centred[ids[:, 0]], yz[:, 1]
+                    return np.argsort(-np.abs(fit[zf == 1].mean(0) - fit[zf == 0].mean(0)))
+
                 R = centred.copy()
-                R[:, raw_order[: config["m"]]] = 0.0
-                return _probe(R[tr], y[tr], R[va], R[te], config["C"])
+                R[:, raw_orders.get(ids, order)[: config["m"]]] = 0.0
+                return _probe(R[tr], y[tr], config["C"], lambda ids_: R[ids_[:, 0]])
 
             raw_axes = {
                 "m": [m for m in ABLATION_COUNTS if m <= min(max_m, X.shape[1])],
                 "C": C_GRID,
             }
             cell.add(
-                CONTROLS[1],
-                select(budgeted_grid(raw_axes, proto.tuning_budget, rng), raw_fit, metric),
+                CONTROLS[1], tuned(budgeted_grid(raw_axes, proto.tuning_budget, rng), raw_learn)
             )
             c_values = [c["C"] for c in budgeted_grid({"C": C_GRID}, proto.tuning_budget, rng)]
             for name in baselines:
-                cell.add(name, _baseline(name, X, y, z, tr, va, te, c_values, metric, rng))
+                cell.add(name, tuned([{"C": c} for c in c_values], _baseline(name, X, y, z, tr)))
             cell.labels.append(y[te])
             cell.groups.append(2 * y[te] + z[te])
+            cell.test_ids.append(te)
             done += 1
             ctx.progress(done / total, f"spurious correlation: {ds.name} / seed {s}")
         cells.append(cell)
@@ -285,44 +302,33 @@ def run(ctx: TaskContext) -> TaskOutput:
     )
 
 
-def _baseline(
-    name: str,
-    X: np.ndarray,
-    y: np.ndarray,
-    z: np.ndarray,
-    tr: np.ndarray,
-    va: np.ndarray,
-    te: np.ndarray,
-    c_values: list[Any],
-    metric: Callable[[np.ndarray], float],
-    rng: np.random.Generator,
-) -> MethodRun:
-    configs = [{"C": c} for c in c_values]
+def _metric(yz: np.ndarray, scores: np.ndarray) -> float:
+    """Worst-group accuracy; ``yz`` holds the label and the attribute."""
+    groups = 2 * yz[:, 0] + yz[:, 1]
+    return float(worst_group_accuracy_rows(yz[None, :, 0], scores[None], groups[None])[0])
+
+
+def _baseline(name: str, X: np.ndarray, y: np.ndarray, z: np.ndarray, tr: np.ndarray) -> Learner:
+    """A baseline as a learner over validation row ids (the rows where z is seen)."""
     if name in ("leace", "mean_difference"):
-        if name == "leace":
-            erase = leace_eraser(X[va], z[va].astype(np.float64))
-        else:
-            erase = _project_out(X[va][z[va] == 1].mean(0) - X[va][z[va] == 0].mean(0))
-        R = erase(X)
 
-        def fit(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-            return _probe(R[tr], y[tr], R[va], R[te], config["C"])
+        def learn(config: dict[str, Any], ids: np.ndarray, yz: np.ndarray) -> Fitted:
+            rows = ids[:, 0]
+            if name == "leace":
+                erase = leace_eraser(X[rows], z[rows].astype(np.float64))
+            else:
+                erase = _project_out(X[rows][z[rows] == 1].mean(0) - X[rows][z[rows] == 0].mean(0))
+            R = erase(X)
+            fitted = _probe(R[tr], y[tr], config["C"], lambda ids_: R[ids_[:, 0]])
+            fitted.flops += 2.0 * len(X) * X.shape[1] ** 2
+            return fitted
 
-        result = select(configs, fit, metric)
-        result.flops += 2.0 * len(X) * X.shape[1] ** 2
-        return result
+        return learn
     if name == "balanced_retraining":
-        shuffled = rng.permutation(va)
-        fit_rows, tune_rows = np.sort(shuffled[: len(va) // 2]), np.sort(shuffled[len(va) // 2 :])
-        groups_tune = 2 * y[tune_rows] + z[tune_rows]
+        # retrain on the group-balanced rows themselves: the fold's validation rows
 
-        def tune_metric(scores: np.ndarray) -> float:
-            return float(
-                worst_group_accuracy_rows(y[tune_rows][None], scores[None], groups_tune[None])[0]
-            )
+        def learn_balanced(config: dict[str, Any], ids: np.ndarray, yz: np.ndarray) -> Fitted:
+            return _probe(X[ids[:, 0]], yz[:, 0], config["C"], lambda ids_: X[ids_[:, 0]])
 
-        def fit_bal(config: dict[str, Any]) -> tuple[np.ndarray, Callable[[], np.ndarray], float]:
-            return _probe(X[fit_rows], y[fit_rows], X[tune_rows], X[te], config["C"])
-
-        return select(configs, fit_bal, tune_metric)
+        return learn_balanced
     raise ValueError(f"unknown spurious-correlation baseline {name!r}")

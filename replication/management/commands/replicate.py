@@ -85,8 +85,10 @@ class Command(BaseCommand):
             try:
                 run = services.enqueue_run(spec=spec, device=options["device"])
             except services.QueueUnavailable as exc:
-                raise CommandError(f"{exc}. The run is saved and stays queued; the reaper "
-                                   "sends it when the broker is back.") from None
+                raise CommandError(
+                    f"{exc}. Run {exc.run_id} is saved and stays queued; the reconciler "
+                    "(in beat's process) sends it when the broker is back."
+                ) from None
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from None
             self.stdout.write(self.style.SUCCESS(f"Run {run.pk} queued on '{run.queue}'."))

@@ -1,0 +1,146 @@
+"""The rule in compare.py and the spec: every baseline reported, beats means beating each,
+the SAE is never essential without controls, the rule is part of the spec's hash."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from replication.harness.compare import Rule, compare
+from replication.harness.context import Cell, TaskOutput
+from replication.harness.errors import SpecError
+from replication.harness.spec import spec_from_dict, spec_hash
+from replication.harness.tuning import MethodRun
+
+pytestmark = pytest.mark.harness
+
+N_ROWS, N_TEST, SEEDS = 300, 120, 6
+
+
+def _output(separation: dict[str, float], controls=(), datasets=("d1", "d2"), seed=0):
+    """Cells whose methods score y * separation + shared row noise + own noise."""
+    rng = np.random.default_rng(seed)
+    cells = []
+    for name in datasets:
+        y = np.arange(N_ROWS) % 2
+        hard = rng.normal(0, 1, N_ROWS)
+        cell = Cell(regime="normal", dataset=name)
+        for _ in range(SEEDS):
+            test = np.sort(rng.choice(N_ROWS, N_TEST, replace=False))
+            cell.labels.append(y[test])
+            cell.groups.append(None)
+            cell.test_ids.append(test)
+            for method, sep in separation.items():
+                scores = y[test] * sep + hard[test] + rng.normal(0, 0.5, N_TEST)
+                val = 0.5 + sep / 10  # the cross-validated metric ranks by separation
+                cell.add(method, MethodRun(val, scores, {"sep": sep}, 1.0, selection="kfold"))
+        cells.append(cell)
+    baselines = [m for m in separation if m.startswith("base")]
+    return TaskOutput(
+        metric="auroc",
+        sae_methods=["sae"],
+        baselines=baselines,
+        controls=list(controls),
+        cells=cells,
+    )
+
+
+RULE = Rule(n_boot=300)
+
+
+def test_beating_the_best_baseline_is_not_enough_it_must_beat_every_one():
+    # base_b is chosen as the best (higher cross-validated metric) but base_c matches the SAE
+    out = _output({"sae": 3.0, "base_b": 1.0, "base_c": 3.0})
+    result = compare(out, rule=RULE, seed=0)
+    comp = result["datasets"]["d1"]["regimes"]["normal"]["comparison"]
+    assert set(comp["against"]) == {"base_b", "base_c"}
+    assert comp["against"]["base_b"]["ci_low"] > comp["against"]["base_b"]["margin"]
+    assert comp["verdict"] != "beats"
+    assert result["verdict"] != "beats"
+
+
+def test_beating_every_baseline_beats_and_losing_to_one_loses():
+    won = compare(_output({"sae": 3.0, "base_b": 1.0, "base_c": 1.5}), rule=RULE, seed=0)
+    assert won["verdict"] == "beats"
+    assert won["regimes"]["normal"]["verdict"] == "beats"
+    assert won["win_tie_loss"]["won"] == 1.0
+    lost = compare(_output({"sae": 1.0, "base_b": 1.0, "base_c": 3.0}), rule=RULE, seed=0)
+    assert lost["verdict"] == "loses"
+    assert lost["datasets"]["d2"]["regimes"]["normal"]["comparison"]["verdict"] == "loses"
+
+
+def test_the_results_keep_the_keys_the_pages_read_and_add_the_rules():
+    result = compare(_output({"sae": 2.0, "base_b": 1.0}), rule=RULE, seed=0)
+    comp = result["datasets"]["d1"]["regimes"]["normal"]["comparison"]
+    for key in (
+        "sae_method",
+        "best_baseline",
+        "delta",
+        "ci_low",
+        "ci_high",
+        "p",
+        "p_holm",
+        "verdict",
+    ):
+        assert key in comp
+    for key in ("margin", "p_beats_holm", "p_loses_holm", "p_equivalent_holm", "mde", "se", "df"):
+        assert key in comp and key in result["overall"]
+    assert {"n_datasets", "test"} <= set(result["overall"])
+    assert set(result["win_tie_loss"]) == {"n", "won", "tied", "lost", "inconclusive"}
+    assert result["rule"]["version"] == 2
+    method = result["datasets"]["d1"]["regimes"]["normal"]["methods"]["sae"]
+    assert method["selection"] == "kfold"
+
+
+def test_an_inconclusive_result_says_what_would_resolve_it():
+    result = compare(_output({"sae": 1.05, "base_b": 1.0}, datasets=("d1",)), rule=RULE, seed=0)
+    comp = result["datasets"]["d1"]["regimes"]["normal"]["comparison"]
+    assert comp["verdict"] == "inconclusive"
+    assert comp["to_resolve"]["seeds_needed"] > SEEDS
+
+
+@pytest.mark.parametrize(
+    ("controls", "essential"),
+    [((), False), (("ctrl",), True)],
+)
+def test_the_sae_is_essential_only_when_it_beats_every_control(controls, essential):
+    sep = {"sae": 3.0, "base_b": 1.0, **{c: 1.0 for c in controls}}
+    result = compare(_output(sep, controls=controls), rule=RULE, seed=0)
+    assert result["controls"]["sae_essential"] is essential
+    assert result["regimes"]["normal"]["sae_essential"] is essential
+
+
+# --- the spec -----------------------------------------------------------------------------------
+
+
+def _spec(**protocol):
+    return spec_from_dict(
+        {
+            "task": "sparse_probing",
+            "data": {"source": "synthetic", "datasets": ["sparse_atom"]},
+            "sae": {"width": 64, "k": 4},
+            "protocol": protocol,
+        }
+    )
+
+
+def test_the_rule_version_is_in_the_resolved_spec_and_its_hash():
+    spec = _spec()
+    assert spec.to_dict()["protocol"]["rule_version"] == 2
+    assert spec.protocol.margin_kind == "relative_error" and spec.protocol.relative_margin == 0.05
+    assert spec_hash(_spec(margin_kind="absolute")) != spec_hash(spec)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "field", "message"),
+    [
+        ({"rule_version": 1}, "protocol.rule_version", "must be one of 2"),
+        ({"margin_kind": "percent"}, "protocol.margin_kind", "relative_error, absolute, both"),
+        ({"relative_margin": 1.5}, "protocol.relative_margin", "must be <= 1.0"),
+        ({"cv_folds": 1}, "protocol.cv_folds", "must be >= 2"),
+    ],
+)
+def test_bad_rule_settings_name_the_field(protocol, field, message):
+    with pytest.raises(SpecError, match=message) as err:
+        _spec(**protocol)
+    assert err.value.field == field
