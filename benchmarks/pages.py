@@ -29,6 +29,7 @@ import datetime as dt
 import http.client
 import os
 import random
+import secrets
 import signal
 import statistics
 import subprocess
@@ -44,7 +45,7 @@ SIZES = {  # the issue's tenant, seed included
     "papers": 10_022, "candidacies": 3_022, "assessments": 65_013, "forecasters": 203,
     "prediction_sets": 2_003, "predictions": 100_019, "runs": 541,
 }
-SECRET = "benchmark-only-secret-key-" + "x" * 40
+SECRET = secrets.token_urlsafe(50)  # a fresh key per run (settings refuse weak ones)
 MARKET = "sae-downstream-beat-baselines"
 
 
