@@ -227,7 +227,8 @@ def run_spec(
     digest = spec_hash(spec)
     task = _task_module(spec.task)
     progress(0.0, "checking inputs")
-    prepared, embed_seconds = prepare(
+    # a task that does not encode pooled texts (steering) brings its own preparation
+    prepared, embed_seconds = getattr(task, "prepare", prepare)(
         spec, device=resolved_device, progress=_stage(progress, 0.0, 0.25)
     )
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -303,6 +304,7 @@ def run_spec(
             },
         },
         "notes": output.notes,
+        **({"scope": output.notes["scope"]} if "scope" in output.notes else {}),
     }
     results_path = report.write_results(results, out_dir)
     results = json.loads(results_path.read_text())

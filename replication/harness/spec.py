@@ -47,6 +47,7 @@ TASKS = (
     "ood_detection",
     "hypothesis_predictivity",
     "spurious_correlation_removal",
+    "steering",
 )
 DATA_SOURCES = (
     "sae_probes",
@@ -56,6 +57,7 @@ DATA_SOURCES = (
     "csv",
     "arrays",
     "synthetic",
+    "concepts",  # steering: curated concept names (or sae-probes datasets)
 )
 ARCHITECTURES = ("topk", "batchtopk", "relu", "jumprelu")
 POOLINGS = ("mean", "last")
@@ -68,12 +70,14 @@ BASELINES: dict[str, tuple[str, ...]] = {
     "ood_detection": ("mahalanobis", "knn_distance", "pca_reconstruction", "isolation_forest"),
     "hypothesis_predictivity": ("pca", "raw_dims", "kmeans"),
     "spurious_correlation_removal": ("leace", "mean_difference", "balanced_retraining"),
+    "steering": ("diff_in_means", "probe", "prompting", "rejection_sampling"),
 }
 DEFAULT_BASELINES: dict[str, tuple[str, ...]] = {
     "sparse_probing": ("logreg", "pca_logreg", "knn"),
     "ood_detection": BASELINES["ood_detection"],
     "hypothesis_predictivity": BASELINES["hypothesis_predictivity"],
     "spurious_correlation_removal": BASELINES["spurious_correlation_removal"],
+    "steering": BASELINES["steering"],
 }
 #: Task-specific options and their defaults.
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
@@ -84,6 +88,26 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "spurious_dataset": "",
         "train_correlation": 1.0,
         "max_ablated": 64,
+    },
+    # see replication/harness/tasks/steering.py; strengths are multiples of the mean residual
+    # norm, clamp multiples of the latent's largest activation on positive texts
+    "steering": {
+        "modes": ["steer", "suppress"],
+        "sae_methods": ["sae_addition", "sae_clamp"],
+        "n_prompts": 8,
+        "max_new_tokens": 24,
+        "temperature": 0.7,
+        "batch_size": 64,
+        "strengths": [0.1, 0.25, 0.5, 1.0, 2.0],
+        "clamp_multiples": [0.0, 1.0, 2.0, 5.0, 10.0],
+        "ablation_strengths": [0.5, 1.0, 1.5, 2.0],
+        "rejection_max": 8,
+        "min_examples": 16,
+        "concept_rows": 200,
+        "selectivity_auroc": 0.8,
+        "pool_sources": ["rotten_tomatoes"],
+        "pool_texts": 500,
+        "pool_tokens": 50000,
     },
 }
 

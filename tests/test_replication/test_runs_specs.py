@@ -81,7 +81,7 @@ def test_the_soft_limit_must_be_below_the_hard_one():
         make_spec(time_limit=100, soft_time_limit=100)
 
 
-def test_the_seed_ships_four_specs_linked_to_what_they_test(seeded):
+def test_the_seed_ships_its_specs_linked_to_what_they_test(seeded):
     specs = {s.key: s for s in ReplicationSpec.objects.all()}
     before = list(ReplicationSpec.objects.values_list("pk", "version", "spec_hash"))
     load_all()
@@ -92,7 +92,15 @@ def test_the_seed_ships_four_specs_linked_to_what_they_test(seeded):
         "hypothesis-predictivity-movva",
         "ood-detection-casper",
         "shift-analogue-marks",
+        "steering-axbench",
+        "steering-golden-gate",
+        "steering-sieve",
+        "steering-refusal-direction",
     }
+    assert specs["steering-axbench"].candidacy.paper.arxiv_id == "2501.17148"
+    assert specs["steering-golden-gate"].candidacy.paper.slug == "golden-gate-claude"
+    assert specs["steering-sieve"].candidacy.paper.slug == "sieve"
+    assert specs["steering-refusal-direction"].candidacy.paper.arxiv_id == "2406.11717"
     assert specs["sparse-probing-kantamneni"].candidacy.paper.arxiv_id == "2502.16681"
     assert specs["sparse-probing-kantamneni"].claims.count() == 2
     assert specs["hypothesis-predictivity-movva"].candidacy.paper.arxiv_id == "2502.04382"
@@ -104,6 +112,7 @@ def test_the_seed_ships_four_specs_linked_to_what_they_test(seeded):
         "hypothesis_predictivity",
         "ood_detection",
         "spurious_correlation_removal",
+        "steering",
     }
 
 

@@ -1,0 +1,157 @@
+"""The steering task's pure parts: the judge's arithmetic, the interventions' algebra, the
+concept splits and the spec options, table-driven."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from replication.harness.errors import DataError
+from replication.harness.steering import interventions as iv
+from replication.harness.steering import judge as jd
+
+pytestmark = pytest.mark.harness
+
+
+@pytest.mark.parametrize(
+    ("terms", "expected"),
+    [
+        ((1.0, 1.0, 1.0), 1.0),
+        ((0.5, 0.5, 0.5), 0.5),
+        ((1.0, 0.5, 0.25), 3 / (1 + 2 + 4)),
+        ((0.9, 0.0, 0.9), 0.0),  # any zero term gives zero
+        ((1.5, 1.0, 1.0), 1.0),  # clipped to [0, 1]
+    ],
+)
+def test_harmonic_mean_of_the_three_terms(terms, expected):
+    out = jd.harmonic(*(np.array([t]) for t in terms))
+    assert out[0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("points", "front"),
+    [
+        ([(0.1, 0.9), (0.9, 0.1), (0.5, 0.5)], [True, True, True]),
+        ([(0.1, 0.1), (0.5, 0.5)], [False, True]),
+        ([(0.5, 0.5), (0.5, 0.5)], [True, True]),  # ties dominate nothing
+        ([(0.2, 0.8), (0.3, 0.8)], [False, True]),
+    ],
+)
+def test_pareto_front(points, front):
+    assert jd.pareto_front(points) == front
+
+
+@pytest.mark.parametrize(
+    ("tokens", "expected"),
+    [([1, 2, 3, 4], 1.0), ([5, 5, 5, 5, 5], 0.25), ([1, 2, 1, 2, 1], 0.5), ([7], 1.0)],
+)
+def test_distinct_bigrams(tokens, expected):
+    assert jd.distinct2(tokens) == pytest.approx(expected)
+
+
+def test_score_terms_follow_the_references():
+    ref = jd.Reference(nll=2.0, distinct=0.8, relevance=0.4)
+    s = jd.score(
+        concept_prob=np.array([0.9, 0.9, 0.2]),
+        suppress=False,
+        nll=np.array([2.0, 3.0, np.nan]),
+        distinct=np.array([0.8, 0.4, 1.0]),
+        cosine=np.array([0.4, 0.2, 0.8]),
+        ref=ref,
+    )
+    assert s.fluency == pytest.approx([1.0, np.exp(-1.0) * 0.5, 0.0])
+    assert s.relevance == pytest.approx([1.0, 0.5, 1.0])
+    assert s.headline[2] == 0.0  # an empty response scores zero
+    suppressed = jd.score(
+        concept_prob=np.array([0.9]),
+        suppress=True,
+        nll=np.array([1.0]),
+        distinct=np.array([1.0]),
+        cosine=np.array([0.5]),
+        ref=ref,
+    )
+    assert suppressed.concept == pytest.approx([0.1])
+
+
+def test_addition_and_ablation_per_row():
+    import torch
+
+    h = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
+    r = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    added = iv.Add(r, np.array([0.0, 2.0])).rows(slice(0, 2))(h)
+    assert torch.equal(added[0], h[0])
+    assert torch.equal(added[1, :, 0], h[1, :, 0] + 2.0)
+    ablated = iv.Ablate(r, np.array([1.0, 0.5])).rows(slice(0, 2))(h)
+    assert torch.equal(ablated[0, :, 0], torch.zeros(3))
+    assert torch.equal(ablated[1, :, 0], h[1, :, 0] * 0.5)
+    assert torch.equal(ablated[..., 1:], h[..., 1:])
+    # a slice picks the rows of one generation batch
+    second = iv.Add(r, np.array([0.0, 2.0, 5.0])).rows(slice(2, 3))(h[:1])
+    assert torch.equal(second[0, :, 0], h[0, :, 0] + 5.0)
+
+
+def test_clamp_swaps_the_latents_decoder_contribution():
+    """SAELens-style clamping: h - a d + t d, i.e. the latent's share of the reconstruction
+    is replaced by the target's (re-encoding need not return t exactly: encoder and decoder
+    rows are not inverses)."""
+    import torch
+
+    from replication.harness.sae import SAE
+
+    torch.manual_seed(0)
+    sae = SAE(8, 16, "relu", scaling_factor=2.0).eval()
+    h = torch.randn(1, 4, 8)
+    clamp = iv.Clamp(sae, 3, np.array([2.0]))
+    out = clamp.rows(slice(0, 1))(h)
+    a = clamp.latent_activation(h)
+    expected = h + (2.0 - a)[..., None] * (sae.W_dec[3] / 2.0).detach()
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_too_few_prompts_and_unknown_concepts_are_errors():
+    from replication.harness.spec import spec_from_dict
+    from replication.harness.steering.concepts import load_concept, neutral_prompts
+    from replication.harness.tasks.steering import _split_concept
+
+    with pytest.raises(DataError, match="unknown concept 'volcanoes'"):
+        load_concept("concepts", "volcanoes", 100, 0)
+    with pytest.raises(DataError, match="exceeds the 64 neutral prompts"):
+        neutral_prompts(65)
+    spec = spec_from_dict(
+        {
+            "task": "steering",
+            "data": {"source": "concepts", "datasets": ["ocean"]},
+            "activations": {"model": "smollm2"},
+            "sae": {"width": 64, "k": 4},
+            "task_options": {"n_prompts": 1},
+        }
+    )
+    with pytest.raises(DataError, match="steer prompt list has 1 prompt"):
+        _split_concept(spec, load_concept("concepts", "ocean", 100, 0), ["steer"])
+
+
+def test_concept_halves_do_not_overlap_and_prompts_are_set_aside():
+    from replication.harness.spec import spec_from_dict
+    from replication.harness.steering.concepts import load_concept
+    from replication.harness.tasks.steering import _split_concept
+
+    spec = spec_from_dict(
+        {
+            "task": "steering",
+            "data": {"source": "sae_probes", "datasets": ["96_spam_is"]},
+            "activations": {"model": "smollm2"},
+            "sae": {"width": 64, "k": 4},
+            "task_options": {"n_prompts": 10, "concept_rows": 120},
+        }
+    )
+    concept = load_concept("sae_probes", "96_spam_is", 120, 0)
+    cd = _split_concept(spec, concept, ["steer", "suppress"])
+    assert len(cd.prompts["steer"]) == 10 and len(cd.prompts["suppress"]) == 10
+    method = set(cd.train_pos) | set(cd.train_neg)
+    judge = set(cd.judge_pos) | set(cd.judge_neg)
+    assert not method & judge
+    # the suppression prompts open the first ten positives, which no method or judge sees
+    assert not set(concept.positives[:10]) & (method | judge)
+    assert {
+        f"Continue this text: {' '.join(t.split()[:12])}" for t in concept.positives[:10]
+    } == set(cd.prompts["suppress"])
