@@ -1,18 +1,51 @@
-"""The candidates leaderboard of a market, for the page and the API (constant queries)."""
+"""The candidates leaderboard of a market, for the page and the API.
+
+The order is computed in SQL (verdict, then must-pass criteria met, then not met, then
+title), so a page is a LIMIT and nothing outside it is read; rows are built only for the
+page. Blind review: for an adjudicator, candidacies they have neither finished nor are
+conflicted with rank as "undecided, nothing met" and show nothing derived from others'
+assessments, exactly as if their verdict were unknown.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from evaluations import services
+from evaluations.aggregates import candidacy_agreements
 from evaluations.agreement import Agreement
-from evaluations.models import CandidacyVerdict
+from evaluations.models import Assessment, CandidacyVerdict
+from evaluations.queries import completed_by
 from replication.status import latest_run_labels
 from tracker.models import Authorship, Candidacy, Market
 
 ORDER = {"qualifies": 0, "undecided": 1, "falls_short": 2}
+
+
+class JSONArrayLength(Func):
+    """Length of a JSON array column: jsonb_array_length on Postgres, json_array_length
+    on SQLite."""
+
+    function = "jsonb_array_length"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="json_array_length", **extra)
 
 
 @dataclass
@@ -33,26 +66,99 @@ class Row:
         return dict(CandidacyVerdict.Outcome.choices).get(self.verdict or "", "")
 
 
-def leaderboard(*, market: Market, viewer) -> list[Row]:
-    candidacies = list(
+@dataclass
+class Sight:
+    """What one viewer may see of a market's candidacies under the blind-review rule of
+    ``services.hidden_candidacies``, as data read once (their finished and conflicted
+    ids: few) and usable both in SQL (``visible``) and per row (``why``)."""
+
+    everything: bool = False  # resolvers and superusers who do not score
+    adjudicator: bool = False
+    privileged: bool = False
+    done: frozenset[int] = frozenset()
+    conflicted: frozenset[int] = frozenset()
+
+    def visible(self) -> Q | None:
+        """Candidacies whose verdict and agreement the viewer sees; None for all."""
+        if self.everything:
+            return None
+        ids = set(self.done) | (set(self.conflicted) if self.privileged else set())
+        visible = services.settled_candidacies()
+        return visible | Q(pk__in=sorted(ids)) if ids else visible
+
+    def why(self, candidacy: Candidacy, market: Market) -> str:
+        """"" when visible, else services.BLIND or services.UNDER_REVIEW."""
+        if self.everything or services.is_settled(candidacy, market):
+            return ""
+        if self.adjudicator:
+            if candidacy.pk in self.done:
+                return ""
+            if candidacy.pk not in self.conflicted:
+                return services.BLIND
+            return "" if self.privileged else services.UNDER_REVIEW
+        return services.UNDER_REVIEW
+
+
+def sight(*, viewer, market: Market) -> Sight:
+    if services.is_adjudicator(viewer):
+        return Sight(
+            adjudicator=True, privileged=services.sees_all_submitted(viewer),
+            done=frozenset(completed_by(viewer, market.pk)),
+            conflicted=frozenset(services.conflicted_candidacy_ids(user=viewer, market=market)),
+        )
+    return Sight(everything=services.sees_all_submitted(viewer))
+
+
+def visible_filter(*, viewer, market: Market) -> Q | None:
+    return sight(viewer=viewer, market=market).visible()
+
+
+def ranked(*, market: Market, viewer, seen: Sight | None = None) -> QuerySet[Candidacy]:
+    """The market's candidacies in leaderboard order, as a queryset to paginate; a row
+    hidden from ``viewer`` ranks as "undecided, nothing met"."""
+    outcome = Case(
+        When(verdict__outcome="qualifies", then=Value(ORDER["qualifies"])),
+        When(verdict__outcome="falls_short", then=Value(ORDER["falls_short"])),
+        default=Value(ORDER["undecided"]),
+    )
+    met = Coalesce(JSONArrayLength(F("verdict__criteria_met")), 0)
+    not_met = Coalesce(JSONArrayLength(F("verdict__criteria_not_met")), 0)
+    visible = (seen or sight(viewer=viewer, market=market)).visible()
+    if visible is not None:
+        outcome = Case(When(visible, then=outcome), default=Value(ORDER["undecided"]))
+        met = Case(When(visible, then=met), default=Value(0))
+        not_met = Case(When(visible, then=not_met), default=Value(0))
+    return (
         market.candidacies.select_related("paper", "verdict")
         .prefetch_related(Prefetch(
             "paper__authorships",
             queryset=Authorship.objects.select_related("author").order_by("position"),
         ))
-        .annotate(conflict_waivers=Count(
-            "assessments", filter=Q(assessments__status="submitted")
-            & ~Q(assessments__conflict_waiver=""),
-        ))
+        .annotate(rank_outcome=outcome, rank_met=met, rank_not_met=not_met)
+        .order_by("rank_outcome", "-rank_met", "rank_not_met", "paper__title", "pk")
     )
-    titles = dict(market.criteria.values_list("key", "title"))
-    blind = services.hidden_candidacies(viewer=viewer, market=market, candidacies=candidacies)
-    agreement = services.measure_agreement(market=market, exclude=blind).by_candidacy
-    replication = latest_run_labels(c.pk for c in candidacies)
+
+
+def rows_for(candidacies: Iterable[Candidacy], *, market: Market, viewer,
+             seen: Sight | None = None) -> list[Row]:
+    """Leaderboard rows of these candidacies (a page of ``ranked``): three queries
+    whatever their number (agreement, conflict waivers, replication runs)."""
+    candidacies = list(candidacies)
+    ids = [c.pk for c in candidacies]
+    titles = dict(market.criteria.order_by().values_list("key", "title"))
+    agreement = candidacy_agreements(ids)
+    waivers = dict(
+        Assessment.objects.filter(candidacy_id__in=ids, status=Assessment.Status.SUBMITTED)
+        .exclude(conflict_waiver="").order_by().values("candidacy_id")
+        .annotate(n=Count("pk")).values_list("candidacy_id", "n")
+    )
+    replication = latest_run_labels(ids)
+    seen = seen or sight(viewer=viewer, market=market)
     rows = []
     for candidacy in candidacies:
         stored = getattr(candidacy, "verdict", None)
-        hidden = candidacy.pk in blind
+        why = seen.why(candidacy, market)
+        hidden = bool(why)
         rows.append(Row(
             candidacy=candidacy,
             verdict=None if hidden else (stored.outcome if stored else "undecided"),
@@ -62,13 +168,15 @@ def leaderboard(*, market: Market, viewer) -> list[Row]:
             [titles.get(k, k) for k in stored.criteria_not_met],
             adjudicators=stored.adjudicator_count if stored and not hidden else 0,
             agreement=None if hidden else agreement.get(candidacy.pk),
-            conflict_waivers=0 if hidden else candidacy.conflict_waivers,
+            conflict_waivers=0 if hidden else waivers.get(candidacy.pk, 0),
             replication=replication.get(candidacy.pk),
             hidden=hidden,
-            hidden_why=blind.get(candidacy.pk, ""),
+            hidden_why=why,
         ))
-    rows.sort(key=lambda r: (
-        ORDER.get(r.verdict or "undecided", 1), -len(r.criteria_met), len(r.criteria_not_met),
-        r.candidacy.paper.title,
-    ))
     return rows
+
+
+def leaderboard(*, market: Market, viewer) -> list[Row]:
+    """Every row, best first (for commands and tests; pages use ``ranked`` + ``rows_for``
+    on one page)."""
+    return rows_for(ranked(market=market, viewer=viewer), market=market, viewer=viewer)

@@ -270,3 +270,34 @@ class MarketResolution(Market):
         verbose_name = "market resolution"
         verbose_name_plural = "market resolutions"
         permissions = [("resolve_market", "Can resolve, annul and unresolve markets")]
+
+
+class StoredAgreement(models.Model):
+    """A market's Fleiss' kappa (overall and per criterion) as last computed, for one
+    scope of readers: ``settled`` (the public: settled candidacies only) or ``all``
+    (resolvers: every submitted assessment). Every change to the market's assessments
+    raises ``generation`` (in the same transaction); the figures are used only while
+    ``computed_generation`` equals it and ``signature`` (which candidacies are settled)
+    still matches, otherwise the next reader recomputes and stores them
+    (``evaluations.aggregates``)."""
+
+    class Scope(models.TextChoices):
+        SETTLED = "settled", "Settled candidacies (the public)"
+        ALL = "all", "Every submitted assessment (resolvers)"
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE,
+                               related_name="stored_agreements")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    generation = models.PositiveIntegerField(default=0)
+    computed_generation = models.PositiveIntegerField(null=True)
+    signature = models.JSONField(null=True, help_text="The settled set it was computed on.")
+    figures = models.JSONField(null=True, help_text="{'overall': {...}, 'by_criterion': {...}}")
+    computed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["market", "scope"], name="stored_agreement_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement of market {self.market_id} ({self.scope}, gen. {self.generation})"

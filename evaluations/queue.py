@@ -3,7 +3,7 @@ those they are done with. Used by the scoring list's filter and the admin index 
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, QuerySet
 
 from evaluations import services
 from tracker.models import Candidacy
@@ -18,14 +18,12 @@ LABELS = {
 
 
 def with_my_progress(queryset: QuerySet[Candidacy], user) -> QuerySet[Candidacy]:
-    """Annotate my_submitted, my_total (my assessments) and criteria_total."""
-    mine = Q(assessments__adjudicator=user) if user.is_authenticated else Q(pk__in=[])
-    return queryset.annotate(
-        my_submitted=Count("assessments", distinct=True,
-                           filter=mine & Q(assessments__status="submitted")),
-        my_total=Count("assessments", distinct=True, filter=mine),
-        criteria_total=Count("market__criteria", distinct=True),
-    )
+    """Annotate my_submitted, my_total (my assessments) and criteria_total: per-row
+    subquery counts (evaluations.queries), not COUNT(DISTINCT) over a join of candidacies
+    x assessments x criteria."""
+    from evaluations import queries
+
+    return queries.with_my_progress(queryset, user)
 
 
 def in_queue(queryset: QuerySet[Candidacy], user, which: str,

@@ -311,18 +311,15 @@ def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
         if sees_all_submitted(viewer):
             return Assessment.objects.filter(own | submitted)
         return Assessment.objects.filter(own | (submitted & settled))
-    completed = (
-        Candidacy.objects.annotate(
-            done=Count("assessments__criterion", distinct=True,
-                       filter=Q(assessments__adjudicator=viewer) & Q(
-                           assessments__status=Assessment.Status.SUBMITTED)),
-            needed=Count("market__criteria", distinct=True),
-        ).filter(needed__gt=0, done__gte=F("needed")).values("id")
-    )
-    visible = settled | Q(candidacy__in=completed)
+    from evaluations.queries import completed_by
+
+    # The finished candidacies are read first (an index range over the viewer's own
+    # assessments), so the filter is a hashed IN list, not a grouped join beside an OR.
+    seen = completed_by(viewer)
     if sees_all_submitted(viewer):
-        visible |= Q(candidacy__in=conflicted_candidacy_ids(user=viewer))
-    return Assessment.objects.filter(own | (submitted & visible))
+        seen |= conflicted_candidacy_ids(user=viewer)
+    return Assessment.objects.filter(
+        own | (submitted & (settled | Q(candidacy_id__in=sorted(seen)))))
 
 
 def can_view_assessment(*, viewer: User | None, assessment: Assessment,
@@ -520,7 +517,11 @@ def compute_verdict(*, candidacy: Candidacy) -> verdicts.Verdict:
 
 
 def refresh_verdict(*, candidacy: Candidacy) -> CandidacyVerdict:
-    """Recompute and store the verdict; saves only when something changed."""
+    """Recompute and store the verdict; saves only when something changed. Marks the
+    market's stored agreement stale (its assessments may have changed)."""
+    from evaluations.aggregates import invalidate_agreement
+
+    invalidate_agreement(candidacy.market_id)
     result = compute_verdict(candidacy=candidacy)
     submitted = Assessment.objects.filter(
         candidacy=candidacy, status=Assessment.Status.SUBMITTED
@@ -567,7 +568,7 @@ def measure_agreement(*, market: Market, exclude: Iterable[int] = ()) -> MarketA
         candidacy__market=market, status=Assessment.Status.SUBMITTED,
     ).exclude(criterion__kind=Criterion.Kind.INFORMATIONAL).exclude(
         candidacy_id__in=list(exclude)
-    ).values_list(
+    ).order_by().values_list(
         "candidacy_id", "criterion__key", "verdict"
     ):
         ratings[(candidacy_id, key)].append(vote)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from evaluations import services
-from evaluations.leaderboard import leaderboard
+from evaluations.aggregates import market_agreement
+from evaluations.leaderboard import ranked, rows_for, sight
 from evaluations.serializers import LeaderboardRowSerializer
 from tracker.models import Market
+from tracker.pagination import page_of
 from tracker.views import site_404
 
 
@@ -22,27 +24,34 @@ def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     from tracker.reader import latest_replications
 
     market = get_object_or_404(Market, slug=slug)
-    rows = leaderboard(market=market, viewer=request.user)
-    hidden = [row.candidacy.pk for row in rows if row.hidden]
+    seen = sight(viewer=request.user, market=market)  # read once for the whole page
+    page = page_of(request, ranked(market=market, viewer=request.user, seen=seen))
+    rows = rows_for(page.object_list, market=market, viewer=request.user, seen=seen)
     replications = latest_replications(r.candidacy.pk for r in rows)
     for row in rows:
         row.replication_detail = replications.get(row.candidacy.pk)
     return render(request, "evaluations/leaderboard.html", {
         "market": market,
+        "page": page,
         "rows": rows,
-        "agreement": services.measure_agreement(market=market, exclude=hidden),
+        "agreement": market_agreement(market, request.user, seen),
         "resolution": services.current_resolution(market),
         "must_pass_total": market.criteria.filter(kind=Criterion.Kind.MUST_PASS).count(),
     })
 
 
-class MarketLeaderboardAPI(APIView):
+class MarketLeaderboardAPI(generics.GenericAPIView):
+    serializer_class = LeaderboardRowSerializer
+
     @extend_schema(
         responses=LeaderboardRowSerializer(many=True),
-        description="Candidates of a market, best first: verdict, must-pass criteria met and "
-        "not met, agreement, and the latest replication run (verdict or state; null when none).",
+        description="Candidates of a market, best first, a page at a time (`next` links the "
+        "following page): verdict, must-pass criteria met and not met, agreement, and the "
+        "latest replication run (verdict or state; null when none).",
     )
     def get(self, request: Request, slug: str) -> Response:
         market = get_object_or_404(Market, slug=slug)
-        rows = leaderboard(market=market, viewer=request.user)
-        return Response(LeaderboardRowSerializer(rows, many=True).data)
+        seen = sight(viewer=request.user, market=market)
+        page = self.paginate_queryset(ranked(market=market, viewer=request.user, seen=seen))
+        rows = rows_for(page, market=market, viewer=request.user, seen=seen)
+        return self.get_paginated_response(LeaderboardRowSerializer(rows, many=True).data)

@@ -45,6 +45,12 @@ TASK_SCOPES: dict[str, tuple[str, str]] = {
         "Picking the latents by hand as a human reviewer would, or the paper's own models "
         "and data.",
     ),
+    "steering": (
+        "Whether steering or suppressing a concept through an SAE latent beats a "
+        "difference-in-means vector, a probe direction, prompting and rejection sampling on a "
+        "small open language model, scored by an automatic offline judge.",
+        "The paper's own (larger) model, or judgement by a strong language model or by people.",
+    ),
 }
 
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from replication.models import ReplicationResult, ReplicationRun
+from tracker.pagination import page_of
 from tracker.views import site_404
 
 PAGE_SIZE = 25
@@ -20,7 +20,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     runs = ReplicationRun.objects.select_related(
         "spec__candidacy__paper", "result"
     ).order_by("-queued_at", "-id")
-    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, runs, PAGE_SIZE)
     return render(request, "replication/runs.html", {"page": page})
 
 

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from tracker import queries, serializers
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market
+from tracker.pagination import ApiPagination
 from tracker.views import looks_like_arxiv_id
 
 
@@ -25,11 +26,22 @@ class MarketDetail(generics.RetrieveAPIView):
     queryset = Market.objects.prefetch_related("criteria")
     lookup_field = "slug"
 
+    @extend_schema(description="A market with its criteria, resolution and one page of its "
+                   "candidacies: `candidacies_count` in all, `next` and `previous` link the "
+                   "other pages (`?page=N`, `?page_size=` up to 200).")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         market = self.get_object()
-        context = {**self.get_serializer_context(),
-                   "candidacies": queries.market_candidacies(market)}
-        return Response(self.get_serializer_class()(market, context=context).data)
+        paginator = ApiPagination()
+        page = paginator.paginate_queryset(queries.market_candidacies(market), request, view=self)
+        context = {**self.get_serializer_context(), "candidacies": page}
+        data = self.get_serializer_class()(market, context=context).data
+        data["candidacies_count"] = paginator.page.paginator.count
+        data["next"] = paginator.get_next_link()
+        data["previous"] = paginator.get_previous_link()
+        return Response(data)
 
 
 class PaperDetail(generics.RetrieveAPIView):

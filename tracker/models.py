@@ -165,6 +165,8 @@ class Paper(TimeStamped):
 
     class Meta:
         ordering = ["-published", "title"]
+        # The papers list's order: a page is an index range, not a sort of every paper.
+        indexes = [models.Index(fields=["-published", "title", "id"], name="paper_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["arxiv_id"], condition=Q(arxiv_id__isnull=False),

@@ -50,6 +50,14 @@ METHOD_NAMES: dict[str, str] = {
     "leace": "LEACE concept erasure",
     "mean_difference": "projecting out the mean difference",
     "balanced_retraining": "retraining on balanced data",
+    "sae_addition": "adding an SAE latent's decoder direction",
+    "sae_clamp": "clamping an SAE latent",
+    "diff_in_means": "difference-in-means steering vector",
+    "probe": "probe-direction steering vector",
+    "prompting": "prompting (an instruction in the prompt)",
+    "rejection_sampling": "rejection sampling at the same compute",
+    "unsteered": "the unsteered model (control)",
+    "random_dictionary": "a random-dictionary latent (control)",
 }
 
 TASK_NAMES: dict[str, str] = {
@@ -57,6 +65,7 @@ TASK_NAMES: dict[str, str] = {
     "ood_detection": "out-of-distribution detection",
     "hypothesis_predictivity": "hypothesis predictivity",
     "spurious_correlation_removal": "removing a spurious correlation",
+    "steering": "steering a language model",
 }
 
 RUN_VERDICTS: dict[str, str] = {

@@ -32,6 +32,11 @@ def papers() -> QuerySet[Paper]:
     )
 
 
+def paper_list() -> QuerySet[Paper]:
+    """The papers list: newest first (the ``paper_list_order`` index), with authors."""
+    return Paper.objects.prefetch_related(_authorships()).order_by("-published", "title", "id")
+
+
 def _authorships(prefix: str = "") -> Prefetch:
     return Prefetch(
         f"{prefix}authorships",
@@ -73,4 +78,5 @@ def get_paper(public_id: str) -> Paper:
     return paper
 
 
-__all__ = ["InvalidArxivId", "get_paper", "market_candidacies", "markets", "papers"]
+__all__ = ["InvalidArxivId", "get_paper", "market_candidacies", "markets", "paper_list",
+           "papers"]

@@ -116,14 +116,19 @@ class ResolutionSerializer(serializers.Serializer):
 
 class MarketDetailSerializer(serializers.ModelSerializer):
     criteria = CriterionSerializer(many=True, read_only=True)
-    candidacies = serializers.SerializerMethodField()
+    candidacies = serializers.SerializerMethodField(help_text="One page of the candidacies.")
+    candidacies_count = serializers.IntegerField(read_only=True, required=False,
+                                                 help_text="Candidacies on all pages.")
+    next = serializers.URLField(read_only=True, required=False, allow_null=True,
+                                help_text="The next page of candidacies.")
+    previous = serializers.URLField(read_only=True, required=False, allow_null=True)
     resolution = serializers.SerializerMethodField()
 
     class Meta:
         model = Market
         fields = [
             "slug", "title", "platform", "url", "creator", "description", "status",
-            "resolution", "criteria", "candidacies",
+            "resolution", "criteria", "candidacies_count", "next", "previous", "candidacies",
         ]
 
     @extend_schema_field(CandidacySerializer(many=True))

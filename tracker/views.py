@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,8 +14,7 @@ from tracker import queries, reader
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.health import health as health_state
 from tracker.models import Market
-
-PAGE_SIZE = 25
+from tracker.pagination import PAGE_SIZE, page_of
 
 
 def site_404(view):
@@ -34,7 +32,7 @@ def site_404(view):
 
 
 def _page(request: HttpRequest, rows, size: int = PAGE_SIZE):
-    return Paginator(rows, size).get_page(request.GET.get("page"))
+    return page_of(request, rows, size)
 
 
 def home(request: HttpRequest) -> HttpResponse:

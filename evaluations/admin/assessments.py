@@ -65,6 +65,11 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
     def market_slug(self, obj) -> str:
         return obj.candidacy.market.slug
 
+    # The unique (candidacy, criterion, adjudicator) index: a page is an index range, not
+    # a sort of every visible assessment by market, paper title and criterion order.
+    ordering = ["candidacy_id", "criterion_id", "adjudicator_id"]
+    show_full_result_count = False  # one COUNT a page, not two
+
     def get_queryset(self, request: HttpRequest):
         return services.assessments_visible_to(request.user).select_related(
             "candidacy__paper", "candidacy__market", "criterion", "adjudicator"

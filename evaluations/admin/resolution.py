@@ -14,6 +14,7 @@ from django.utils.html import format_html_join
 
 from evaluations import services
 from evaluations.admin.common import RoleGuardMixin, format_kappa
+from evaluations.aggregates import stored_all
 from evaluations.models import MarketResolution, ResolutionEvent
 from tracker.admin_mixins import ReadOnlyAdminMixin
 from tracker.models import Candidacy, Market
@@ -75,11 +76,11 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
 
     @admin.display(description="agreement (Fleiss' κ)")
     def agreement(self, obj) -> str:
-        return format_kappa(services.measure_agreement(market=obj).overall)
+        return format_kappa(stored_all(obj).overall)
 
     @admin.display(description="agreement per criterion")
     def agreement_by_criterion(self, obj) -> str:
-        result = services.measure_agreement(market=obj)
+        result = stored_all(obj)
         if not result.by_criterion:
             return "No submitted assessments."
         return format_html_join(

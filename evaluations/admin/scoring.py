@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from evaluations import queue, scoresheet, services
+from evaluations import queries, queue, scoresheet, services
 from evaluations.admin.common import (
     RoleGuardMixin,
     conflict_of,
@@ -18,6 +18,7 @@ from evaluations.admin.common import (
     format_kappa,
     submit_for,
 )
+from evaluations.aggregates import candidacy_agreements
 from evaluations.comparison import compare
 from evaluations.models import CandidacyScoring
 from tracker.models import Candidacy, Market
@@ -43,6 +44,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
     search_fields = ["paper__title", "paper__arxiv_id", "paper__slug", "paper__short_name"]
     actions = ["submit_my_assessments"]
     list_per_page = 50
+    show_full_result_count = False  # one COUNT a page, not two
 
     def get_queryset(self, request: HttpRequest):
         return queue.with_my_progress(
@@ -72,17 +74,37 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
 
     # The list: what an adjudicator needs first, the market by its slug last. Built per
     # request, since the columns depend on who looks (the admin instance is shared).
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        request._scoring_page = list(changelist.result_list)  # the rows this page shows
+        return changelist
+
     def get_list_display(self, request: HttpRequest):
-        hidden_by_market: dict[int, dict[int, str]] = {}
-        agreement_by_market: dict[int, services.MarketAgreement] = {}
+        def page_figures() -> dict:
+            # Blind review, per-candidacy kappas and conflict reasons for the page's rows
+            # only, a few queries in all (not the whole market's candidacies and every
+            # assessment, nor three queries per conflicted row): evaluations.queries.
+            figures = request.__dict__.get("_scoring_figures")
+            if figures is None:
+                rows = request.__dict__.get("_scoring_page", [])
+                hidden: dict[int, str] = {}
+                for market_id in {c.market_id for c in rows}:
+                    of_market = [c for c in rows if c.market_id == market_id]
+                    hidden.update(services.hidden_candidacies(
+                        viewer=request.user, market=of_market[0].market,
+                        candidacies=of_market))
+                conflicted = [c for c in rows if c.pk in conflicted_ids(request)]
+                figures = request._scoring_figures = {
+                    "hidden": hidden,
+                    "agreement": candidacy_agreements(c.pk for c in rows if c.pk not in hidden),
+                    "conflict": queries.conflict_reasons(
+                        user=request.user, names=services.names_of(request.user),
+                        candidacies=conflicted) if conflicted else {},
+                }
+            return figures
 
         def hidden(obj) -> bool:
-            if obj.market_id not in hidden_by_market:
-                hidden_by_market[obj.market_id] = services.hidden_candidacies(
-                    viewer=request.user, market=obj.market,
-                    candidacies=obj.market.candidacies.all(),
-                )
-            return obj.pk in hidden_by_market[obj.market_id]
+            return obj.pk in page_figures()["hidden"]
 
         @admin.display(description="paper", ordering="paper__title")
         def paper(obj) -> str:
@@ -109,10 +131,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         def agreement(obj) -> str:
             if hidden(obj):
                 return "hidden"
-            if obj.market_id not in agreement_by_market:
-                agreement_by_market[obj.market_id] = services.measure_agreement(
-                    market=obj.market, exclude=hidden_by_market.get(obj.market_id, {}))
-            result = agreement_by_market[obj.market_id].by_candidacy.get(obj.pk)
+            result = page_figures()["agreement"].get(obj.pk)
             if result is None or result.kappa is None:
                 return "—"
             return f"κ {result.kappa:.2f} ({result.raters} raters)"
@@ -121,7 +140,8 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         def conflict(obj) -> str:
             if obj.pk not in conflicted_ids(request):
                 return "—"
-            return conflict_of(request, obj) or "—"
+            reason = page_figures()["conflict"].get(obj.pk)
+            return (reason if reason is not None else conflict_of(request, obj)) or "—"
 
         @admin.display(description="market", ordering="market__slug")
         def market(obj) -> str:

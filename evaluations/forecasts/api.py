@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evaluations.forecasts import queries
 from evaluations.forecasts.models import Forecaster, PredictionSet
+from tracker.pagination import ApiPagination
 
 
 class ForecasterScoresSerializer(serializers.Serializer):
@@ -77,38 +78,57 @@ class PredictionSetSerializer(serializers.Serializer):
     brier = serializers.FloatField(allow_null=True)
     log_score = serializers.FloatField(allow_null=True)
     points = serializers.FloatField(allow_null=True)
-    predictions = PredictionSerializer(many=True)
+    predictions_count = serializers.IntegerField(help_text="Predictions in the set.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of predictions.")
+    previous = serializers.URLField(allow_null=True)
+    predictions = PredictionSerializer(many=True, help_text="One page of the predictions.")
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-class ForecasterList(APIView):
+class ForecasterList(generics.ListAPIView):
+    serializer_class = ForecasterScoresSerializer
+
     @extend_schema(
-        responses=ForecasterScoresSerializer(many=True),
-        description="Every forecaster with the scores of their resolved predictions, in "
-        "leaderboard order (shrunk Brier score). The same list as "
-        "`score_predictions --format json`.",
+        description="Forecasters with the scores of their resolved predictions, in "
+        "leaderboard order (shrunk Brier score), a page at a time (`next` links the "
+        "following page). The same rows as `score_predictions --format json`.",
     )
-    def get(self, request: Request) -> Response:
-        rows = [queries.summary_dict(row) for row in queries.forecaster_rows()]
-        return Response(rows)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return queries.forecaster_rows()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(
+            [queries.summary_dict(row) for row in queries.rows_of(page)]
+        )
 
 
 class ForecasterDetail(APIView):
     @extend_schema(responses=ForecasterScoresSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        forecaster = get_object_or_404(Forecaster, slug=slug)
+        forecaster = get_object_or_404(Forecaster.objects.select_related("stats"), slug=slug)
         return Response(queries.summary_dict(queries.forecaster_row(forecaster)))
 
 
 class PredictionSetDetail(APIView):
-    @extend_schema(responses=PredictionSetSerializer)
+    @extend_schema(
+        responses=PredictionSetSerializer,
+        description="A prediction set with its figures and one page of its predictions "
+        "(`predictions_count`, `next` and `previous` as in the list endpoints).",
+    )
     def get(self, request: Request, slug: str) -> Response:
         prediction_set = get_object_or_404(PredictionSet.objects.select_related("forecaster"),
                                            slug=slug)
         summary = queries.set_summary(prediction_set)
+        paginator = ApiPagination()
+        predictions = paginator.paginate_queryset(
+            queries.predictions_with_scores(prediction_set=prediction_set), request, view=self)
         data = {
             "slug": prediction_set.slug,
             "forecaster": prediction_set.forecaster,
@@ -121,6 +141,9 @@ class PredictionSetDetail(APIView):
             "brier": _round(summary.brier),
             "log_score": _round(summary.log_score),
             "points": _round(summary.points),
-            "predictions": list(queries.predictions_with_scores(prediction_set=prediction_set)),
+            "predictions_count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "predictions": predictions,
         }
         return Response(PredictionSetSerializer(data).data)

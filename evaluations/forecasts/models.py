@@ -206,3 +206,32 @@ class ProbabilityPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.probability:.3f} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ForecasterStats(models.Model):
+    """A forecaster's leaderboard figures, stored by the scoring service whenever their
+    scores change (``do_rescore``) and rebuilt by ``manage.py rebuild_aggregates``: pages
+    read one row instead of aggregating every score per request."""
+
+    forecaster = models.OneToOneField(
+        Forecaster, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    n_resolved = models.PositiveIntegerField(default=0)
+    brier = models.FloatField(null=True)
+    log_score = models.FloatField(null=True)
+    points = models.FloatField(null=True)
+    shrunk_brier = models.FloatField(null=True)
+    skill_vs_uniform = models.FloatField(null=True)
+    skill_vs_crowd = models.FloatField(null=True)
+    n_vs_crowd = models.PositiveIntegerField(default=0)
+    calibration = models.JSONField(
+        default=list, help_text="Per 10% bin: [forecasts, happened, sum of probabilities]."
+    )
+    murphy = models.JSONField(null=True, help_text="Murphy's decomposition (exact groups).")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "forecaster stats"
+
+    def __str__(self) -> str:
+        return f"Stats of {self.forecaster_id}"

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from evaluations import scoring
-from evaluations.forecasts.models import Prediction, Score
+from evaluations.forecasts import queries
+from evaluations.forecasts.models import Prediction, PredictionSet, Score
 from tracker.models import Market
 
 log = logging.getLogger(__name__)
@@ -88,13 +89,15 @@ def _apply_market_outcomes(predictions: Iterable[Prediction]) -> int:
     return changed
 
 
-def do_rescore(predictions: QuerySet[Prediction]) -> RescoreResult:
+def do_rescore(predictions: QuerySet[Prediction], *, everyone: bool = False) -> RescoreResult:
     """Re-score the given predictions: take outcomes from linked resolved markets, delete
     their scores and recreate them from the current outcomes, all in one transaction.
 
     Annulled, ambiguous and pending predictions get no score. Running it twice gives the
     same scores (idempotent); the predictions are locked first so that two workers
-    re-scoring the same rows run one after the other.
+    re-scoring the same rows run one after the other. The forecasters' stored figures
+    (leaderboard rows, calibration) are recomputed in the same transaction: for every
+    forecaster when ``everyone``, else for those whose predictions were given.
     """
     with transaction.atomic():
         ids = list(predictions.order_by("pk").values_list("pk", flat=True))
@@ -120,6 +123,11 @@ def do_rescore(predictions: QuerySet[Prediction]) -> RescoreResult:
                 )
                 for i, row in enumerate(resolved)
             )
+        forecaster_ids = None if everyone else set(
+            PredictionSet.objects.filter(pk__in={row.prediction_set_id for row in rows})
+            .values_list("forecaster_id", flat=True)
+        )
+        queries.store_stats(forecaster_ids)
     return RescoreResult(len(rows), len(resolved), from_markets)
 
 
@@ -138,7 +146,7 @@ def stale_prediction_ids(predictions: QuerySet[Prediction]) -> list[int]:
 
 
 def do_rescore_all() -> RescoreResult:
-    return do_rescore(Prediction.objects.all())
+    return do_rescore(Prediction.objects.all(), everyone=True)
 
 
 def do_rescore_market(*, market_id: int) -> RescoreResult:

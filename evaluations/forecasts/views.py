@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
@@ -15,6 +16,7 @@ from evaluations import scoring
 from evaluations.forecasts import queries
 from evaluations.forecasts.conf import pseudo_count
 from evaluations.forecasts.models import Forecaster, PredictionSet
+from tracker.pagination import page_of
 from tracker.views import site_404
 
 COLUMNS = [
@@ -37,9 +39,11 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         next_sort = key if (not active or sort.startswith("-")) else f"-{key}"
         arrow = ("▼" if sort.startswith("-") else "▲") if active else ""
         columns.append({"key": key, "label": label, "sort": next_sort, "arrow": arrow})
+    page = page_of(request, queries.forecaster_rows(sort))
     table = queries.calibration(None)
     context = {
-        "rows": queries.forecaster_rows(sort),
+        "page": page,
+        "rows": queries.rows_of(page.object_list),
         "columns": columns,
         "sort": sort,
         "pseudo_count": pseudo_count(),
@@ -52,12 +56,13 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 
 @site_404
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    forecaster = get_object_or_404(Forecaster, slug=slug)
+    forecaster = get_object_or_404(Forecaster.objects.select_related("stats"), slug=slug)
     table = queries.calibration(forecaster)
     context = {
         "forecaster": forecaster,
         "row": queries.forecaster_row(forecaster),
-        "sets": queries.forecaster_sets(forecaster),
+        "page": page_of(request, queries.predictions_with_scores(
+            prediction_set__forecaster=forecaster)),
         "murphy": queries.murphy(forecaster),
         "bins": [bin_ for bin_ in _bins(table) if bin_.n],
         "pseudo_count": pseudo_count(),
@@ -120,7 +125,7 @@ def prediction_set_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "set": prediction_set,
         "summary": queries.set_summary(prediction_set),
-        "predictions": queries.predictions_with_scores(prediction_set=prediction_set),
+        "page": page_of(request, queries.predictions_with_scores(prediction_set=prediction_set)),
     }
     return render(request, "forecasts/prediction_set.html", context)
 
@@ -215,28 +220,49 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.6f}"
 
 
-def scores_csv(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer then yields rows."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_FIELDS = [
+    "prediction_set__forecaster__slug", "prediction_set__slug", "position", "statement",
+    "probability", "made_on", "resolves_by", "market__slug", "outcome", "outcome_inferred",
+    "outcome_date", "score__brier", "score__log_score", "score__points",
+]
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def csv_rows(predictions) -> Iterator[str]:
+    """The CSV, line by line, from plain tuples read in chunks (.iterator(): a server-side
+    cursor on Postgres): memory stays at one chunk however many predictions there are."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    rows = predictions.values_list(*CSV_FIELDS).iterator(chunk_size=2000)
+    for (forecaster, set_slug, position, statement, probability, made_on, resolves_by,
+         market, outcome, inferred, outcome_date, brier, log_score, points) in rows:
+        yield writer.writerow([
+            forecaster, set_slug, position, statement, probability, made_on.isoformat(),
+            _iso(resolves_by), market or "", outcome, "yes" if inferred else "no",
+            _iso(outcome_date), _fmt(brier), _fmt(log_score), _fmt(points),
+        ])
+
+
+def scores_csv(request: HttpRequest, slug: str | None = None) -> StreamingHttpResponse:
     filters = {}
     filename = "forecast-scores.csv"
     if slug is not None:
         forecaster = get_object_or_404(Forecaster, slug=slug)
         filters["prediction_set__forecaster"] = forecaster
         filename = f"forecast-scores-{forecaster.slug}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_rows(queries.predictions_with_scores(**filters)),
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
-    for prediction in queries.predictions_with_scores(**filters):
-        score = getattr(prediction, "score", None)
-        writer.writerow([
-            prediction.prediction_set.forecaster.slug, prediction.prediction_set.slug,
-            prediction.position, prediction.statement, prediction.probability,
-            prediction.made_on.isoformat(),
-            prediction.resolves_by.isoformat() if prediction.resolves_by else "",
-            prediction.market.slug if prediction.market else "",
-            prediction.outcome, "yes" if prediction.outcome_inferred else "no",
-            prediction.outcome_date.isoformat() if prediction.outcome_date else "",
-            _fmt(score.brier if score else None), _fmt(score.log_score if score else None),
-            _fmt(score.points if score else None),
-        ])
     return response

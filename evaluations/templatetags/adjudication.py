@@ -9,31 +9,31 @@ from collections import Counter, defaultdict
 from django import template
 
 from evaluations import services
+from evaluations.aggregates import market_agreement
+from evaluations.leaderboard import sight
 from evaluations.models import Assessment, ResolutionEvent
 from evaluations.verdicts import majority
 
 register = template.Library()
 
 
-def _hidden(context, market) -> dict[int, str]:
-    """The market's candidacies hidden from the viewer (logged in or not), with why;
-    computed once per request for all of them, whatever the page shows."""
+def _why(context, market, candidacy) -> str:
+    """Why blind review hides ``candidacy`` from the viewer ("" when it does not): the
+    viewer's finished and conflicted ids (few) are read once per market and request,
+    never the whole market's candidacies."""
     request = context.get("request")
     viewer = getattr(request, "user", None)
     if request is None:
-        return services.hidden_candidacies(viewer=viewer, market=market,
-                                           candidacies=market.candidacies.all())
-    cache = request.__dict__.setdefault("_hidden_by_market", {})
+        return sight(viewer=viewer, market=market).why(candidacy, market)
+    cache = request.__dict__.setdefault("_sight_by_market", {})
     if market.pk not in cache:
-        cache[market.pk] = services.hidden_candidacies(
-            viewer=viewer, market=market, candidacies=market.candidacies.all()
-        )
-    return cache[market.pk]
+        cache[market.pk] = sight(viewer=viewer, market=market)
+    return cache[market.pk].why(candidacy, market)
 
 
 @register.inclusion_tag("evaluations/_verdict_cell.html", takes_context=True)
 def verdict_cell(context, candidacy):
-    why = _hidden(context, candidacy.market).get(candidacy.pk)
+    why = _why(context, candidacy.market, candidacy)
     return {"verdict": None if why else getattr(candidacy, "verdict", None),
             "hidden": bool(why), "hidden_why": why}
 
@@ -52,7 +52,9 @@ def resolution_panel(market):
 
 @register.inclusion_tag("evaluations/_agreement.html", takes_context=True)
 def agreement_panel(context, market):
-    result = services.measure_agreement(market=market, exclude=_hidden(context, market))
+    request = context.get("request")
+    # Stored for the public and resolvers: not every assessment per request.
+    result = market_agreement(market, getattr(request, "user", None))
     rows = [(criterion.title, result.by_criterion[criterion.key])
             for criterion in market.criteria.all() if criterion.key in result.by_criterion]
     return {"market": market, "overall": result.overall, "rows": rows}
@@ -63,7 +65,7 @@ def candidacy_consensus(context, candidacy):
     """Per-criterion consensus and the rationales of submitted assessments. Uses the
     `submitted_assessments` and `market.criteria` prefetched by tracker.queries.get_paper."""
     market = candidacy.market
-    why = _hidden(context, market).get(candidacy.pk)
+    why = _why(context, market, candidacy)
     if why:
         return {"candidacy": candidacy, "hidden": True, "hidden_message":
                 services.HIDDEN_MESSAGES[why], "verdict": None, "consensus": [],

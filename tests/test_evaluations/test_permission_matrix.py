@@ -207,7 +207,7 @@ def test_what_each_sees_of_a_candidacy_under_review(client, people, tiny, ada, w
     api = client.get("/api/markets/tiny/").json()
     y = next(c for c in api["candidacies"] if c["paper"]["slug"] == "paper-y")
     assert (y["verdict"] is not None) == expected
-    board = client.get("/api/markets/tiny/leaderboard/").json()
+    board = client.get("/api/markets/tiny/leaderboard/").json()["results"]
     assert (next(r for r in board if r["paper"]["slug"] == "paper-y")["verdict"]
             == "falls_short") == expected
     sheet = client.get(scoring_url(tiny["y"]))

@@ -29,7 +29,7 @@ def probing_run(seeded, tmp_path):
 def test_the_leaderboard_shows_the_latest_run_verdict(client, probing_run):
     candidacy, run = probing_run
 
-    rows = client.get(f"/api/markets/{SLUG}/leaderboard/").json()
+    rows = client.get(f"/api/markets/{SLUG}/leaderboard/").json()["results"]
 
     by_paper = {row["paper"]["arxiv_id"]: row for row in rows}
     assert by_paper["2502.16681"]["replication"] == f"loses (run {run.pk})"

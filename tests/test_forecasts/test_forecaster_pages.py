@@ -67,13 +67,14 @@ def test_the_scores_csv_has_a_row_per_prediction_with_blank_scores_when_unscored
     response = client.get("/forecasters/scores.csv")
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.streaming  # streamed row by row, never built in memory
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == Prediction.objects.count() == 19
     crowd = next(row for row in rows if row["forecaster"] == "manifold-crowd")
     assert crowd["brier_0_1"] == "0.136900" and crowd["market"] == "sae-downstream-beat-baselines"
     inferred = [row for row in rows if row["outcome_inferred"] == "yes"]
     assert len(inferred) == 3
-    one = client.get("/forecasters/stephen-casper/scores.csv").content.decode()
+    one = b"".join(client.get("/forecasters/stephen-casper/scores.csv").streaming_content).decode()
     assert len(list(csv.DictReader(io.StringIO(one)))) == 18
 
 

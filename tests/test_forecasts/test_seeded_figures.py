@@ -22,7 +22,7 @@ def _api_set(client, slug):
 def _api_forecasters(client):
     response = client.get("/api/forecasters/")
     assert response.status_code == 200
-    return {row["slug"]: row for row in response.json()}
+    return {row["slug"]: row for row in response.json()["results"]}
 
 
 def test_caspers_may_2024_set_scores_minus_074_points_with_mean_brier_00223(seeded, client):
@@ -77,7 +77,7 @@ def test_the_forecasters_api_lists_the_seed_forecasters_with_their_figures(seede
 def test_score_predictions_json_prints_what_the_api_gives(seeded, client):
     out = StringIO()
     call_command("score_predictions", "--format", "json", stdout=out)
-    assert json.loads(out.getvalue()) == client.get("/api/forecasters/").json()
+    assert json.loads(out.getvalue()) == client.get("/api/forecasters/").json()["results"]
 
 
 def test_the_leaderboard_page_shows_every_forecaster_with_the_brier_scale(seeded, client):

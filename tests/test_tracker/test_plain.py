@@ -10,6 +10,7 @@ from replication.harness.tasks import (
     ood_detection,
     sparse_probing,
     spurious_correlation_removal,
+    steering,
 )
 from replication.scope import TASK_SCOPES, scope_of
 from tracker import plain
@@ -34,6 +35,7 @@ def _harness_methods() -> set[str]:
     for module in (hypothesis_predictivity, sparse_probing, spurious_correlation_removal):
         names |= {module.SAE_METHOD, *module.CONTROLS}
     names |= {*ood_detection.SAE_METHODS, *ood_detection.RANDOM_METHODS, *ood_detection.CONTROLS}
+    names |= {*steering.SAE_METHODS, *steering.CONTROLS}
     return names
 
 

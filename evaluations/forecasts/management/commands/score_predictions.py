@@ -31,7 +31,8 @@ class Command(BaseCommand):
                     f"Re-scored {result.predictions} predictions: {result.scored} resolved, "
                     f"{result.outcomes_from_markets} outcomes taken from markets."
                 )
-        rows = [queries.summary_dict(row) for row in queries.forecaster_rows()]
+        rows = [queries.summary_dict(row)
+                for row in queries.rows_of(queries.forecaster_rows())]
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2))
             return

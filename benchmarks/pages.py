@@ -1,0 +1,616 @@
+"""Benchmark of every public page, API endpoint and adjudicators' admin list at a large tenant.
+
+Run from the root of the tree under test (it imports that tree's code):
+
+    .venv/bin/python benchmarks/pages.py                       # SQLite in a temporary folder
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/perfbench .venv/bin/python benchmarks/pages.py
+    .venv/bin/python benchmarks/pages.py --small               # a 1/20 tenant, for a quick look
+
+It loads the seed, then adds by bulk inserts through the models the issue's large tenant
+(10,022 papers, 3,022 candidacies, 65,013 assessments, 203 forecasters, 2,003 prediction
+sets, 100,019 predictions, 541 runs in all, seed included) and prints how long that took.
+If the tree has a `rebuild_aggregates` command it runs it (stored aggregates are derived
+data, rebuilt after bulk inserts that bypass the services). Then it serves the tenant with
+gunicorn on 127.0.0.1 (DEBUG=0, 2 sync workers) and requests each URL one at a time:
+p50/p95 over a bounded number of requests (--requests, and at most --seconds per URL), the
+ratio of each to the reference page (/health/: one query) in the same run, response bytes,
+the workers' peak RSS (VmHWM, cumulative, so a jump shows where memory grew), and the load
+average. SQL queries per request come from a separate in-process pass with Django's test
+client under CaptureQueriesContext. Not a test: nothing is asserted.
+
+The database must be one of your own (it is flushed when --rebuild is given or when it
+holds a smaller tenant); never point it at the tests' database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path.cwd()
+sys.path.insert(0, str(ROOT))
+
+SIZES = {  # the issue's tenant, seed included
+    "papers": 10_022, "candidacies": 3_022, "assessments": 65_013, "forecasters": 203,
+    "prediction_sets": 2_003, "predictions": 100_019, "runs": 541,
+}
+SECRET = secrets.token_urlsafe(50)  # a fresh key per run (settings refuse weak ones)
+MARKET = "sae-downstream-beat-baselines"
+
+
+def configure(args: argparse.Namespace) -> None:
+    var = Path(args.var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        "TRACKER_VAR_DIR": str(var),
+        "DEBUG": "0",
+        "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECURE_HSTS_PRELOAD": "0",
+        "CELERY_BROKER_URL": "memory://",
+        "LOG_LEVEL": "WARNING",
+        # One client asks every endpoint ~20 times: the API's per-address throttle would
+        # answer 429s, which measure nothing.
+        "API_ANON_RATE": "1000000/min",
+        "API_USER_RATE": "1000000/min",
+    })
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}")
+    import django
+
+    django.setup()
+
+
+# --- Building the tenant ----------------------------------------------------------------------
+
+
+def scaled(sizes: dict[str, int], factor: float) -> dict[str, int]:
+    return {k: max(1, round(v * factor)) for k, v in sizes.items()}
+
+
+def build(sizes: dict[str, int], seed: int) -> dict[str, float]:
+    from django.core.management import call_command
+
+    timings = {}
+    start = time.perf_counter()
+    call_command("load_seed", verbosity=0)
+    timings["load_seed"] = time.perf_counter() - start
+    rng = random.Random(seed)
+    for name, step in [("papers and authors", _papers), ("candidacies", _candidacies),
+                       ("assessments and verdicts", _assessments),
+                       ("forecasts and scores", _forecasts), ("replication runs", _runs)]:
+        start = time.perf_counter()
+        step(sizes, rng)
+        timings[name] = time.perf_counter() - start
+        print(f"  {name}: {timings[name]:.1f} s", flush=True)
+    return timings
+
+
+def _batched(model, rows, size: int = 5000) -> None:
+    model.objects.bulk_create(rows, batch_size=size)
+
+
+def _papers(sizes, rng) -> None:
+    from tracker.models import Author, Authorship, Paper, normalize_person_name
+
+    words = ["sparse", "autoencoder", "probing", "feature", "steering", "dictionary",
+             "baseline", "circuit", "transformer", "latent", "interpretability", "downstream",
+             "linear", "attention", "residual", "activation", "concept", "unlearning"]
+    authors = [Author(name=f"Bench Author {i}", normalized_name=normalize_person_name(
+        f"Bench Author {i}")) for i in range(3000)]
+    # The benchmark adjudicator is an author of a few papers: the conflict column has rows.
+    authors.append(Author(name="Bench Viewer", normalized_name="bench viewer"))
+    _batched(Author, authors)
+    author_ids = list(Author.objects.filter(name__startswith="Bench ").values_list("id", flat=True))
+    viewer_author = Author.objects.get(normalized_name="bench viewer").pk
+    todo = sizes["papers"] - Paper.objects.count()
+    base = dt.date(2019, 1, 1)
+    papers = []
+    for i in range(todo):
+        published = base + dt.timedelta(days=rng.randrange(2400))
+        papers.append(Paper(
+            slug=f"bench-paper-{i}", arxiv_id=f"{19 + i // 90000:02d}{1 + i % 12:02d}.{i:05d}",
+            title=" ".join(rng.choice(words) for _ in range(8)).capitalize() + f" {i}",
+            abstract="An abstract. " * 20, published=published,
+            date_text=published.isoformat(), venue=rng.choice(["", "NeurIPS", "ICLR", "arXiv"]),
+        ))
+    _batched(Paper, papers)
+    ids = list(Paper.objects.filter(slug__startswith="bench-paper-").values_list("id", flat=True))
+    authorships = []
+    for n, paper_id in enumerate(ids):
+        chosen = rng.sample(author_ids, 3)
+        if n % 200 == 0:
+            chosen[2] = viewer_author if viewer_author not in chosen else chosen[2]
+        authorships += [Authorship(paper_id=paper_id, author_id=a, position=p + 1)
+                        for p, a in enumerate(dict.fromkeys(chosen))]
+    _batched(Authorship, authorships)
+
+
+def _candidacies(sizes, rng) -> None:
+    from tracker.models import Candidacy, Market
+
+    market = Market.objects.get(slug=MARKET)
+    todo = sizes["candidacies"] - Candidacy.objects.count()
+    taken = set(market.candidacies.values_list("paper_id", flat=True))
+    free = [p for p in _bench_papers() if p not in taken]
+    statuses = ["new", "triaged", "in_review", "decided"]
+    _batched(Candidacy, [
+        Candidacy(paper_id=paper_id, market=market, status=rng.choice(statuses),
+                  task="A downstream task the paper attempts, described in a sentence or two.",
+                  claimed_result="The SAE method beats the baselines on most datasets.")
+        for paper_id in free[:todo]
+    ])
+
+
+def _bench_papers() -> list[int]:
+    from tracker.models import Paper
+
+    return list(Paper.objects.filter(slug__startswith="bench-paper-").order_by("id")
+                .values_list("id", flat=True))
+
+
+def _assessments(sizes, rng) -> None:
+    from collections import defaultdict
+
+    from django.contrib.auth.models import Group, User
+    from django.utils import timezone
+
+    from evaluations import verdicts
+    from evaluations.models import (
+        ADJUDICATORS_GROUP,
+        Assessment,
+        CandidacyVerdict,
+        DeclaredConflict,
+    )
+    from tracker.models import Candidacy, Criterion, Market
+
+    market = Market.objects.get(slug=MARKET)
+    group = Group.objects.get(name=ADJUDICATORS_GROUP)
+    users = [User(username=f"bench-adj-{i}", first_name="Bench", last_name=f"Adjudicator {i}")
+             for i in range(20)]
+    users.append(User(username="bench-viewer", first_name="Bench", last_name="Viewer",
+                      is_staff=True))
+    User.objects.bulk_create(users)
+    adjudicators = list(User.objects.filter(username__startswith="bench-"))
+    group.user_set.add(*adjudicators)
+    viewer = User.objects.get(username="bench-viewer")
+    others = [u for u in adjudicators if u.pk != viewer.pk]
+    criteria = list(Criterion.objects.filter(market=market).order_by("order"))
+    candidacies = list(market.candidacies.filter(paper__slug__startswith="bench-paper-")
+                       .order_by("id").values_list("id", "paper_id"))
+    todo = sizes["assessments"] - Assessment.objects.count()
+    # Rater slots spread evenly: every candidacy gets `base` raters, the first `extra` one more.
+    slots = -(-todo // len(criteria))
+    base, extra = divmod(slots, max(1, len(candidacies)))
+    now = timezone.now()
+    weights = {"met": 5, "not_met": 3, "unclear": 1, "not_applicable": 1}
+    rows = []
+    for n, (candidacy_id, _) in enumerate(candidacies):
+        raters = rng.sample(others, min(len(others), base + (n < extra)))
+        if n % 10 == 0 and raters:
+            raters[0] = viewer  # the viewer finished some, drafted others (blind review)
+        for user in raters:
+            submitted = (user != viewer or n % 20 == 0) and rng.random() >= 0.1
+            for criterion in criteria:
+                verdict = ("not_applicable" if criterion.kind == "informational" else
+                           rng.choices(list(weights), list(weights.values()))[0])
+                rows.append(Assessment(
+                    candidacy_id=candidacy_id, criterion=criterion, adjudicator=user,
+                    verdict=verdict, confidence=rng.randint(1, 5),
+                    rationale="Because the paper's table shows it, on the stated datasets.",
+                    status="submitted" if submitted else "draft",
+                    submitted_at=now if submitted else None,
+                ))
+    rows = rows[:todo]
+    _batched(Assessment, rows)
+    DeclaredConflict.objects.bulk_create([
+        DeclaredConflict(adjudicator=viewer, paper_id=paper_id, reason="Same lab.")
+        for _, paper_id in candidacies[5::150]
+    ], ignore_conflicts=True)
+    # Verdicts as refresh_verdict would store them, computed here in one pass.
+    must_pass = [c.key for c in criteria if c.kind == Criterion.Kind.MUST_PASS]
+    votes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    raters: dict[int, set[int]] = defaultdict(set)
+    for candidacy_id, key, vote, adjudicator_id in Assessment.objects.filter(
+        status="submitted", candidacy__market=market,
+    ).order_by().values_list("candidacy_id", "criterion__key", "verdict", "adjudicator_id"):
+        votes[candidacy_id][key].append(vote)
+        raters[candidacy_id].add(adjudicator_id)
+    existing = set(CandidacyVerdict.objects.values_list("candidacy_id", flat=True))
+    stored = []
+    for candidacy_id in Candidacy.objects.filter(market=market).values_list("id", flat=True):
+        if candidacy_id in existing:
+            continue
+        result = verdicts.decide(must_pass, votes.get(candidacy_id, {}))
+        stored.append(CandidacyVerdict(
+            candidacy_id=candidacy_id, outcome=result.outcome,
+            deciding_criteria=list(result.deciding), criteria_met=list(result.met),
+            criteria_not_met=list(result.not_met),
+            submitted_count=sum(len(v) for v in votes.get(candidacy_id, {}).values()),
+            adjudicator_count=len(raters.get(candidacy_id, ())), computed_at=now,
+        ))
+    _batched(CandidacyVerdict, stored)
+
+
+def _forecasts(sizes, rng) -> None:
+    from evaluations.forecasts import services
+    from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
+    from tracker.models import Market
+
+    market = Market.objects.get(slug=MARKET)
+    todo = sizes["forecasters"] - Forecaster.objects.count()
+    _batched(Forecaster, [
+        Forecaster(slug=f"bench-forecaster-{i}", name=f"Bench Forecaster {i:03d}",
+                   kind="crowd" if i == 0 else "person")
+        for i in range(todo)
+    ])
+    forecasters = list(Forecaster.objects.filter(slug__startswith="bench-forecaster-")
+                       .order_by("id").values_list("id", flat=True))
+    n_sets = sizes["prediction_sets"] - PredictionSet.objects.count()
+    n_predictions = sizes["predictions"] - Prediction.objects.count()
+    # One forecaster holds an eighth of all predictions (the biggest forecaster page).
+    biggest = forecasters[1] if len(forecasters) > 1 else forecasters[0]
+    owners = [biggest if i < n_sets // 8 else forecasters[i % len(forecasters)]
+              for i in range(n_sets)]
+    base = dt.date(2023, 1, 1)
+    _batched(PredictionSet, [
+        PredictionSet(slug=f"bench-set-{i}", forecaster_id=owner, title=f"Predictions {i}",
+                      published_on=base + dt.timedelta(days=i % 700))
+        for i, owner in enumerate(owners)
+    ])
+    sets = list(PredictionSet.objects.filter(slug__startswith="bench-set-").order_by("id")
+                .values_list("id", "published_on"))
+    rows = []
+    for i in range(n_predictions):
+        set_id, published = sets[i % len(sets)]
+        outcome = rng.choices(["yes", "no", "pending", "annulled"], [30, 40, 25, 5])[0]
+        rows.append(Prediction(
+            prediction_set_id=set_id, position=i // len(sets) + 1,
+            statement=f"Statement {i // len(sets) + 1}: something happens by the date.",
+            probability=round(rng.random(), 3), made_on=published,
+            market=market if i % 7 == 0 else None, outcome=outcome,
+            outcome_evidence="A source says so." if outcome != "pending" else "",
+        ))
+    _batched(Prediction, rows)
+    with services.scoring_in_process():
+        services.do_rescore(Prediction.objects.filter(prediction_set__slug__startswith="bench-"))
+
+
+def _runs(sizes, rng) -> None:
+    from django.utils import timezone
+
+    from replication.models import ReplicationResult, ReplicationRun, ReplicationSpec
+    from tracker.models import Candidacy
+
+    todo = sizes["runs"] - ReplicationRun.objects.count()
+    candidacies = list(Candidacy.objects.filter(paper__slug__startswith="bench-paper-")
+                       .order_by("id").values_list("id", flat=True)[: max(1, todo // 5)])
+    _batched(ReplicationSpec, [
+        ReplicationSpec(key=f"bench-spec-{i}", text="task = 'sparse_probing'\n",
+                        spec_hash=f"{i:064x}", task="sparse_probing", time_limit=3600,
+                        soft_time_limit=3300, candidacy_id=candidacy_id)
+        for i, candidacy_id in enumerate(candidacies)
+    ])
+    specs = list(ReplicationSpec.objects.filter(key__startswith="bench-spec-")
+                 .values_list("id", flat=True))
+    sample = ReplicationResult.objects.first()
+    now = timezone.now()
+    runs = [ReplicationRun(spec_id=specs[i % len(specs)],
+                           status="succeeded" if i % 4 else "failed", finished_at=now,
+                           error="" if i % 4 else "Out of memory.")
+            for i in range(todo)]
+    _batched(ReplicationRun, runs)
+    done = ReplicationRun.objects.filter(spec__key__startswith="bench-spec-", status="succeeded")
+    _batched(ReplicationResult, [
+        ReplicationResult(run_id=run_id, spec_hash="0" * 64,
+                          verdict=rng.choice(["beats", "equivalent", "loses", "inconclusive"]),
+                          results=sample.results if sample else {}, artifact_dir="/nonexistent",
+                          attempt=1)
+        for run_id in done.values_list("id", flat=True)
+    ])
+
+
+def counts() -> dict[str, int]:
+    from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
+    from evaluations.models import Assessment
+    from replication.models import ReplicationRun
+    from tracker.models import Candidacy, Paper
+
+    return {"papers": Paper.objects.count(), "candidacies": Candidacy.objects.count(),
+            "assessments": Assessment.objects.count(),
+            "forecasters": Forecaster.objects.count(),
+            "prediction_sets": PredictionSet.objects.count(),
+            "predictions": Prediction.objects.count(), "runs": ReplicationRun.objects.count()}
+
+
+def prepare(args, sizes) -> None:
+    from django.core.management import call_command, get_commands
+
+    call_command("migrate", verbosity=0, interactive=False)
+    have = counts()
+    if args.rebuild or have["papers"] > 1000 and have != sizes:
+        call_command("flush", verbosity=0, interactive=False)
+        have = counts()
+    if have != sizes:
+        print(f"Building the tenant on {_db_label()}:", flush=True)
+        start = time.perf_counter()
+        timings = build(sizes, args.seed)
+        print(f"Built in {time.perf_counter() - start:.1f} s "
+              f"(load_seed {timings['load_seed']:.1f} s).", flush=True)
+    else:
+        print(f"Reusing the tenant already in {_db_label()}.")
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # planner statistics, as autovacuum would gather
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    if "rebuild_aggregates" in get_commands():
+        start = time.perf_counter()
+        call_command("rebuild_aggregates", verbosity=0)
+        print(f"rebuild_aggregates: {time.perf_counter() - start:.1f} s", flush=True)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    print("Tenant: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts().items()))
+
+
+def _db_label() -> str:
+    from django.db import connection
+
+    return f"{connection.vendor} ({connection.settings_dict['NAME']})"
+
+
+# --- The URLs ----------------------------------------------------------------------------------
+
+
+def urls() -> tuple[list[tuple[str, str, bool]], str]:
+    """(label, path, as_adjudicator) per URL, and the benchmark adjudicator's username."""
+    from django.db.models import Count
+
+    from evaluations.forecasts.models import Forecaster, PredictionSet
+    from evaluations.models import Assessment
+    from replication.models import ReplicationRun
+    from tracker.models import Candidacy, Paper
+
+    biggest = (Forecaster.objects.annotate(n=Count("prediction_sets__predictions"))
+               .order_by("-n").first())
+    a_set = PredictionSet.objects.filter(forecaster=biggest).order_by("id").first()
+    paper = (Paper.objects.annotate(n=Count("candidacies__assessments")).order_by("-n", "id")
+             .first())
+    run = (ReplicationRun.objects.filter(result__isnull=False).order_by("id").first()
+           or ReplicationRun.objects.order_by("id").first())
+    viewer = "bench-viewer"
+    drafted = (Assessment.objects.filter(adjudicator__username=viewer, status="draft")
+               .values_list("candidacy_id", flat=True).first()
+               or Candidacy.objects.values_list("id", flat=True).first())
+    pages = Paper.objects.count() // 25
+    m = f"/markets/{MARKET}"
+    return [
+        ("reference: /health/", "/health/", False),
+        ("/", "/", False),
+        ("/markets/<slug>/", f"{m}/", False),
+        ("/markets/<slug>/leaderboard/", f"{m}/leaderboard/", False),
+        ("/markets/<slug>/leaderboard/ (adjudicator)", f"{m}/leaderboard/", True),
+        ("/papers/", "/papers/", False),
+        ("/papers/?page=<last>", f"/papers/?page={pages}", False),
+        ("/papers/<id>/ (most assessed)", f"/papers/{paper.public_id}/", False),
+        ("/forecasters/", "/forecasters/", False),
+        ("/forecasters/?sort=-points", "/forecasters/?sort=-points", False),
+        ("/forecasters/<biggest>/", f"/forecasters/{biggest.slug}/", False),
+        ("/forecasters/<biggest>/calibration.svg", f"/forecasters/{biggest.slug}/calibration.svg",
+         False),
+        ("/forecasters/calibration.svg", "/forecasters/calibration.svg", False),
+        ("/forecasters/<biggest>/scores.csv", f"/forecasters/{biggest.slug}/scores.csv", False),
+        ("/forecasters/scores.csv", "/forecasters/scores.csv", False),
+        ("/prediction-sets/<slug>/", f"/prediction-sets/{a_set.slug}/", False),
+        ("/replications/", "/replications/", False),
+        ("/replications/<id>/", f"/replications/{run.pk}/", False),
+        ("/api/markets/", "/api/markets/", False),
+        ("/api/markets/<slug>/", f"/api/markets/{MARKET}/", False),
+        ("/api/markets/<slug>/leaderboard/", f"/api/markets/{MARKET}/leaderboard/", False),
+        ("/api/papers/<id>/", f"/api/papers/{paper.public_id}/", False),
+        ("/api/forecasters/", "/api/forecasters/", False),
+        ("/api/forecasters/<biggest>/", f"/api/forecasters/{biggest.slug}/", False),
+        ("/api/prediction-sets/<slug>/", f"/api/prediction-sets/{a_set.slug}/", False),
+        ("/api/replications/", "/api/replications/", False),
+        ("admin: candidacies to score", "/admin/evaluations/candidacyscoring/", True),
+        ("admin: assessments", "/admin/evaluations/assessment/", True),
+        ("admin: scoring page", f"/admin/evaluations/candidacyscoring/{drafted}/change/", True),
+    ], viewer
+
+
+# --- Measuring ---------------------------------------------------------------------------------
+
+
+def query_counts(targets, viewer: str) -> dict[str, int | str]:
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    anonymous, adjudicator = Client(), Client()
+    adjudicator.force_login(User.objects.get(username=viewer))
+    result = {}
+    for label, path, as_adjudicator in targets:
+        client = adjudicator if as_adjudicator else anonymous
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        result[label] = len(queries) if response.status_code == 200 else \
+            f"{len(queries)} ({response.status_code})"
+    return result
+
+
+def session_cookie(viewer: str) -> str:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username=viewer))
+    return client.cookies["sessionid"].value
+
+
+def start_gunicorn(port: int, timeout: int) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "tracker.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
+         "--worker-class", "sync", "--timeout", str(timeout), "--chdir", str(ROOT),
+         "--log-level", "warning"],
+        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            status, _ = fetch(port, "/health/", None)
+            if status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer /health/ within 60 s")
+
+
+def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Host": "127.0.0.1"}
+    if cookie:
+        headers["Cookie"] = f"sessionid={cookie}"
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        size = 0
+        while chunk := response.read(65536):
+            size += len(chunk)
+        return response.status, size
+    finally:
+        connection.close()
+
+
+def worker_memory(master: int) -> tuple[float, float]:
+    """(largest current RSS, largest peak RSS) over the workers, in MiB."""
+    import psutil
+
+    rss, hwm = 0.0, 0.0
+    for child in psutil.Process(master).children():
+        try:
+            status = Path(f"/proc/{child.pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rss = max(rss, int(fields["VmRSS"].split()[0]) / 1024)
+        hwm = max(hwm, int(fields["VmHWM"].split()[0]) / 1024)
+    return rss, hwm
+
+
+def time_url(port, path, cookie, n, seconds) -> tuple[list[float], int, str]:
+    fetch(port, path, cookie)  # warm-up: not counted
+    times, statuses, size = [], set(), 0
+    started = time.perf_counter()
+    while len(times) < n and (len(times) < 3 or time.perf_counter() - started < seconds):
+        t0 = time.perf_counter()
+        try:
+            status, size = fetch(port, path, cookie)
+        except (OSError, http.client.HTTPException):
+            status = "dropped"
+        times.append((time.perf_counter() - t0) * 1000)
+        statuses.add(status)
+    return times, size, ",".join(str(s) for s in sorted(statuses, key=str))
+
+
+def summarise(times: list[float], size: int, status: str) -> dict:
+    ordered = sorted(times)
+    return {"n": len(ordered), "p50": statistics.median(ordered),
+            "p95": ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))],
+            "bytes": size, "status": status}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="a 1/20 tenant")
+    parser.add_argument("--scale", type=float, default=1.0, help="tenant size factor")
+    parser.add_argument("--requests", type=int, default=20, help="timed requests per URL")
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="stop a URL after this long (at least 3 requests)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--timeout", type=int, default=30, help="gunicorn worker timeout")
+    parser.add_argument("--var-dir", default=str(Path(tempfile.gettempdir()) / "perfbench"))
+    parser.add_argument("--rebuild", action="store_true", help="flush and build again")
+    parser.add_argument("--only", default="", help="comma-separated substrings of labels")
+    parser.add_argument("--seed", type=int, default=20261130)
+    parser.add_argument("--build-only", action="store_true", help="build the tenant, time nothing")
+    args = parser.parse_args()
+    sizes = scaled(SIZES, 0.05 if args.small else args.scale)
+    configure(args)
+    prepare(args, sizes)
+    if args.build_only:
+        return 0
+    from django.db import connections
+
+    targets, viewer = urls()
+    if args.only:
+        wanted = args.only.split(",")
+        targets = [t for t in targets if t[0].startswith("reference") or
+                   any(w in t[0] for w in wanted)]
+    queries = query_counts(targets, viewer)
+    cookie = session_cookie(viewer)
+    connections.close_all()
+    server = start_gunicorn(args.port, args.timeout)
+    loads = [os.getloadavg()[0]]
+    rows = []
+    reference: tuple[list[float], int, str] = ([], 0, "")
+    try:
+        for label, path, as_adjudicator in targets + targets[:1]:
+            if label.startswith("reference"):
+                # Measured first and last with more requests, pooled: the ratio's
+                # denominator then spans the whole run's load.
+                times, size, status = time_url(args.port, path, None, 2 * args.requests,
+                                               args.seconds)
+                reference = (reference[0] + times, size, status)
+                measured = summarise(*reference)
+                if rows:
+                    rows[0] = (label, {**rows[0][1], **measured})
+                    continue
+            else:
+                measured = summarise(*time_url(args.port, path, cookie if as_adjudicator
+                                               else None, args.requests, args.seconds))
+            measured["rss"], measured["hwm"] = worker_memory(server.pid)
+            loads.append(os.getloadavg()[0])
+            rows.append((label, measured))
+            print(f"  {label}: p50 {measured['p50']:.0f} ms", file=sys.stderr, flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    reference = rows[0][1]
+    import django
+
+    print(f"\n{_db_label()}, Django {django.get_version()}, gunicorn 2 sync workers, DEBUG=0; "
+          f"tree {ROOT}")
+    print(f"load average (1 min) during the run: start {loads[0]:.2f}, end {loads[-1]:.2f}, "
+          f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f}; "
+          f"{os.cpu_count()} CPUs")
+    print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref | queries | bytes "
+          "| worker RSS MiB (peak) | status |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for label, m in rows:
+        print(f"| {label} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
+              f"{m['p50'] / reference['p50']:.1f}x | {m['p95'] / reference['p95']:.1f}x | "
+              f"{queries.get(label, '')} | {m['bytes']:,} | {m['rss']:.0f} ({m['hwm']:.0f}) | "
+              f"{m['status']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""The candidates leaderboard and the adjudicators' lists read one page: the SQL order is
+the leaderboard's rule, blind review still hides what it must, the stored agreement equals
+a fresh computation and follows every change, and query counts stay flat."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from evaluations import aggregates, services
+from evaluations.leaderboard import ORDER, leaderboard
+from evaluations.models import Assessment, DeclaredConflict, StoredAgreement
+from tests.test_evaluations.conftest import score
+from tracker.models import Candidacy, Paper
+
+pytestmark = pytest.mark.django_db
+
+VOTES = [  # per extra candidacy: (useful, beats) for Ada and Ben
+    (("met", "met"), ("met", "met")),  # qualifies, 2 met
+    (("not_met", "met"), ("not_met", "met")),  # falls short
+    (("met", "unclear"), ("met", "not_met")),  # undecided, 1 met
+    (("met", "met"), ("met", "not_met")),  # undecided, 1 met
+]
+
+
+def _grow(tiny, ada, ben, count: int) -> None:
+    market = tiny["market"]
+    for n in range(count):
+        paper = Paper.objects.create(slug=f"grown-{n}", title=f"Grown {n:03d}")
+        candidacy = Candidacy.objects.create(market=market, paper=paper)
+        for user, (useful, beats) in zip((ada, ben), VOTES[n % len(VOTES)], strict=True):
+            score(user, candidacy, {"useful": useful, "beats": beats,
+                                    "note": "not_applicable"})
+
+
+def _python_order(rows):
+    """The leaderboard's rule as it was written in Python before it moved to SQL."""
+    return sorted(rows, key=lambda r: (ORDER.get(r.verdict or "undecided", 1),
+                                       -len(r.criteria_met), len(r.criteria_not_met),
+                                       r.candidacy.paper.title))
+
+
+def test_the_sql_order_is_the_leaderboard_rule(three_raters, ada, ben, rita):
+    _grow(three_raters, ada, ben, 12)
+    rows = leaderboard(market=three_raters["market"], viewer=rita)  # a resolver sees all
+    assert [r.candidacy.pk for r in rows] == [r.candidacy.pk for r in _python_order(rows)]
+    ranks = [ORDER[r.verdict] for r in rows]
+    assert ranks == sorted(ranks) and {r.verdict for r in rows} == set(ORDER)
+
+
+def test_blind_rows_rank_as_undecided_and_show_nothing(three_raters, ada, ben, cleo):
+    _grow(three_raters, ada, ben, 8)  # Cleo assessed only X and Y: the grown ones are blind
+    rows = leaderboard(market=three_raters["market"], viewer=cleo)
+    hidden = [r for r in rows if r.hidden]
+    assert len(hidden) == 8
+    assert all(r.verdict is None and r.agreement is None and not r.criteria_met
+               for r in hidden)
+    assert [r.candidacy.pk for r in rows] == [r.candidacy.pk for r in _python_order(rows)]
+    blind = services.blind_candidacy_ids(viewer=cleo, market=three_raters["market"],
+                                        candidacies=three_raters["market"].candidacies.all())
+    assert {r.candidacy.pk for r in hidden} == blind
+
+
+def test_the_leaderboard_pages_with_next_links_and_refuses_bad_pages(client, three_raters,
+                                                                      ada, ben):
+    _grow(three_raters, ada, ben, 30)  # 32 candidacies
+    first = client.get("/api/markets/tiny/leaderboard/?page_size=20").json()
+    assert first["count"] == 32 and len(first["results"]) == 20
+    assert first["next"].endswith("/api/markets/tiny/leaderboard/?page=2&page_size=20")
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 12 and second["next"] is None
+    everything = leaderboard(market=three_raters["market"], viewer=None)
+    api_titles = [r["paper"]["title"] for r in first["results"] + second["results"]]
+    assert api_titles == [r.candidacy.paper.title for r in everything]
+    html = client.get("/markets/tiny/leaderboard/?page=2")
+    assert [r.candidacy.pk for r in html.context["rows"]] == \
+        [r.candidacy.pk for r in everything[25:]]
+    assert 'href="?page=1" rel="prev"' in html.content.decode()
+    assert client.get("/markets/tiny/leaderboard/?page=3").status_code == 404
+    assert client.get("/markets/tiny/leaderboard/?page=x").status_code == 404
+    response = client.get("/api/markets/tiny/leaderboard/?page=9")
+    assert response.status_code == 404 and "Invalid page" in response.json()["detail"]
+
+
+def test_the_market_api_pages_its_candidacies(client, three_raters, ada, ben):
+    _grow(three_raters, ada, ben, 60)  # 62 candidacies, 50 a page
+    body = client.get("/api/markets/tiny/").json()
+    assert body["candidacies_count"] == 62 and len(body["candidacies"]) == 50
+    assert body["next"].endswith("/api/markets/tiny/?page=2") and body["previous"] is None
+    rest = client.get(body["next"]).json()
+    assert len(rest["candidacies"]) == 12 and rest["next"] is None
+    assert len(client.get("/api/markets/tiny/?page_size=500").json()["candidacies"]) == 62
+    assert client.get("/api/markets/tiny/?page=4").status_code == 404
+
+
+def test_the_stored_agreement_equals_a_fresh_one_and_follows_changes(three_raters, ada, ben,
+                                                                     cleo):
+    market = three_raters["market"]
+    x, y = three_raters["x"], three_raters["y"]
+    stored = aggregates.stored_all(market)
+    fresh = services.measure_agreement(market=market)
+    assert stored.overall == fresh.overall and stored.by_criterion == fresh.by_criterion
+    assert aggregates.candidacy_agreements([x.pk, y.pk]) == fresh.by_candidacy
+    # The public sees the agreement over settled candidacies only: none yet.
+    public = aggregates.market_agreement(market, None)
+    assert public.overall == services.measure_agreement(market=market,
+                                                        exclude=[x.pk, y.pk]).overall
+    x.status = Candidacy.Status.DECIDED
+    x.save()  # settling a candidacy changes the public's figures (the signature)
+    public = aggregates.market_agreement(market, None)
+    assert public.overall == services.measure_agreement(market=market, exclude=[y.pk]).overall
+    row = StoredAgreement.objects.get(market=market, scope="all")
+    assert row.computed_generation == row.generation
+    _grow(three_raters, ada, ben, 2)  # submissions raise the generation
+    row.refresh_from_db()
+    assert row.computed_generation != row.generation
+    after = aggregates.stored_all(market)
+    assert after.overall == services.measure_agreement(market=market).overall != fresh.overall
+    with CaptureQueriesContext(connection) as queries:
+        aggregates.stored_all(market)
+    assert len(queries) == 1  # fresh: one row read
+
+
+def test_a_reader_that_raced_a_write_does_not_store_stale_figures(three_raters):
+    market = three_raters["market"]
+    aggregates.stored_all(market)
+    row = StoredAgreement.objects.get(market=market, scope="all")
+    aggregates.invalidate_agreement(market.pk)  # a write lands while the reader computes
+    StoredAgreement.objects.filter(pk=row.pk, generation=row.generation).update(
+        figures={"stale": True}, computed_generation=row.generation)
+    row.refresh_from_db()
+    assert row.figures != {"stale": True}
+    assert aggregates.stored_all(market).overall == \
+        services.measure_agreement(market=market).overall
+
+
+def test_visible_assessments_are_those_the_rules_allow(three_raters, ada, ben, cleo, sam,
+                                                       reader):
+    _grow(three_raters, ada, ben, 4)
+    drafts = Candidacy.objects.get(paper__slug="grown-0")
+    score(cleo, drafts, {"useful": "met"}, submit=False)
+    DeclaredConflict.objects.create(adjudicator=cleo, paper=Paper.objects.get(slug="grown-1"),
+                                    reason="Same lab.")
+    everything = list(Assessment.objects.select_related("candidacy__market"))
+    for viewer in (ada, cleo, sam, reader, None):
+        blind = services.blind_candidacy_ids(
+            viewer=viewer, market=three_raters["market"], candidacies=Candidacy.objects.all())
+        expected = {
+            a.pk for a in everything
+            if (viewer is not None and a.adjudicator_id == viewer.pk)
+            or (a.is_submitted and a.candidacy_id not in blind)
+        }
+        got = set(services.assessments_visible_to(viewer).values_list("pk", flat=True))
+        assert got == expected, viewer
+
+
+def _count(client, url: str) -> int:
+    assert client.get(url).status_code == 200  # warm: the stored agreement is computed once
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+ADMIN_LISTS = ["/admin/evaluations/candidacyscoring/", "/admin/evaluations/assessment/",
+               "/admin/evaluations/marketresolution/"]
+
+
+@pytest.mark.parametrize("url", ADMIN_LISTS)
+def test_the_admin_lists_query_counts_stay_flat(client, three_raters, ada, ben, sam, rita,
+                                                url):
+    # Sam is an author of X (conflict column); declared conflicts add more conflicted rows.
+    _grow(three_raters, ada, ben, 3)
+    client.force_login(rita if "marketresolution" in url else sam)
+    few = _count(client, url)
+    for n in range(20):
+        paper = Paper.objects.create(slug=f"more-{n}", title=f"More {n}")
+        candidacy = Candidacy.objects.create(market=three_raters["market"], paper=paper)
+        score(ada, candidacy, {"useful": "met", "beats": "met", "note": "not_applicable"})
+        if n % 2:
+            DeclaredConflict.objects.create(adjudicator=sam, paper=paper, reason=f"Lab {n}.")
+    assert _count(client, url) == few
+
+
+def test_the_scoring_list_shows_conflicts_as_before(client, three_raters, sam):
+    paper = Paper.objects.create(slug="declared", title="Declared")
+    Candidacy.objects.create(market=three_raters["market"], paper=paper)
+    DeclaredConflict.objects.create(adjudicator=sam, paper=paper, reason="Advised the author.")
+    client.force_login(sam)
+    page = client.get("/admin/evaluations/candidacyscoring/").content.decode()
+    for candidacy in (three_raters["x"], Candidacy.objects.get(paper=paper)):
+        reason = services.find_conflict(user=sam, paper=candidacy.paper)
+        assert reason and reason.replace("'", "&#x27;") in page
