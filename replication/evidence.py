@@ -98,6 +98,8 @@ def _must_beat(results: Mapping[str, Any]) -> EvidenceItem:
         "equivalent": "matches the best baseline within the margin but does not beat it",
         "loses": "loses to the best baseline",
         "inconclusive": "is not shown to beat or lose to the best baseline at this sample size",
+        # The quality gate refused the SAE: the run says nothing about the paper's SAE.
+        "invalid": f"has no verdict ({row.get('verdict_reason') or 'the SAE was under-trained'})",
     }.get(verdict, f"has verdict {verdict or 'unknown'}")
     high = row.get("ci_high")
     if verdict == "inconclusive" and high is not None and high <= (margin or 0.0):
@@ -121,7 +123,7 @@ def _sample_size(results: Mapping[str, Any]) -> EvidenceItem:
     verdict = R.overall(results)["verdict"]
     summary = (f"{split_seeds} split seed(s) and {sae_seeds} SAE seed(s) over {n_datasets} "
                f"dataset(s), {min(rows) if rows else '?'}-{max(rows) if rows else '?'} test rows "
-               "per seed; paired bootstrap intervals.")
+               "per seed; intervals count the test rows the seeds share.")
     if few:
         stance = MIXED
         summary += (f" Fewer seeds than the protocol's minimum ({MIN_SPLIT_SEEDS} split, "

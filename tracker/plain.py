@@ -73,6 +73,7 @@ RUN_VERDICTS: dict[str, str] = {
     "equivalent": "the SAE method matches the best baseline (no better)",
     "loses": "the SAE method loses to the best baseline",
     "inconclusive": "too close to call at this sample size",
+    "invalid": "no verdict: the SAE failed the quality gate",
 }
 
 #: Majority labels of the adjudicators' votes, as a reader says them.
