@@ -50,6 +50,8 @@ def test_an_sae_latent_that_writes_the_concept_beats_handicapped_baselines(beats
     assert concept["latents"][0]["latent"] == 0 and concept["selective"] is True
     assert results["notes"]["selective_latent_share"] == 1.0
     assert results["scope"]["tests"] and results["scope"]["does_not_test"]
+    # Sentences, as every task writes them: pages and summary.md print them as they are.
+    assert all(isinstance(results["scope"][k], str) for k in ("tests", "does_not_test"))
     # the Pareto points and the compute record are there
     assert any(p["on_frontier"] for p in results["notes"]["pareto"]["steer/ocean"])
     assert results["compute"]["methods"]["sae_addition"] > 0

@@ -100,26 +100,26 @@ stats.WEIGHTED_METRICS.setdefault(METRIC, _weighted_mean_score)
 stats.METRIC_CEILING.setdefault(METRIC, 1.0)
 
 
-def scope(spec: Spec) -> dict[str, list[str]]:
-    """What a steering run tests and what it does not, in words, for results.json."""
+def scope(spec: Spec) -> dict[str, str]:
+    """What a steering run tests and what it does not, in words, for results.json: one
+    sentence each, as every other task writes them (pages and summary.md print them as is)."""
     model = (
         "SmolLM2-135M-Instruct" if spec.activations.model == "smollm2" else spec.activations.model
     )
-    return {
-        "tests": [
-            f"steering and suppression of {len(spec.data.datasets)} concept(s) on {model}, "
-            f"residual stream at layer {spec.activations.layer} (-1: middle)",
-            "SAE latent addition and clamping against the baselines named in the results, each "
-            "tuned on validation prompts with the same budget",
-            "whether a selective SAE latent exists for each concept",
-        ],
-        "does_not_test": [
-            "an LLM judge (the metrics are automatic stand-ins: a MiniLM concept classifier, "
-            "perplexity under the unsteered model, MiniLM relevance)",
-            "models other than the one named, fine-tuning baselines, or long generations "
-            f"(at most {spec.option('max_new_tokens')} new tokens)",
-        ],
-    }
+    tests = [
+        f"steering and suppression of {len(spec.data.datasets)} concept(s) on {model}, "
+        f"residual stream at layer {spec.activations.layer} (-1: middle)",
+        "SAE latent addition and clamping against the baselines named in the results, each "
+        "tuned on validation prompts with the same budget",
+        "whether a selective SAE latent exists for each concept",
+    ]
+    does_not_test = [
+        "an LLM judge (the metrics are automatic stand-ins: a MiniLM concept classifier, "
+        "perplexity under the unsteered model, MiniLM relevance)",
+        "models other than the one named, fine-tuning baselines, or long generations "
+        f"(at most {spec.option('max_new_tokens')} new tokens)",
+    ]
+    return {"tests": "; ".join(tests), "does_not_test": "; ".join(does_not_test)}
 
 
 # --- preparation: every check before any generation -----------------------------------------
