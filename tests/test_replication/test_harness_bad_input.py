@@ -7,7 +7,7 @@ import pytest
 
 from replication.harness.api import run_spec
 from replication.harness.errors import DataError, DeviceError, SpecError
-from replication.harness.spec import load_spec, spec_from_dict
+from replication.harness.spec import parse_spec, spec_from_dict
 
 pytestmark = pytest.mark.harness
 
@@ -40,7 +40,7 @@ def write_arrays(path, X, y):
 
 def test_an_unknown_task_is_refused(tmp_path):
     with pytest.raises(SpecError, match="task: must be one of"):
-        load_spec('task = "mind_reading"\n[sae]\nwidth = 8\nk = 2\n')
+        parse_spec('task = "mind_reading"\n[sae]\nwidth = 8\nk = 2\n')
 
 
 def test_an_unknown_field_is_refused():
