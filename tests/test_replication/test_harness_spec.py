@@ -186,6 +186,7 @@ def test_every_task_has_a_default_baseline_set():
 
 def test_every_field_is_documented():
     rows = describe_fields()
+    assert len(rows) > 50 and {"task", "sae.k", "protocol.margin"} <= {p for p, _, _ in rows}
     assert all(doc for path, doc, _ in rows if "." in path), [
         p for p, d, _ in rows if not d and "." in p
     ]
