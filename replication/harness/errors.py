@@ -8,8 +8,8 @@ class HarnessError(Exception):
 
 
 class SpecError(HarnessError):
-    """A spec is malformed; the message names the spec's source (a file, when it came from
-    one) and the offending field."""
+    """A spec is malformed; the message names the offending field, then the spec's source
+    (its file, when it came from one): ``sae.k: must not exceed ... (in run.toml)``."""
 
     def __init__(self, field: str, message: str, *, source: str = "") -> None:
         self.field = field
@@ -17,7 +17,7 @@ class SpecError(HarnessError):
         self.source = source
         #: the error without its source: "field: message"
         self.detail = f"{field}: {message}" if field else message
-        super().__init__(f"{source}: {self.detail}" if source else self.detail)
+        super().__init__(f"{self.detail} (in {source})" if source else self.detail)
 
 
 class DataError(HarnessError):

@@ -132,4 +132,6 @@ def test_the_command_line_reports_errors_without_a_traceback(tmp_path, capsys):
     path = tmp_path / "bad.toml"
     path.write_text('task = "sparse_probing"\n[sae]\nwidth = 8\nk = 16\n')
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
-    assert "error: sae.k" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: sae.k" in err
+    assert err.rstrip().endswith(f"(in {path})")  # the file is named
