@@ -137,26 +137,27 @@ class _Clock:
         return self.at
 
 
-def test_the_client_waits_between_requests_as_arxiv_asks(monkeypatch):
+def _polite_pauses(monkeypatch, clock_step: float) -> list[float]:
+    """The pauses a client asked to wait 3 s between requests sleeps while reading the
+    recorded three pages, with its clock moving ``clock_step`` s per reading."""
     pauses = []
     monkeypatch.setattr("tracker.ingestion.client.time.sleep", pauses.append)
-    monkeypatch.setattr("tracker.ingestion.client.datetime", _Clock(0.0))
+    monkeypatch.setattr("tracker.ingestion.client.datetime", _Clock(clock_step))
     with ArxivStub(recorded_pages("sae")) as stub:
         client = ArxivClient(fast_config(stub.url, delay_seconds=3.0))
         list(client.pages(build_search("q", None)))
+    return pauses
+
+
+def test_the_client_waits_between_requests_as_arxiv_asks(monkeypatch):
+    pauses = _polite_pauses(monkeypatch, 0.0)
     assert len(pauses) == 2  # before the second and third pages, not before the first
     assert all(2.5 < p <= 3.0 for p in pauses)
     assert pauses == [3.0, 3.0]
 
 
 def test_time_already_spent_since_the_last_request_counts_towards_the_wait(monkeypatch):
-    pauses = []
-    monkeypatch.setattr("tracker.ingestion.client.time.sleep", pauses.append)
-    monkeypatch.setattr("tracker.ingestion.client.datetime", _Clock(1.0))
-    with ArxivStub(recorded_pages("sae")) as stub:
-        client = ArxivClient(fast_config(stub.url, delay_seconds=3.0))
-        list(client.pages(build_search("q", None)))
-    assert pauses == [2.0, 2.0]
+    assert _polite_pauses(monkeypatch, 1.0) == [2.0, 2.0]
 
 
 # --- D9: dropped connections, trickling feeds, entries without an id -------------------
