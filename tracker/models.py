@@ -72,6 +72,14 @@ class Market(TimeStamped):
     def get_absolute_url(self) -> str:
         return reverse("tracker:market", args=[self.slug])
 
+    #: Resolved or annulled: its assessments are frozen and published, its predictions scored.
+    SETTLED_STATUSES = (Status.RESOLVED, Status.ANNULLED)
+
+    @property
+    def is_settled(self) -> bool:
+        """Resolved or annulled (only unresolving reopens it)."""
+        return self.status in self.SETTLED_STATUSES
+
 
 class Criterion(TimeStamped):
     class Kind(models.TextChoices):

@@ -39,12 +39,6 @@ class DateFact:
     source_url: str = ""
 
 
-def current_resolution(events: list[ResolutionEvent], market: Market) -> ResolutionEvent | None:
-    if market.status not in (Market.Status.RESOLVED, Market.Status.ANNULLED):
-        return None
-    return next((e for e in reversed(events) if e.action != "unresolve"), None)
-
-
 def resolution_date_is_sourced(event: ResolutionEvent) -> bool:
     """False when the resolver gave no date and the tracker used the time of recording."""
     if event.effective_at is None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from evaluations import services
 from evaluations.models import ResolutionEvent
+from tracker.celery import app as celery_app
 from tracker.models import Market
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_resolving_enqueues_rescoring_on_commit_only(tiny, rita, monkeypatch,
         def delay(self):
             sent.append((self.name, self.args))
 
-    monkeypatch.setattr(services.celery_app, "signature",
+    monkeypatch.setattr(celery_app, "signature",
                         lambda name, args: FakeSignature(name, args))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
@@ -164,7 +165,7 @@ def test_a_broker_outage_does_not_undo_the_resolution(tiny, rita, monkeypatch, c
         def delay(self):
             raise OperationalError("broker down")
 
-    monkeypatch.setattr(services.celery_app, "signature", lambda name, args: Down())
+    monkeypatch.setattr(celery_app, "signature", lambda name, args: Down())
     with django_capture_on_commit_callbacks(execute=True):
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
     assert fresh(tiny["market"]).status == "resolved"
