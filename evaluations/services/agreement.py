@@ -15,6 +15,8 @@ from tracker.models import Criterion, Market
 
 @dataclass(frozen=True)
 class MarketAgreement:
+    """A market's kappas: overall, per criterion and per candidacy."""
+
     overall: agreement_maths.Agreement
     by_criterion: dict[str, agreement_maths.Agreement]
     by_candidacy: dict[int, agreement_maths.Agreement]

@@ -14,6 +14,8 @@ from tracker.models import Authorship, Candidacy, Market, Paper, normalize_perso
 
 
 class ConflictOfInterest(PermissionDenied):
+    """The adjudicator may not assess this paper; `reason` says why (shown to them)."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -133,6 +133,8 @@ def _check_yes_citations(market: Market, cited: list[Candidacy]) -> None:
 def annul_market(
     *, market: Market, actor: User, reason: str, annulled_at: dt.datetime | None = None
 ) -> ResolutionEvent:
+    """Annul the market (the question cannot be decided): no outcome, predictions linked
+    to it unscored. Enqueues the re-scoring on commit."""
     require_resolver(actor)
     with transaction.atomic():
         market = lock_market(market.pk)

@@ -38,6 +38,7 @@ def is_adjudicator(user: User | None) -> bool:
 
 
 def can_resolve(user: User | None) -> bool:
+    """Resolving changes what every page shows: staff with the explicit permission only."""
     return bool(
         user is not None and user.is_authenticated and user.is_active and user.is_staff
         and user.has_perm(RESOLVE_PERMISSION)

@@ -142,6 +142,8 @@ def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
 
 def can_view_assessment(*, viewer: User | None, assessment: Assessment,
                         blind: set[int] | None = None) -> bool:
+    """One assessment under the rule; `blind`: the viewer's hidden candidacy ids, when
+    the caller checks many assessments of the same candidacies."""
     if viewer is not None and viewer.is_authenticated and assessment.adjudicator_id == viewer.pk:
         return True
     if assessment.status != Assessment.Status.SUBMITTED:
@@ -155,6 +157,7 @@ def can_view_assessment(*, viewer: User | None, assessment: Assessment,
 
 
 def visible_assessments(*, viewer: User | None, candidacy: Candidacy) -> list[Assessment]:
+    """The candidacy's assessments `viewer` may read, by criterion then adjudicator."""
     rows = list(
         Assessment.objects.filter(candidacy=candidacy)
         .select_related("criterion", "adjudicator").order_by("criterion__order", "adjudicator")
