@@ -8,7 +8,7 @@ they change only when an assessment is written or a candidacy is settled. Blind 
 makes them depend on the reader: the public sees them over settled candidacies, resolvers
 over all, an adjudicator over those they may see; the first two are stored (one row per
 scope), an adjudicator's are computed per request over their candidacies. Writes
-(``services.refresh_verdict``, called by every assessment change) raise the rows'
+(``services.verdicts.refresh_verdict``, called by every assessment change) raise the rows'
 generation in their transaction; the public row also keeps a signature of the settled set
 (market status, settled count, latest candidacy change). A stale row is recomputed by the
 next reader, conditionally on the generation it read first, so a reader that raced a
@@ -71,7 +71,7 @@ def compute_market_agreement(market_id: int, visible: Q | None = None) -> dict:
 def _signature(market: Market) -> list:
     """Which of the market's candidacies are settled, cheaply: the market's status, how
     many are settled and the latest change to any of them."""
-    from evaluations.services import settled_candidacies
+    from evaluations.services.visibility import settled_candidacies
 
     figures = Candidacy.objects.filter(market_id=market.pk).order_by().aggregate(
         settled=Count("pk", filter=settled_candidacies()), changed=Max("updated_at"))
@@ -80,7 +80,7 @@ def _signature(market: Market) -> list:
 
 
 def _as_result(figures: dict):
-    from evaluations.services import MarketAgreement
+    from evaluations.services.agreement import MarketAgreement
 
     return MarketAgreement(
         overall=agreement_maths.Agreement(**figures["overall"]),
@@ -94,7 +94,7 @@ def stored_agreement(market: Market, scope: str) -> dict:
     """The figures of one scope, from the stored row when fresh, else recomputed and
     stored (conditionally on the generation read first: a reader that raced a write
     does not store figures older than it)."""
-    from evaluations.services import settled_candidacies
+    from evaluations.services.visibility import settled_candidacies
 
     row, _ = StoredAgreement.objects.get_or_create(market_id=market.pk, scope=scope)
     signature = _signature(market) if scope == StoredAgreement.Scope.SETTLED else None

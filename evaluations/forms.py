@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from evaluations.models import Assessment, validate_url_list
-from evaluations.services import StaleAssessment, _stale_message
+from evaluations.services.assessments import StaleAssessment, stale_message
 from tracker.models import Criterion
 
 CONFIDENCE_CHOICES = [(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")]
@@ -124,7 +124,7 @@ def check_version(form: CriterionAssessmentForm) -> None:
     if form.assessment is None:
         return
     if form.cleaned_data.get("version") != form.assessment.version:
-        raise StaleAssessment(_stale_message(form.criterion))
+        raise StaleAssessment(stale_message(form.criterion))
 
 
 __all__ = ["CONFIDENCE_ERROR", "VERDICT_MISSING", "CriterionAssessmentForm", "EvidenceField",

@@ -81,7 +81,7 @@ def load_sheet(*, user, candidacy: Candidacy, data=None, submitting: bool = Fals
     market = candidacy.market
     conflict = services.find_conflict(user=user, paper=candidacy.paper) \
         if user.is_authenticated else None
-    if market.status in services.FROZEN_MARKET_STATUSES:
+    if market.is_settled:
         state = FROZEN
     elif not services.is_adjudicator(user):
         state = READ_ONLY

@@ -146,7 +146,7 @@ def _load_resolution(record: dict[str, Any], users: dict[str, User], where: str)
     market = Market.objects.filter(slug=require(record, "market", where)).first()
     if market is None:
         raise SeedError(f"{where}: no market {record['market']!r}.")
-    if market.status in (Market.Status.RESOLVED, Market.Status.ANNULLED):
+    if market.is_settled:
         return  # resolved already (by a previous load, or by hand): leave it alone
     cited = []
     for slug in record.get("cite", []):

@@ -41,6 +41,9 @@ class Market(TimeStamped):
         YES = "yes", "YES"
         NO = "no", "NO"
 
+    #: Resolved or annulled: its assessments are frozen and published, its predictions scored.
+    SETTLED_STATUSES = (Status.RESOLVED, Status.ANNULLED)
+
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300)
     platform = models.CharField(max_length=100, blank=True)
@@ -71,6 +74,11 @@ class Market(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("tracker:market", args=[self.slug])
+
+    @property
+    def is_settled(self) -> bool:
+        """Resolved or annulled (only unresolving reopens it)."""
+        return self.status in self.SETTLED_STATUSES
 
 
 class Criterion(TimeStamped):

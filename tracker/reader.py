@@ -39,12 +39,6 @@ class DateFact:
     source_url: str = ""
 
 
-def current_resolution(events: list[ResolutionEvent], market: Market) -> ResolutionEvent | None:
-    if market.status not in (Market.Status.RESOLVED, Market.Status.ANNULLED):
-        return None
-    return next((e for e in reversed(events) if e.action != "unresolve"), None)
-
-
 def resolution_date_is_sourced(event: ResolutionEvent) -> bool:
     """False when the resolver gave no date and the tracker used the time of recording."""
     if event.effective_at is None:
@@ -354,8 +348,7 @@ def verdict_changes(market: Market, viewer=None) -> list[Change]:
             c.paper.get_absolute_url(),
             f"verdict-{c.pk}-{v.outcome}-{v.computed_at:%Y%m%d%H%M%S}",
             (v.computed_at.timestamp(),)))
-    for e in (ResolutionEvent.objects.filter(market=market).select_related("actor")
-              .prefetch_related("cited__paper").order_by("at", "id")):
+    for e in services.resolution_history(market):
         cited = ", ".join(str(c.paper) for c in e.cited.all())
         changes.append(Change(
             "resolution", e.at, f"{e.at:%Y-%m-%d}",

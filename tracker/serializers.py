@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evaluations import serializers as adjudication
-from evaluations.services import blind_candidacy_ids
+from evaluations.services import blind_candidacy_ids, current_resolution, resolution_history
 from replication.serializers import RunOfPaperSerializer, runs_for_paper
 from tracker.models import Candidacy, Claim, Criterion, Market, Paper
 
@@ -82,16 +82,11 @@ class ResolutionSerializer(serializers.Serializer):
 
     def _events(self, market: Market) -> list:
         if not hasattr(market, "_resolution_events"):
-            market._resolution_events = list(
-                market.resolution_events.select_related("actor")
-                .prefetch_related("cited__paper").order_by("at", "id")
-            )
+            market._resolution_events = resolution_history(market)
         return market._resolution_events
 
     def _current(self, market: Market):
-        if market.status not in (Market.Status.RESOLVED, Market.Status.ANNULLED):
-            return None
-        return next((e for e in reversed(self._events(market)) if e.action != "unresolve"), None)
+        return current_resolution(market, self._events(market))
 
     @extend_schema_field(adjudication.CitedPaperSerializer(many=True))
     def get_cited_papers(self, market: Market) -> list[dict]:

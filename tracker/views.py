@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from evaluations.models import ResolutionEvent
+from evaluations.services.resolution import current_resolution, resolution_history
 from tracker import queries, reader
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.health import health as health_state
@@ -47,9 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @site_404
 def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
-    events = list(ResolutionEvent.objects.filter(market=market).select_related("actor")
-                  .prefetch_related("cited__paper").order_by("at", "id"))
-    current = reader.current_resolution(events, market)
+    events = resolution_history(market)
+    current = current_resolution(market, events)
     matrix = reader.evidence_matrix(market, request.user)
     context = {
         "market": market,

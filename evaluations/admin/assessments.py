@@ -5,15 +5,17 @@ candidacy's scoring sheet; this list is for finding and reading."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.shortcuts import redirect
 
 from evaluations import services
 from evaluations.admin.common import RoleGuardMixin, conflict_of, submit_for
 from evaluations.forms import EvidenceField
 from evaluations.models import Assessment
-from tracker.models import Candidacy, Market
+from evaluations.services.assessments import stale_message
+from tracker.models import Candidacy
 
 
 class AssessmentForm(forms.ModelForm):
@@ -37,7 +39,7 @@ class AssessmentForm(forms.ModelForm):
         cleaned = super().clean()
         stale = "version" in self.fields and cleaned.get("version") != self.instance.version
         if self.instance.pk and stale:
-            raise ValidationError(services._stale_message(self.instance.criterion))
+            raise ValidationError(stale_message(self.instance.criterion))
         return cleaned
 
 
@@ -105,8 +107,7 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
             return False
         return obj is None or (
             obj.adjudicator_id == request.user.pk
-            and obj.candidacy.market.status not in (Market.Status.RESOLVED,
-                                                    Market.Status.ANNULLED)
+            and not obj.candidacy.market.is_settled
             and conflict_of(request, obj.candidacy) is None
         )
 
@@ -125,10 +126,22 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
             evidence_urls=data.get("evidence_urls") or [], expected_version=data.get("version"),
         )
 
-    def delete_model(self, request, obj) -> None:
-        candidacy = obj.candidacy
-        super().delete_model(request, obj)
-        services.refresh_verdict(candidacy=candidacy)
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:  # lost a race: submitted or deleted in another tab
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect("admin:evaluations_assessment_changelist")
+
+    def delete_model(self, request: HttpRequest, obj: Assessment) -> None:
+        services.delete_draft_assessment(adjudicator=request.user, assessment_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        # Not offered as an action (judgements are never bulk-deleted); should one call it,
+        # each row still goes through the service and its rules.
+        for assessment_id in queryset.values_list("pk", flat=True):
+            services.delete_draft_assessment(adjudicator=request.user,
+                                             assessment_id=assessment_id)
 
     @admin.action(description="Submit my assessments")
     def submit_my_assessments(self, request: HttpRequest, queryset) -> None:

@@ -90,7 +90,7 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
 
     @admin.display(description="history (append-only)")
     def history(self, obj) -> str:
-        events = obj.resolution_events.select_related("actor").prefetch_related("cited__paper")
+        events = services.resolution_history(obj)
         if not events:
             return "No resolution yet."
         return format_html_join(

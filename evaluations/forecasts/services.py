@@ -165,7 +165,7 @@ def drifted_prediction_ids() -> list[int]:
     (or annulled) to another outcome than theirs, or a score that disagrees with their
     outcome. Empty when every re-score sent after a commit has run."""
     linked = Prediction.objects.filter(
-        market__status__in=[Market.Status.RESOLVED, Market.Status.ANNULLED]
+        market__status__in=Market.SETTLED_STATUSES
     ).select_related("market").only("pk", "outcome", "market__status", "market__outcome")
     drifted = {
         p.pk for p in linked

@@ -11,7 +11,7 @@ from django import template
 from evaluations import services
 from evaluations.aggregates import market_agreement
 from evaluations.leaderboard import sight
-from evaluations.models import Assessment, ResolutionEvent
+from evaluations.models import Assessment
 from evaluations.verdicts import majority
 
 register = template.Library()
@@ -40,14 +40,9 @@ def verdict_cell(context, candidacy):
 
 @register.inclusion_tag("evaluations/_resolution.html")
 def resolution_panel(market):
-    events = list(
-        ResolutionEvent.objects.filter(market=market).select_related("actor")
-        .prefetch_related("cited__paper").order_by("at", "id")
-    )
-    current = None
-    if market.status in ("resolved", "annulled"):
-        current = next((e for e in reversed(events) if e.action != "unresolve"), None)
-    return {"market": market, "events": events, "current": current}
+    events = services.resolution_history(market)
+    return {"market": market, "events": events,
+            "current": services.current_resolution(market, events)}
 
 
 @register.inclusion_tag("evaluations/_agreement.html", takes_context=True)

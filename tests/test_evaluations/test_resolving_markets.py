@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from evaluations import services
 from evaluations.models import ResolutionEvent
+from tracker.celery import app as celery_app
 from tracker.models import Market
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,26 @@ def test_annul_then_unresolve_then_resolve_no(tiny, rita):
     ]
 
 
+def test_the_current_resolution_is_the_last_one_not_undone(tiny, rita):
+    market = tiny["market"]
+    assert not fresh(market).is_settled
+    assert services.current_resolution(fresh(market)) is None
+    services.annul_market(market=market, actor=rita, reason="Ambiguous.")
+    assert fresh(market).is_settled
+    services.unresolve_market(market=market, actor=rita, reason="Clarified.")
+    market = fresh(market)
+    assert not market.is_settled
+    assert services.current_resolution(market) is None
+    assert services.current_resolution(market, services.resolution_history(market)) is None
+    resolved = services.resolve_market(market=market, actor=rita, outcome="no", reason="No.")
+    market = fresh(market)
+    assert market.is_settled
+    history = services.resolution_history(market)
+    assert [e.action for e in history] == ["annul", "unresolve", "resolve_no"]
+    assert services.current_resolution(market) == resolved
+    assert services.current_resolution(market, history) == resolved
+
+
 def test_an_open_market_cannot_be_unresolved(tiny, rita):
     with pytest.raises(services.ResolutionRefused, match="not resolved"):
         services.unresolve_market(market=tiny["market"], actor=rita, reason="r")
@@ -147,7 +168,7 @@ def test_resolving_enqueues_rescoring_on_commit_only(tiny, rita, monkeypatch,
         def delay(self):
             sent.append((self.name, self.args))
 
-    monkeypatch.setattr(services.celery_app, "signature",
+    monkeypatch.setattr(celery_app, "signature",
                         lambda name, args: FakeSignature(name, args))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
@@ -164,7 +185,7 @@ def test_a_broker_outage_does_not_undo_the_resolution(tiny, rita, monkeypatch, c
         def delay(self):
             raise OperationalError("broker down")
 
-    monkeypatch.setattr(services.celery_app, "signature", lambda name, args: Down())
+    monkeypatch.setattr(celery_app, "signature", lambda name, args: Down())
     with django_capture_on_commit_callbacks(execute=True):
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
     assert fresh(tiny["market"]).status == "resolved"

@@ -1,0 +1,189 @@
+"""An adjudicator's assessments: record (create or update, refusing stale forms), submit,
+delete a draft. Each write locks the market row, so it cannot interleave with a
+resolution, and refreshes the candidacy's verdict (which marks the stored agreement
+stale) in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from evaluations.models import Assessment
+from evaluations.services.conflicts import ConflictOfInterest, find_conflict
+from evaluations.services.roles import (
+    NotYourAssessment,
+    User,
+    can_resolve,
+    require_adjudicator,
+)
+from evaluations.services.verdicts import refresh_verdict
+from tracker.models import Candidacy, Criterion, Market
+
+
+class StaleAssessment(ValidationError):
+    """The assessment changed since the form was opened (another tab, another session)."""
+
+
+class MarketLocked(ValidationError):
+    """A resolved or annulled market's assessments cannot change; unresolve it first."""
+
+
+GONE = "This assessment no longer exists (it was deleted in another tab). Reload the page."
+
+
+def lock_market(market_id: int) -> Market:
+    """The market row, locked for the transaction: assessment writes and resolutions of
+    one market take turns."""
+    return Market.objects.select_for_update().get(pk=market_id)
+
+
+def _require_open_for_assessment(market: Market) -> None:
+    if market.is_settled:
+        raise MarketLocked(
+            f"The market is {market.get_status_display().lower()}: its assessments are frozen. "
+            "Unresolve it first."
+        )
+
+
+def record_assessment(
+    *,
+    adjudicator: User,
+    candidacy: Candidacy,
+    criterion: Criterion,
+    verdict: str,
+    confidence: int,
+    rationale: str,
+    evidence_urls: Sequence[str] = (),
+    expected_version: int | None = None,
+    source_url: str = "",
+    conflict_waiver: str = "",
+) -> Assessment:
+    """Create (expected_version=None) or update (the version the form was opened at) the
+    adjudicator's own draft or submitted assessment. A stale version is refused rather
+    than overwriting. A conflicted adjudicator is refused, except for a transcription of a
+    judgement already published elsewhere (`source_url`) that states its `conflict_waiver`,
+    recorded by a resolver."""
+    require_adjudicator(adjudicator)
+    with transaction.atomic():
+        market = lock_market(candidacy.market_id)
+        _require_open_for_assessment(market)
+        if criterion.market_id != candidacy.market_id:
+            raise ValidationError(
+                f"Criterion {criterion.key!r} belongs to another market than this candidacy."
+            )
+        conflict = find_conflict(user=adjudicator, paper=candidacy.paper)
+        if conflict_waiver and not source_url:
+            raise ValidationError(
+                "A conflict waiver is allowed only on a transcription of a published "
+                "judgement (give its source URL)."
+            )
+        if conflict and not conflict_waiver:
+            raise ConflictOfInterest(conflict)
+        if conflict and not can_resolve(adjudicator):
+            # A conflict found from authorship (or declared) is overridden only by a
+            # resolver recording the waiver, never by the conflicted adjudicator alone.
+            raise ConflictOfInterest(
+                f"{conflict} Only a resolver may record a conflict waiver."
+            )
+        values = {
+            "verdict": verdict,
+            "confidence": confidence,
+            "rationale": rationale.strip(),
+            "evidence_urls": list(evidence_urls),
+            "source_url": source_url,
+            "conflict_waiver": conflict_waiver.strip() if conflict else "",
+        }
+        probe = Assessment(
+            candidacy=candidacy, criterion=criterion, adjudicator=adjudicator, **values
+        )
+        probe.full_clean(validate_unique=False, validate_constraints=False)
+        existing = Assessment.objects.filter(
+            candidacy=candidacy, criterion=criterion, adjudicator=adjudicator
+        ).first()
+        if existing is None:
+            if expected_version is not None:
+                raise StaleAssessment(GONE)
+            try:
+                with transaction.atomic():
+                    probe.save()
+            except IntegrityError:
+                if not Assessment.objects.filter(
+                    candidacy=candidacy, criterion=criterion, adjudicator=adjudicator
+                ).exists():
+                    raise
+                raise StaleAssessment(stale_message(criterion)) from None
+            assessment = probe
+        else:
+            if expected_version != existing.version:
+                raise StaleAssessment(stale_message(criterion))
+            changed = Assessment.objects.filter(pk=existing.pk, version=expected_version).update(
+                **values, version=F("version") + 1, updated_at=timezone.now()
+            )
+            if changed != 1:
+                raise StaleAssessment(stale_message(criterion))
+            assessment = Assessment.objects.get(pk=existing.pk)
+        refresh_verdict(candidacy=candidacy)
+    return assessment
+
+
+def stale_message(criterion: Criterion) -> str:
+    """What a form opened before someone else's save says (the service and the forms)."""
+    return (
+        f"Your assessment of '{criterion.title}' was saved elsewhere (another tab or "
+        "session) after you opened this form. Nothing was overwritten: reload the page to "
+        "see the saved version, then apply your change again."
+    )
+
+
+def submit_assessments(*, adjudicator: User, candidacy: Candidacy) -> int:
+    """Submit the adjudicator's drafts for a candidacy; every criterion must be assessed.
+    Returns how many drafts were submitted."""
+    require_adjudicator(adjudicator)
+    with transaction.atomic():
+        market = lock_market(candidacy.market_id)
+        _require_open_for_assessment(market)
+        own = Assessment.objects.filter(candidacy=candidacy, adjudicator=adjudicator)
+        conflict = find_conflict(user=adjudicator, paper=candidacy.paper)
+        if conflict and own.filter(conflict_waiver="").exists():
+            raise ConflictOfInterest(conflict)
+        if conflict and not own.exists():
+            raise ConflictOfInterest(conflict)
+        assessed = set(own.values_list("criterion_id", flat=True))
+        missing = [c.title for c in market.criteria.all() if c.id not in assessed]
+        if missing:
+            raise ValidationError(
+                f"Assess every criterion before submitting; missing: {', '.join(missing)}."
+            )
+        now = timezone.now()
+        submitted = own.filter(status=Assessment.Status.DRAFT).update(
+            status=Assessment.Status.SUBMITTED, submitted_at=now,
+            version=F("version") + 1, updated_at=now,
+        )
+        refresh_verdict(candidacy=candidacy)
+    return submitted
+
+
+def delete_draft_assessment(*, adjudicator: User, assessment_id: int) -> None:
+    """Delete one of the adjudicator's own drafts. Submitted judgements are never deleted
+    (they are the record the verdicts and the agreement are computed from). The verdict is
+    refreshed in the same transaction, which marks the market's stored agreement stale."""
+    require_adjudicator(adjudicator)
+    with transaction.atomic():
+        market_id = Assessment.objects.filter(pk=assessment_id).values_list(
+            "candidacy__market_id", flat=True).first()
+        if market_id is not None:
+            lock_market(market_id)  # after a submission of the same drafts, not beside it
+        draft = Assessment.objects.select_for_update().filter(pk=assessment_id).first()
+        if draft is None:
+            raise StaleAssessment(GONE)
+        if draft.adjudicator_id != adjudicator.pk:
+            raise NotYourAssessment("Adjudicators delete only their own drafts.")
+        if draft.status != Assessment.Status.DRAFT:
+            raise ValidationError("A submitted assessment is kept: change it instead (until "
+                                  "the market is resolved).")
+        draft.delete()
+        refresh_verdict(candidacy=draft.candidacy)

@@ -1,0 +1,185 @@
+"""Blind review: what each reader may see of a candidacy's assessments, verdict and
+agreement. The one place the rule is applied; pages, the API and the admin all call it.
+
+The rule (README, "Blind review"): a candidacy is *settled* once its status is decided or
+dismissed, or its market is settled (resolved or annulled); then its submitted assessments,
+its verdict and its agreement are public. Until then it is *under review*, and
+  - an adjudicator who has not submitted every criterion of it (and has no conflict with
+    the paper) sees only their own assessments: nothing of the others', of the verdict or
+    of the agreement ("blind");
+  - an adjudicator who has submitted every criterion sees everything submitted;
+  - resolvers (and superusers) see everything submitted, unless they are blind as above;
+  - everyone else (the anonymous, readers, staff without a role, an adjudicator with a
+    conflict) sees that it is under review and nothing of its assessments, verdict,
+    counts or agreement.
+Nobody but its author ever sees a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+
+from evaluations.models import Assessment
+from evaluations.services.conflicts import conflicted_candidacy_ids
+from evaluations.services.roles import (
+    NotYourAssessment,
+    User,
+    can_resolve,
+    is_adjudicator,
+    require_adjudicator,
+)
+from tracker.models import Candidacy, Criterion, Market
+
+BLIND = "blind"
+UNDER_REVIEW = "under_review"
+HIDDEN_MESSAGES = {
+    BLIND: "Hidden until you have submitted your assessment of every criterion (blind review).",
+    UNDER_REVIEW: "Under review: the assessments and the verdict are published once the "
+    "candidacy is decided or the market resolved.",
+}
+SETTLED_CANDIDACY_STATUSES = (Candidacy.Status.DECIDED, Candidacy.Status.DISMISSED)
+
+
+def settled_candidacies(prefix: str = "") -> Q:
+    """Q for settled candidacies; `prefix` is the path to the candidacy ("candidacy__")."""
+    return (Q(**{f"{prefix}status__in": SETTLED_CANDIDACY_STATUSES})
+            | Q(**{f"{prefix}market__status__in": Market.SETTLED_STATUSES}))
+
+
+def is_settled(candidacy: Candidacy, market: Market | None = None) -> bool:
+    """The candidacy is decided or dismissed, or its market settled (`settled_candidacies`
+    for one row; pass `market` when the caller holds it, to save a query)."""
+    market = market if market is not None else candidacy.market
+    return candidacy.status in SETTLED_CANDIDACY_STATUSES or market.is_settled
+
+
+def sees_all_submitted(user: User | None) -> bool:
+    """Resolvers and superusers read every submitted assessment (unless blind)."""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and (user.is_superuser or can_resolve(user)))
+
+
+def completed_candidacy_ids(*, user: User, candidacies: Iterable[Candidacy]) -> set[int]:
+    """Candidacies for which `user` has submitted an assessment of every criterion."""
+    candidacies = list(candidacies)
+    if user is None or not user.is_authenticated or not candidacies:
+        return set()
+    needed = {
+        row["market_id"]: row["n"]
+        for row in Criterion.objects.filter(
+            market_id__in={c.market_id for c in candidacies}
+        ).values("market_id").annotate(n=Count("id"))
+    }
+    submitted = (
+        Assessment.objects.filter(
+            adjudicator=user, status=Assessment.Status.SUBMITTED,
+            candidacy__in=candidacies,
+        ).values("candidacy_id").annotate(n=Count("criterion_id", distinct=True))
+    )
+    market_of = {c.id: c.market_id for c in candidacies}
+    return {
+        row["candidacy_id"] for row in submitted
+        if row["n"] >= needed.get(market_of[row["candidacy_id"]], 0) > 0
+    }
+
+
+def hidden_candidacies(*, viewer: User | None, market: Market,
+                       candidacies: Iterable[Candidacy]) -> dict[int, str]:
+    """Candidacies of `market` whose others' assessments, verdict and agreement `viewer`
+    must not see, each with why (BLIND or UNDER_REVIEW). The one place the rule is applied
+    to candidacies; pages, the API and the admin all call it (or its queryset twin)."""
+    pending = [c for c in candidacies if not is_settled(c, market)]
+    if not pending:
+        return {}
+    if is_adjudicator(viewer):
+        done = completed_candidacy_ids(user=viewer, candidacies=pending)
+        conflicted = conflicted_candidacy_ids(user=viewer, market=market)
+        privileged = sees_all_submitted(viewer)
+        hidden = {}
+        for c in pending:
+            if c.id in done:
+                continue
+            if c.id not in conflicted:
+                hidden[c.id] = BLIND
+            elif not privileged:
+                hidden[c.id] = UNDER_REVIEW
+        return hidden
+    if sees_all_submitted(viewer):
+        return {}
+    return {c.id: UNDER_REVIEW for c in pending}
+
+
+def blind_candidacy_ids(*, viewer: User | None, market: Market,
+                        candidacies: Iterable[Candidacy]) -> set[int]:
+    """The ids of `hidden_candidacies` (whatever the reason)."""
+    return set(hidden_candidacies(viewer=viewer, market=market, candidacies=candidacies))
+
+
+def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
+    """Every assessment `viewer` may see, as one queryset (the rule above)."""
+    submitted = Q(status=Assessment.Status.SUBMITTED)
+    settled = settled_candidacies("candidacy__")
+    if viewer is None or not viewer.is_authenticated:
+        return Assessment.objects.filter(submitted & settled)
+    own = Q(adjudicator=viewer)
+    if not is_adjudicator(viewer):
+        if sees_all_submitted(viewer):
+            return Assessment.objects.filter(own | submitted)
+        return Assessment.objects.filter(own | (submitted & settled))
+    from evaluations.queries import completed_by
+
+    # The finished candidacies are read first (an index range over the viewer's own
+    # assessments), so the filter is a hashed IN list, not a grouped join beside an OR.
+    seen = completed_by(viewer)
+    if sees_all_submitted(viewer):
+        seen |= conflicted_candidacy_ids(user=viewer)
+    return Assessment.objects.filter(
+        own | (submitted & (settled | Q(candidacy_id__in=sorted(seen)))))
+
+
+def can_view_assessment(*, viewer: User | None, assessment: Assessment,
+                        blind: set[int] | None = None) -> bool:
+    """One assessment under the rule; `blind`: the viewer's hidden candidacy ids, when
+    the caller checks many assessments of the same candidacies."""
+    if viewer is not None and viewer.is_authenticated and assessment.adjudicator_id == viewer.pk:
+        return True
+    if assessment.status != Assessment.Status.SUBMITTED:
+        return False  # nobody but its author ever sees a draft
+    if blind is None:
+        blind = blind_candidacy_ids(
+            viewer=viewer, market=assessment.candidacy.market,
+            candidacies=[assessment.candidacy],
+        )
+    return assessment.candidacy_id not in blind
+
+
+def visible_assessments(*, viewer: User | None, candidacy: Candidacy) -> list[Assessment]:
+    """The candidacy's assessments `viewer` may read, by criterion then adjudicator."""
+    rows = list(
+        Assessment.objects.filter(candidacy=candidacy)
+        .select_related("criterion", "adjudicator").order_by("criterion__order", "adjudicator")
+    )
+    blind = blind_candidacy_ids(viewer=viewer, market=candidacy.market, candidacies=[candidacy])
+    return [a for a in rows if can_view_assessment(viewer=viewer, assessment=a, blind=blind)]
+
+
+def access_assessment(*, user: User, assessment_id: int, for_change: bool = False) -> Assessment:
+    """The one permission-checked fetch of an assessment."""
+    assessment = (
+        Assessment.objects.select_related("candidacy__market", "candidacy__paper", "criterion")
+        .filter(pk=assessment_id).first()
+    )
+    if for_change:
+        require_adjudicator(user)
+        if assessment is None:
+            raise Assessment.DoesNotExist(f"No assessment {assessment_id}.")
+        if assessment.adjudicator_id != user.pk:
+            raise NotYourAssessment("Adjudicators change only their own assessments.")
+        return assessment
+    if assessment is None or not can_view_assessment(viewer=user, assessment=assessment):
+        # The same answer for "missing" and "hidden", so blind review leaks nothing.
+        raise PermissionDenied("You cannot see this assessment (yet).")
+    return assessment
