@@ -58,11 +58,13 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecaster = get_object_or_404(Forecaster.objects.select_related("stats"), slug=slug)
     table = queries.calibration(forecaster)
+    page = page_of(request, queries.predictions_with_scores(
+        prediction_set__forecaster=forecaster))
+    forecaster.n_predictions = page.paginator.count  # the row's count: the same COUNT
     context = {
         "forecaster": forecaster,
         "row": queries.forecaster_row(forecaster),
-        "page": page_of(request, queries.predictions_with_scores(
-            prediction_set__forecaster=forecaster)),
+        "page": page,
         "murphy": queries.murphy(forecaster),
         "bins": [bin_ for bin_ in _bins(table) if bin_.n],
         "pseudo_count": pseudo_count(),
