@@ -140,3 +140,10 @@ def test_the_scores_over_time_chart_has_one_dot_per_date_from_sql(seeded, client
     titles = [t.text for t in ET.fromstring(weekly.svg).iter(f"{SVG}title")]
     assert any(t.startswith("the week of 2024-12-30: mean Brier") and "of 3 resolved" in t
                for t in titles)
+
+
+def test_the_liveness_probe_is_one_select(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get("/health/live/")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert response["Content-Type"].startswith("text/plain")
