@@ -13,7 +13,8 @@ If the tree has a `rebuild_aggregates` command it runs it (stored aggregates are
 data, rebuilt after bulk inserts that bypass the services). Then it serves the tenant with
 gunicorn on 127.0.0.1 (DEBUG=0, 2 sync workers) and requests each URL one at a time:
 p50/p95 over a bounded number of requests (--requests, and at most --seconds per URL), the
-ratio of each to the reference page (/health/: one query) in the same run, response bytes,
+ratio of each to the reference page (/health/live/: one SELECT 1, no template; and, for
+comparison, to /health/, which reads the queues) in the same run, response bytes,
 the workers' peak RSS (VmHWM, cumulative, so a jump shows where memory grew), and the load
 average. SQL queries per request come from a separate in-process pass with Django's test
 client under CaptureQueriesContext. Not a test: nothing is asserted.
@@ -397,7 +398,8 @@ def urls() -> tuple[list[tuple[str, str, bool]], str]:
     pages = Paper.objects.count() // 25
     m = f"/markets/{MARKET}"
     return [
-        ("reference: /health/", "/health/", False),
+        (f"reference: {reference_path()}", reference_path(), False),
+        *([("/health/", "/health/", False)] if reference_path() != "/health/" else []),
         ("/", "/", False),
         ("/markets/<slug>/", f"{m}/", False),
         ("/markets/<slug>/leaderboard/", f"{m}/leaderboard/", False),
@@ -428,6 +430,17 @@ def urls() -> tuple[list[tuple[str, str, bool]], str]:
         ("admin: assessments", "/admin/evaluations/assessment/", True),
         ("admin: scoring page", f"/admin/evaluations/candidacyscoring/{drafted}/change/", True),
     ], viewer
+
+
+def reference_path() -> str:
+    """The reference page: /health/live/ (one SELECT 1, no template) where the tree has
+    it; /health/ (one query before issue 14, six after) in older trees."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("tracker:live")
+    except NoReverseMatch:
+        return "/health/"
 
 
 # --- Measuring ---------------------------------------------------------------------------------
@@ -473,14 +486,16 @@ def start_gunicorn(port: int, timeout: int) -> subprocess.Popen:
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            status, _ = fetch(port, "/health/", None)
+            status, _ = fetch(port, "/health/live/", None)
+            if status == 404:
+                status, _ = fetch(port, "/health/", None)
             if status == 200:
                 return process
         except OSError:
             pass
         time.sleep(0.3)
     process.terminate()
-    raise SystemExit("gunicorn did not answer /health/ within 60 s")
+    raise SystemExit("gunicorn did not answer /health/live/ or /health/ within 60 s")
 
 
 def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int]:
@@ -594,6 +609,7 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     reference = rows[0][1]
+    health = next((m for label, m in rows if label == "/health/"), None)
     import django
 
     print(f"\n{_db_label()}, Django {django.get_version()}, gunicorn 2 sync workers, DEBUG=0; "
@@ -601,14 +617,17 @@ def main() -> int:
     print(f"load average (1 min) during the run: start {loads[0]:.2f}, end {loads[-1]:.2f}, "
           f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f}; "
           f"{os.cpu_count()} CPUs")
-    print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref | queries | bytes "
-          "| worker RSS MiB (peak) | status |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    against = " p95 / health |" if health else ""
+    print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref |" + against +
+          " queries | bytes | worker RSS MiB (peak) | status |")
+    print("|---|---:|---:|---:|---:|---:|" + ("---:|" if health else "") +
+          "---:|---:|---:|---|")
     for label, m in rows:
+        versus = f" {m['p95'] / health['p95']:.1f}x |" if health else ""
         print(f"| {label} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
-              f"{m['p50'] / reference['p50']:.1f}x | {m['p95'] / reference['p95']:.1f}x | "
-              f"{queries.get(label, '')} | {m['bytes']:,} | {m['rss']:.0f} ({m['hwm']:.0f}) | "
-              f"{m['status']} |")
+              f"{m['p50'] / reference['p50']:.1f}x | {m['p95'] / reference['p95']:.1f}x |"
+              f"{versus} {queries.get(label, '')} | {m['bytes']:,} | "
+              f"{m['rss']:.0f} ({m['hwm']:.0f}) | {m['status']} |")
     return 0
 
 

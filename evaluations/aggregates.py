@@ -125,9 +125,23 @@ def market_agreement(market: Market, viewer=None, seen=None):
     seen = seen or sight(viewer=viewer, market=market)
     if seen.everything:
         return _as_result(stored_agreement(market, StoredAgreement.Scope.ALL))
-    if not seen.adjudicator:
+    if not seen.adjudicator or not _unsettled_in_sight(market, seen):
+        # An adjudicator who sees nothing beyond the settled candidacies (every one of a
+        # resolved market, or none of theirs still open) sees the public's figures.
         return _as_result(stored_agreement(market, StoredAgreement.Scope.SETTLED))
     return _as_result(compute_market_agreement(market.pk, seen.visible()))
+
+
+def _unsettled_in_sight(market: Market, seen) -> bool:
+    """Whether the adjudicator sees an unsettled candidacy's assessments (one they
+    finished, or are conflicted with as a resolver): a query only when they have any."""
+    from evaluations.services import FROZEN_MARKET_STATUSES, settled_candidacies
+
+    ids = set(seen.done) | (set(seen.conflicted) if seen.privileged else set())
+    if not ids or market.status in FROZEN_MARKET_STATUSES:
+        return False
+    return Candidacy.objects.filter(pk__in=sorted(ids), market_id=market.pk).exclude(
+        settled_candidacies()).exists()
 
 
 def candidacy_agreements(candidacy_ids: Iterable[int]) -> dict[int, agreement_maths.Agreement]:

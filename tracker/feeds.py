@@ -68,7 +68,7 @@ class CandidatesFeed(_MarketFeed):
         return "Papers and works taken up as candidates to resolve this market."
 
     def items(self, subject: Subject) -> list[reader.Change]:
-        return reader.candidate_changes(subject.market)[:FEED_LENGTH]
+        return reader.candidate_changes(subject.market, FEED_LENGTH)
 
 
 class ChangesFeed(_MarketFeed):
@@ -79,4 +79,4 @@ class ChangesFeed(_MarketFeed):
         return "Each candidate's verdict when it changes, and every change of the resolution."
 
     def items(self, subject: Subject) -> list[reader.Change]:
-        return reader.verdict_changes(subject.market, subject.viewer)[:FEED_LENGTH]
+        return reader.verdict_changes(subject.market, subject.viewer, FEED_LENGTH)

@@ -59,3 +59,12 @@ def health() -> Health:
         .order_by("-finished_at", "-pk")[:RECENT]
     )
     return state
+
+
+def database_answers() -> bool:
+    """One ``SELECT 1``: whether the database answers (the liveness probe)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)

@@ -25,8 +25,6 @@ from tracker.models import Candidacy, Criterion, Market
 # two are this close, the date is the tracker's, not a source's.
 RECORDED_NOT_SOURCED = dt.timedelta(minutes=1)
 
-VERDICT_ORDER = {"qualifies": 0, "falls_short": 1, "undecided": 2}
-
 
 # --- Dates -----------------------------------------------------------------------------------
 
@@ -115,11 +113,17 @@ class MatrixRow:
 
 @dataclass
 class Matrix:
+    """One page of the evidence matrix (candidates in leaderboard order); ``total`` and
+    ``assessed_total`` count the whole market."""
+
     criteria: list[Criterion]
     rows: list[MatrixRow]
     must_pass: int
     assessed_rows: int
     left_out: list[Criterion]
+    total: int = 0
+    assessed_total: int = 0
+    page: Any = None  # the django Page of candidacies these rows are
 
     @property
     def judgement(self) -> int:
@@ -133,6 +137,11 @@ class Matrix:
     def other_rows(self) -> list[MatrixRow]:
         return [r for r in self.rows if not r.shown]
 
+    @property
+    def bounded(self) -> bool:
+        """True when the market has more candidates than this page shows."""
+        return self.page is not None and self.page.paginator.num_pages > 1
+
 
 def matrix_criteria(market: Market) -> tuple[list[Criterion], list[Criterion]]:
     """The matrix's columns: must-pass criteria, then judgement ones; informational
@@ -145,7 +154,7 @@ def matrix_criteria(market: Market) -> tuple[list[Criterion], list[Criterion]]:
 
 def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[int, tuple]:
     """Per candidacy with a succeeded run: (its latest run as evidence, what that run
-    tests, the spec's note), in one query for the whole market. The evidence items come
+    tests, the spec's note), in one query for these candidacies. The evidence items come
     from the pure replication.evidence.evidence_from_results."""
     from replication import evidence
     from replication.models import ReplicationResult
@@ -154,7 +163,8 @@ def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[
         return {}
     fraction = evidence._compute_fraction(candidacies[0])  # one value per market
     found: dict[int, tuple] = {}
-    for result in (ReplicationResult.objects.filter(run__spec__candidacy__market=market,
+    ids = [c.pk for c in candidacies]
+    for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=ids,
                                                     run__status="succeeded")
                    .select_related("run__spec").order_by("-run__finished_at", "-pk")):
         candidacy_id = result.run.spec.candidacy_id
@@ -172,17 +182,44 @@ def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[
     return found
 
 
-def evidence_matrix(market: Market, viewer) -> Matrix:
+MATRIX_ROWS = 25  # candidates a page of the evidence matrix shows
+
+
+def evidence_matrix(market: Market, viewer, number: int | str = 1,
+                    size: int | None = None) -> Matrix:
+    """Page ``number`` of the matrix: ``size`` candidates (dismissed ones left out) in the
+    leaderboard's order, computed in SQL (``evaluations.leaderboard.ranked``: a row hidden
+    by blind review ranks as undecided), so a page is a LIMIT and only its rows' votes and
+    replication runs are read. A page that does not exist is a 404."""
+    from django.core.paginator import InvalidPage
+    from django.http import Http404
+
+    from evaluations.leaderboard import ranked, sight
+    from tracker.pagination import NarrowPaginator
+
     criteria, left_out = matrix_criteria(market)
-    candidacies = list(
-        market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
-        .select_related("paper", "verdict")
-    )
+    seen = sight(viewer=viewer, market=market)
+    ordered = (ranked(market=market, viewer=viewer, seen=seen).prefetch_related(None)
+               .exclude(status=Candidacy.Status.DISMISSED))
+    try:
+        page = NarrowPaginator(ordered, size or MATRIX_ROWS).page(number or 1)
+    except InvalidPage as exc:
+        raise Http404(f"No such page of the evidence matrix: {exc}") from None
+    candidacies = list(page.object_list)
+    ids = [c.pk for c in candidacies]
+    # Assessed: a visible verdict from at least one submitted assessment (the stored
+    # verdict counts them), over the whole market in one COUNT.
+    assessed_total = market.candidacies.exclude(status=Candidacy.Status.DISMISSED).filter(
+        verdict__submitted_count__gt=0)
+    visible = seen.visible()
+    if visible is not None:
+        assessed_total = assessed_total.filter(visible)
+    assessed_total = assessed_total.count()
     blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
     votes: dict[tuple[int, int], list[str]] = defaultdict(list)
     for candidacy_id, criterion_id, verdict in services.assessments_visible_to(viewer).filter(
-        candidacy__market=market, status=Assessment.Status.SUBMITTED,
-    ).values_list("candidacy_id", "criterion_id", "verdict"):
+        candidacy_id__in=ids, status=Assessment.Status.SUBMITTED,
+    ).order_by().values_list("candidacy_id", "criterion_id", "verdict"):
         votes[(candidacy_id, criterion_id)].append(verdict)
     evidence = _replication_evidence(market, candidacies)
     labels = dict(CandidacyVerdict.Outcome.choices)
@@ -218,13 +255,10 @@ def evidence_matrix(market: Market, viewer) -> Matrix:
                 "verdict": run.verdict, "url": run.url, "run_id": run.run_id,
                 "scope": scope, "note": note},
         ))
-    rows.sort(key=lambda r: (
-        not r.assessed, VERDICT_ORDER.get(r.verdict or "undecided", 2),
-        -r.met_count, r.candidacy.paper.title.casefold(),
-    ))
     assessed = sum(r.assessed for r in rows)
     must_pass = sum(c.kind == Criterion.Kind.MUST_PASS for c in criteria)
-    return Matrix(criteria, rows, must_pass, assessed, left_out)
+    return Matrix(criteria, rows, must_pass, assessed, left_out, total=page.paginator.count,
+                  assessed_total=assessed_total, page=page)
 
 
 # --- Probability over time -------------------------------------------------------------------
@@ -315,10 +349,21 @@ def _as_datetime(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def candidate_changes(market: Market) -> list[Change]:
-    """New candidates: when the tracker took them up (newest first)."""
+def _narrow(rows, limit: int) -> list:
+    """The first ``limit`` of an ordered queryset in two steps: their keys (a sort of
+    narrow rows, without the joined wide ones), then those rows in that order."""
+    ids = list(rows.values_list("pk", flat=True)[:limit])
+    found = {row.pk: row for row in rows.filter(pk__in=ids).order_by()}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def candidate_changes(market: Market, limit: int | None = None) -> list[Change]:
+    """New candidates: when the tracker took them up (newest first; the newest ``limit``
+    when given, read with a LIMIT)."""
     rows = (market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
             .select_related("paper").order_by("-created_at", "-pk"))
+    if limit is not None:
+        rows = _narrow(rows, limit)
     return [
         Change("candidate", c.created_at, f"{c.created_at:%Y-%m-%d}",
                f"New candidate: {c.paper}",
@@ -328,11 +373,27 @@ def candidate_changes(market: Market) -> list[Change]:
     ]
 
 
-def verdict_changes(market: Market, viewer=None) -> list[Change]:
+def verdict_changes(market: Market, viewer=None, limit: int | None = None) -> list[Change]:
     """Each candidacy's current verdict (stored with the time it was computed) and every
-    resolution event. A verdict that changes gets a new entry (its id has the time)."""
-    candidacies = list(market.candidacies.select_related("paper", "verdict")
-                       .filter(verdict__isnull=False))
+    resolution event, newest first. A verdict that changes gets a new entry (its id has
+    the time). With ``limit``, the newest ``limit`` of each are read (ORDER BY and LIMIT in
+    SQL, hidden verdicts filtered there by the blind-review rule) and of those the newest
+    ``limit`` returned."""
+    from evaluations.leaderboard import visible_filter
+
+    candidacies = (market.candidacies.select_related("paper", "verdict")
+                   .filter(verdict__isnull=False))
+    events = (ResolutionEvent.objects.filter(market=market).select_related("actor")
+              .prefetch_related("cited__paper"))
+    if limit is not None:
+        visible = visible_filter(viewer=viewer, market=market)
+        if visible is not None:
+            candidacies = candidacies.filter(visible)
+        candidacies = _narrow(candidacies.order_by("-verdict__computed_at", "-pk"), limit)
+        events = events.order_by("-at", "-id")[:limit]
+    else:
+        events = events.order_by("at", "id")
+    candidacies = list(candidacies)
     blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
     labels = dict(CandidacyVerdict.Outcome.choices)
     changes = []
@@ -348,51 +409,84 @@ def verdict_changes(market: Market, viewer=None) -> list[Change]:
             c.paper.get_absolute_url(),
             f"verdict-{c.pk}-{v.outcome}-{v.computed_at:%Y%m%d%H%M%S}",
             (v.computed_at.timestamp(),)))
-    for e in services.resolution_history(market):
+    for e in events:
         cited = ", ".join(str(c.paper) for c in e.cited.all())
         changes.append(Change(
             "resolution", e.at, f"{e.at:%Y-%m-%d}",
             f"{e.get_action_display()}" + (f", citing {cited}" if cited else ""),
             e.reason, market.get_absolute_url(), f"resolution-{e.pk}", (e.at.timestamp(),)))
     changes.sort(key=lambda c: c.sort_key, reverse=True)
-    return changes
+    return changes if limit is None else changes[:limit]
 
 
 def latest_changes(market: Market, viewer=None, limit: int = 5) -> list[Change]:
-    changes = candidate_changes(market)[:limit] + verdict_changes(market, viewer)[:limit]
+    """The home page's few latest changes: each source read with a LIMIT."""
+    changes = candidate_changes(market, limit) + verdict_changes(market, viewer, limit)
     changes.sort(key=lambda c: c.sort_key, reverse=True)
     return changes[:limit]
 
 
-def timeline(market: Market, matrix: Matrix, current: ResolutionEvent | None) -> list[Change]:
+TIMELINE_LENGTH = 20  # entries the market page's timeline shows (the latest)
+
+
+class Timeline(list):
+    """The latest entries of a market's history, oldest first; ``older`` is True when
+    there are earlier ones (the page then links to where each kind is listed in full)."""
+
+    older: bool = False
+    crowd: Any = None  # the crowd forecaster whose page lists every published quote
+
+
+def timeline(market: Market, viewer, current: ResolutionEvent | None,
+             limit: int | None = None) -> Timeline:
     """A short history as the sources date it: publication of the candidates with a
-    verdict, published quotes of the price, replication runs and the resolution (oldest
-    first). Dates known only to the month stay months."""
+    verdict, published quotes of the price, replication runs and the resolution; the
+    latest ``limit`` of them, oldest first. Each kind is read newest first with a LIMIT of
+    ``limit + 1`` (to know whether there is more). Dates known only to the month stay
+    months."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Coalesce, NullIf
+
     from evaluations.forecasts.models import Forecaster, Prediction
+    from evaluations.leaderboard import visible_filter
     from replication.models import ReplicationRun
 
+    limit = TIMELINE_LENGTH if limit is None else limit
+    labels = dict(CandidacyVerdict.Outcome.choices)
+    decided = (market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
+               .filter(verdict__outcome__in=["qualifies", "falls_short"])
+               .select_related("paper", "verdict")
+               .annotate(dated=Coalesce(NullIf("paper__date_text", Value("")),
+                                        Cast("paper__published", CharField())))
+               .exclude(dated__isnull=True).exclude(dated=""))
+    visible = visible_filter(viewer=viewer, market=market)
+    if visible is not None:
+        decided = decided.filter(visible)
+    decided = _narrow(decided.order_by("-dated", "-pk"), limit + 1)
+    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=decided)
     entries = []
-    for row in matrix.rows:
-        if row.verdict not in ("qualifies", "falls_short"):
+    for candidacy in decided:
+        if candidacy.pk in blind:
             continue
-        paper = row.candidacy.paper
+        paper = candidacy.paper
         text = paper.date_text or (f"{paper.published:%Y-%m-%d}" if paper.published else "")
-        if not text:
-            continue
+        label = labels.get(candidacy.verdict.outcome, candidacy.verdict.outcome)
         entries.append(Change("candidate", None, plain.date_words(text),
-                              f"{paper} published", f"now {row.verdict_label.lower()}",
+                              f"{paper} published", f"now {label.lower()}",
                               paper.get_absolute_url(), f"paper-{paper.pk}",
                               plain.date_sort_key(text)))
+    crowd = Forecaster.objects.filter(kind=Forecaster.Kind.CROWD).order_by("pk").first()
     for p in (Prediction.objects.filter(market=market,
                                         prediction_set__forecaster__kind=Forecaster.Kind.CROWD)
-              .select_related("prediction_set")):
+              .select_related("prediction_set").order_by("-made_on", "-pk")[:limit + 1]):
         entries.append(Change("quote", _as_datetime(p.made_on), plain.date_words(
             f"{p.made_on:%Y-%m-%d}"), f"Price quoted at {p.probability:.0%}",
             p.prediction_set.title, p.prediction_set.get_absolute_url(), f"quote-{p.pk}",
             (p.made_on.year, p.made_on.month, p.made_on.day)))
     for run in (ReplicationRun.objects.filter(spec__candidacy__market=market,
                                               status=ReplicationRun.Status.SUCCEEDED)
-                .select_related("spec__candidacy__paper", "result")):
+                .select_related("spec__candidacy__paper", "result")
+                .order_by("-finished_at", "-pk")[:limit + 1]):
         day = run.finished_at.date()
         entries.append(Change(
             "replication", run.finished_at, plain.date_words(f"{day:%Y-%m-%d}"),
@@ -406,7 +500,10 @@ def timeline(market: Market, matrix: Matrix, current: ResolutionEvent | None) ->
                               current.get_action_display(), "", market.get_absolute_url(),
                               f"resolution-{current.pk}", (day.year, day.month, day.day)))
     entries.sort(key=lambda c: c.sort_key)
-    return entries
+    shown = Timeline(entries[-limit:] if limit else [])
+    shown.older = len(entries) > limit
+    shown.crowd = crowd
+    return shown
 
 
 def feed_urls(market: Market) -> dict[str, str]:

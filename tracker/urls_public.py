@@ -15,4 +15,5 @@ urlpatterns = [
     re_path(r"^papers/(?P<public_id>[\w.\-]+(?:/[\w.\-]+)?)/$", views.paper_detail, name="paper"),
     path("health/", views.health, name="health"),
     path("health/ping/", views.ping_worker, name="ping-worker"),
+    path("health/live/", views.live, name="live"),
 ]

@@ -7,6 +7,7 @@ import functools
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from evaluations.services.resolution import current_resolution, resolution_history
@@ -49,7 +50,7 @@ def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
     events = resolution_history(market)
     current = current_resolution(market, events)
-    matrix = reader.evidence_matrix(market, request.user)
+    matrix = reader.evidence_matrix(market, request.user, request.GET.get("matrix") or 1)
     context = {
         "market": market,
         "criteria": market.criteria.all(),
@@ -58,7 +59,7 @@ def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "dates": reader.market_dates(market, current),
         "matrix": matrix,
         "probability": reader.probability_chart(market, current),
-        "timeline": reader.timeline(market, matrix, current),
+        "timeline": reader.timeline(market, request.user, current),
         "feeds": reader.feed_urls(market),
     }
     return render(request, "tracker/market.html", context)
@@ -115,6 +116,16 @@ def looks_like_arxiv_id(public_id: str) -> bool:
 
 def health(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/health.html", {"health": health_state()})
+
+
+@never_cache
+def live(request: HttpRequest) -> HttpResponse:
+    """A bare liveness probe: "ok" after one ``SELECT 1``, no template (a load balancer's
+    check, and the benchmark's one-query reference page; /health/ reads the queues)."""
+    from tracker.health import database_answers
+
+    return HttpResponse("ok" if database_answers() else "no database",
+                        content_type="text/plain; charset=utf-8")
 
 
 @staff_member_required

@@ -71,6 +71,7 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
     # a sort of every visible assessment by market, paper title and criterion order.
     ordering = ["candidacy_id", "criterion_id", "adjudicator_id"]
     show_full_result_count = False  # one COUNT a page, not two
+    list_per_page = 50  # as the scoring list: half the rows to render a page
 
     def get_queryset(self, request: HttpRequest):
         return services.assessments_visible_to(request.user).select_related(

@@ -22,6 +22,7 @@ from evaluations.aggregates import candidacy_agreements
 from evaluations.comparison import compare
 from evaluations.models import CandidacyScoring
 from tracker.models import Candidacy, Market
+from tracker.pagination import NarrowPaginator
 
 
 class MyQueueFilter(admin.SimpleListFilter):
@@ -45,6 +46,9 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
     actions = ["submit_my_assessments"]
     list_per_page = 50
     show_full_result_count = False  # one COUNT a page, not two
+    # A page's keys are sorted as narrow rows (market and paper titles and the key), then
+    # those 50 rows are read in full: not every candidacy's wide row joined and sorted.
+    paginator = NarrowPaginator
 
     def get_queryset(self, request: HttpRequest):
         return queue.with_my_progress(

@@ -14,6 +14,7 @@ request.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -297,6 +298,22 @@ def predictions_with_scores(**filters) -> QuerySet[Prediction]:
         .select_related("prediction_set__forecaster", "market", "candidacy__paper", "score")
         .order_by("-prediction_set__published_on", "prediction_set__slug", "position")
     )
+
+
+def brier_by_period(forecaster: Forecaster, period: str = "day") -> list[tuple]:
+    """(date, resolved predictions, sum of their Brier scores) per date the forecaster's
+    resolved predictions were made (``period="day"``) or per week (the week's Monday),
+    oldest first: one GROUP BY in SQL."""
+    from django.db.models.functions import TruncWeek
+
+    key = F("prediction__made_on") if period == "day" else TruncWeek("prediction__made_on")
+    return [
+        (day.date() if isinstance(day, dt.datetime) else day, n, total)
+        for day, n, total in Score.objects.filter(prediction__prediction_set__forecaster=forecaster)
+        .order_by().annotate(period=key).values("period")
+        .annotate(n=Count("pk"), total=Sum("brier")).order_by("period")
+        .values_list("period", "n", "total")
+    ]
 
 
 def calibration(forecaster: Forecaster | None = None, bins: int = 10) -> pd.DataFrame:

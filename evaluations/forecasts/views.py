@@ -58,11 +58,13 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecaster = get_object_or_404(Forecaster.objects.select_related("stats"), slug=slug)
     table = queries.calibration(forecaster)
+    page = page_of(request, queries.predictions_with_scores(
+        prediction_set__forecaster=forecaster))
+    forecaster.n_predictions = page.paginator.count  # the row's count: the same COUNT
     context = {
         "forecaster": forecaster,
         "row": queries.forecaster_row(forecaster),
-        "page": page_of(request, queries.predictions_with_scores(
-            prediction_set__forecaster=forecaster)),
+        "page": page,
         "murphy": queries.murphy(forecaster),
         "bins": [bin_ for bin_ in _bins(table) if bin_.n],
         "pseudo_count": pseudo_count(),
@@ -77,43 +79,49 @@ class OverTime:
     svg: str
     caption: str
     n: int
+    period: str = "date"  # what one dot stands for: "date" or "week"
+
+
+# At most this many dates are plotted one dot each; past it the dots are weeks.
+MAX_DATES = 366
 
 
 def scores_over_time(forecaster: Forecaster) -> OverTime | None:
-    """Each resolved prediction's Brier score at the date it was made, and the running mean
-    of the forecaster's record up to each date. None before the first resolved one."""
+    """The mean Brier score of the resolved predictions made each date (each week when a
+    record spans more than MAX_DATES dates), and the running mean of the record up to each.
+    Aggregated in SQL: one row a date or week, never one a prediction. None before the
+    first resolved one."""
     from tracker import charts, plain
 
-    scored = [p for p in queries.predictions_with_scores(prediction_set__forecaster=forecaster)
-              if getattr(p, "score", None) is not None]
-    if not scored:
+    periods = queries.brier_by_period(forecaster, "day")
+    period = "date"
+    if len(periods) > MAX_DATES:
+        periods, period = queries.brier_by_period(forecaster, "week"), "week"
+    if not periods:
         return None
-    scored.sort(key=lambda p: (p.made_on, p.pk))
-    dots = [charts.Point(p.made_on, p.score.brier,
-                         f"{p.made_on:%Y-%m-%d}: said {p.probability:.0%}, "
-                         f"{'happened' if p.score.happened else 'did not happen'}; Brier "
-                         f"{p.score.brier:.3f}. {p.statement[:120]}")
-            for p in scored]
-    running, total = [], 0.0
-    for i, p in enumerate(scored, start=1):
-        total += p.score.brier
-        if i == len(scored) or scored[i].made_on != p.made_on:
-            running.append(charts.Point(p.made_on, total / i,
-                                        f"Mean Brier of the {i} forecasts made by "
-                                        f"{p.made_on:%Y-%m-%d}: {total / i:.3f}"))
-    days = len({p.made_on for p in scored})
+    dots, running = [], []
+    count, total = 0, 0.0
+    for day, n, brier_sum in periods:
+        count, total = count + n, total + brier_sum
+        when = f"the week of {day:%Y-%m-%d}" if period == "week" else f"{day:%Y-%m-%d}"
+        dots.append(charts.Point(day, brier_sum / n,
+                                 f"{when}: mean Brier {brier_sum / n:.3f} of "
+                                 f"{plain.counted(n, 'resolved prediction')}"))
+        running.append(charts.Point(day, total / count,
+                                    f"Mean Brier of the {count} forecasts made by {when}: "
+                                    f"{total / count:.3f}"))
     caption = (f"Brier score (0 is perfect, 0.25 is what always saying 50% earns, lower is "
-               f"better) of each of {plain.counted(len(scored), 'resolved prediction')}, "
-               f"plotted at the date it was made ({plain.counted(days, 'date')}), and the "
-               f"running mean of the record so far.")
+               f"better) of {plain.counted(count, 'resolved prediction')}: each dot is the "
+               f"mean of those made on one {period} ({plain.counted(len(periods), period)}), "
+               f"and the line the running mean of the record so far.")
     svg = charts.time_series_svg(
         chart_id="over-time", title=f"Scores over time: {forecaster.name}", description=caption,
-        series=[charts.Series("Each prediction", dots, colour="#1f5fa8", line=False),
+        series=[charts.Series(f"Mean of each {period}", dots, colour="#1f5fa8", line=False),
                 charts.Series("Running mean", running, colour="#b4462b")],
         axis=charts.Axis(label="Brier score", fmt=lambda v: f"{v:.2f}"),
         references=[charts.Reference(scoring.UNIFORM_BRIER, "always 50%", colour="#666")],
     )
-    return OverTime(svg, caption, len(scored))
+    return OverTime(svg, caption, count, period)
 
 
 @site_404

@@ -191,3 +191,26 @@ def test_the_scoring_list_shows_conflicts_as_before(client, three_raters, sam):
     for candidacy in (three_raters["x"], Candidacy.objects.get(paper=paper)):
         reason = services.find_conflict(user=sam, paper=candidacy.paper)
         assert reason and reason.replace("'", "&#x27;") in page
+
+
+def test_an_adjudicator_who_sees_only_settled_candidacies_reads_the_stored_figures(
+        three_raters, ada, ben, monkeypatch):
+    market = three_raters["market"]
+    x, y = three_raters["x"], three_raters["y"]
+    # Ada finished X and Y, both open: her figures cover them, computed for her.
+    hers = aggregates.market_agreement(market, ada)
+    assert hers.overall == services.measure_agreement(market=market).overall
+    _grow(three_raters, ada, ben, 3)  # more candidacies she finished, still open
+    x.status = y.status = Candidacy.Status.DECIDED
+    x.save()
+    y.save()
+    market.status, market.outcome = type(market).Status.RESOLVED, "yes"
+    market.save()  # everything settled: she sees what the public sees
+    public = aggregates.market_agreement(market, None)  # the public's row, fresh now
+    assert public.overall == services.measure_agreement(market=market).overall
+
+    def computed(*args, **kwargs):
+        raise AssertionError("computed per request instead of read from the stored row")
+
+    monkeypatch.setattr(aggregates, "compute_market_agreement", computed)
+    assert aggregates.market_agreement(market, ada).overall == public.overall
