@@ -21,7 +21,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from evaluations import agreement as agreement_maths
 from evaluations import verdicts
@@ -33,7 +32,6 @@ from evaluations.models import (
     DeclaredConflict,
     ResolutionEvent,
 )
-from tracker.celery import app as celery_app
 from tracker.models import Authorship, Candidacy, Criterion, Market, Paper, normalize_person_name
 
 logger = logging.getLogger(__name__)
@@ -588,16 +586,11 @@ def measure_agreement(*, market: Market, exclude: Iterable[int] = ()) -> MarketA
 
 
 def _enqueue_rescore(market_id: int) -> None:
-    def send() -> None:
-        try:
-            celery_app.signature(RESCORE_TASK, args=(market_id,)).delay()
-        except OperationalError:
-            logger.exception(
-                "Could not enqueue %s for market %s; the resolution stands. Re-run the "
-                "re-scoring once the broker is back.", RESCORE_TASK, market_id,
-            )
+    """Re-score the market's predictions after the commit; with the broker down the
+    resolution stands and the reconciler re-scores what drifted (tracker.queueing)."""
+    from tracker.queueing import send_on_commit
 
-    transaction.on_commit(send)
+    send_on_commit(RESCORE_TASK, args=(market_id,))
 
 
 def _record_event(
