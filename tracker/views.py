@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from evaluations.models import ResolutionEvent
+from evaluations.queries import with_adjudication
 from tracker import queries, reader
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.health import health as health_state
-from tracker.models import Market
+from tracker.models import Market, Paper
 from tracker.pagination import PAGE_SIZE, page_of
 
 
@@ -78,6 +79,16 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def paper_page(public_id: str) -> Paper:
+    """The paper of its page and of /api/papers/<id>/, by arXiv id or slug (404 if none):
+    its candidacies with their verdicts, criteria and submitted assessments (the consensus
+    and rationales), and their replication specs' runs and results."""
+    papers = with_adjudication(queries.papers()).prefetch_related(
+        "candidacies__replication_specs__runs__result"
+    )
+    return queries.get_paper(public_id, papers)
+
+
 @site_404
 def paper_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     if looks_like_arxiv_id(public_id):
@@ -85,7 +96,7 @@ def paper_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             parse_arxiv_id(public_id)
         except InvalidArxivId as exc:
             return not_found(request, message=str(exc), expected=ARXIV_FORMS)
-    paper = queries.get_paper(public_id)
+    paper = paper_page(public_id)
     if public_id != paper.public_id:
         return redirect(paper, permanent=False)
     return render(request, "tracker/paper.html", {"paper": paper})
