@@ -6,8 +6,9 @@ is down.
 
 A task is named, never imported: tasks import services, so a service that imported its
 tasks would make a cycle (``make lint`` checks that no ``*.services`` imports a
-``*.tasks``). The name resolves to the registered task (Celery finds every app's tasks),
-so its options and eager mode (the tests) apply; an unknown name raises ``NotRegistered``.
+``*.tasks``). The name resolves to the registered task (the apps' tasks modules are
+imported on first use in a process that has not imported them, such as the web server), so
+its options and eager mode (the tests) apply; an unknown name raises ``NotRegistered``.
 
 When the broker cannot be reached the message is not sent, and :class:`QueueUnavailable`
 is the one error that says so. Every caller keeps a row that says the work is wanted (a
@@ -33,6 +34,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -54,11 +56,21 @@ def send_now(name: str, *, args: Sequence[Any] = (), kwargs: Mapping[str, Any] |
              **options: Any) -> str:
     """Send the task ``name`` now; ``options`` are Celery's (queue, time limits, retry).
     Returns the task id; raises :class:`QueueUnavailable` when the broker is down."""
+    task = _registered(name)
     try:
-        sent = app.tasks[name].apply_async(args=args, kwargs=kwargs, **options)
+        sent = task.apply_async(args=args, kwargs=kwargs, **options)
     except OperationalError as exc:
         raise QueueUnavailable(f"The task queue cannot be reached ({exc})", task=name) from exc
     return sent.id or ""
+
+
+def _registered(name: str) -> Task:
+    """The task registered as ``name``. A web process has imported no tasks module (only a
+    worker discovers them at start), so on a miss the apps' tasks modules are imported
+    (Celery's autodiscovery, once per process); an unknown name raises NotRegistered."""
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
 
 
 def after_commit(send: Callable[[], object]) -> None:

@@ -16,6 +16,7 @@ from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.health import health as health_state
 from tracker.models import Market, Paper
 from tracker.pagination import PAGE_SIZE, page_of
+from tracker.queueing import QueueUnavailable, send_now
 
 
 def site_404(view):
@@ -134,16 +135,13 @@ def health(request: HttpRequest) -> HttpResponse:
 def ping_worker(request: HttpRequest) -> HttpResponse:
     """Enqueue a heartbeat from the web (staff only: each POST queues a task): the
     worker's row appears on the health page."""
-    from kombu.exceptions import OperationalError
-
-    from tracker.tasks import heartbeat
-
     try:
-        heartbeat.delay()
-    except OperationalError as exc:
+        send_now("tracker.heartbeat")
+    except QueueUnavailable as exc:
         return render(
             request, "tracker/health.html",
-            {"health": health_state(), "error": f"The task queue cannot be reached: {exc}"},
+            {"health": health_state(),
+             "error": f"The task queue cannot be reached: {exc.__cause__ or exc}"},
             status=503,
         )
     return redirect("tracker:health")
