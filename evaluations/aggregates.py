@@ -135,10 +135,10 @@ def market_agreement(market: Market, viewer=None, seen=None):
 def _unsettled_in_sight(market: Market, seen) -> bool:
     """Whether the adjudicator sees an unsettled candidacy's assessments (one they
     finished, or are conflicted with as a resolver): a query only when they have any."""
-    from evaluations.services import FROZEN_MARKET_STATUSES, settled_candidacies
+    from evaluations.services import settled_candidacies
 
     ids = set(seen.done) | (set(seen.conflicted) if seen.privileged else set())
-    if not ids or market.status in FROZEN_MARKET_STATUSES:
+    if not ids or market.is_settled:
         return False
     return Candidacy.objects.filter(pk__in=sorted(ids), market_id=market.pk).exclude(
         settled_candidacies()).exists()

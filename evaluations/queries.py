@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from evaluations.models import Assessment, DeclaredConflict
-from tracker.models import Authorship, Candidacy, Criterion
+from tracker.models import Authorship, Candidacy, Criterion, Paper
 
 
 def _count(queryset: QuerySet, group: str) -> Coalesce:
@@ -109,3 +109,18 @@ def conflict_reasons(*, user, names: set[str], candidacies: Iterable[Candidacy]
     ).order_by().values_list("paper_id", "reason"):  # authorship, found first, wins
         by_paper.setdefault(paper_id, f"Declared conflict of interest: {reason}")
     return {c.pk: by_paper[c.paper_id] for c in candidacies if c.paper_id in by_paper}
+
+
+def with_adjudication(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+    """Each candidacy's stored verdict, its market's criteria and its submitted assessments
+    (for the paper page's consensus and rationales)."""
+    return queryset.prefetch_related(
+        "candidacies__verdict",
+        "candidacies__market__criteria",
+        Prefetch(
+            "candidacies__assessments",
+            queryset=Assessment.objects.filter(status=Assessment.Status.SUBMITTED)
+            .select_related("criterion", "adjudicator").order_by("criterion__order", "id"),
+            to_attr="submitted_assessments",
+        ),
+    )

@@ -22,6 +22,7 @@ from replication import conf, services
 from replication.evidence import evidence_for_candidacy
 from replication.models import ReplicationResult, ReplicationRun, ReplicationSpec
 from tracker.models import Candidacy, Claim
+from tracker.queueing import QueueUnavailable
 
 QUEUE_DOWN = "The task queue cannot be reached"
 
@@ -38,18 +39,20 @@ def replicate_specs(request: HttpRequest, specs: list[ReplicationSpec], *,
     sent, stuck = [], []
     for spec in specs:
         try:
-            run = services.enqueue_run(spec=spec, requested_by=request.user)
-        except services.QueueUnavailable as exc:
-            stuck.append((spec, exc))
-            continue
+            run = services.create_run(spec=spec, requested_by=request.user)
         except ValidationError as exc:
             admin_site.message_user(request, f"{spec}: {'; '.join(exc.messages)}", messages.ERROR)
+            continue
+        try:
+            services.dispatch_run(run_id=run.pk)
+        except QueueUnavailable as exc:
+            stuck.append((run.pk, exc))
             continue
         sent.append(f"run {run.pk} of {spec.key} v{spec.version} on '{run.queue}'")
     if sent:
         admin_site.message_user(request, f"Queued {', '.join(sent)}.", messages.SUCCESS)
     if stuck:
-        ids = ", ".join(str(exc.run_id) for _, exc in stuck if exc.run_id)
+        ids = ", ".join(str(pk) for pk, _ in stuck)
         admin_site.message_user(
             request,
             f"{QUEUE_DOWN} ({stuck[0][1].__cause__ or stuck[0][1]}). Run(s) {ids} are saved "
@@ -258,11 +261,14 @@ class ReplicationRunAdmin(admin.ModelAdmin):
     def requeue(self, request: HttpRequest, queryset: QuerySet) -> None:
         done, stuck = [], []
         for run in queryset:
+            if not services.requeue_run(run_id=run.pk, by=request.user):
+                continue
             try:
-                if services.requeue_run(run_id=run.pk, by=request.user):
-                    done.append(run.pk)
-            except services.QueueUnavailable as exc:
+                services.dispatch_run(run_id=run.pk)
+            except QueueUnavailable as exc:
                 stuck.append((run.pk, exc))
+                continue
+            done.append(run.pk)
         if done:
             self.message_user(request, f"Re-queued run(s) {', '.join(map(str, done))}.",
                               messages.SUCCESS)

@@ -1,14 +1,18 @@
-"""JSON shapes of replication runs for the public API (and the paper endpoint)."""
+"""JSON shapes of replication runs for the public API, and the paper endpoint's shape (a
+catalogue paper with its runs: the catalogue does not import replication)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from replication import results as R
 from replication.models import ReplicationRun
+from tracker.models import Paper
+from tracker.serializers import CandidacyOfPaperSerializer, PaperSummarySerializer
 
 
 class ReplicationRunSerializer(serializers.ModelSerializer):
@@ -79,3 +83,18 @@ def runs_for_paper(paper: Any) -> list[dict[str, Any]]:
         .select_related("spec", "result").order_by("-queued_at", "-id")
     )
     return list(RunOfPaperSerializer(runs, many=True).data)
+
+
+class PaperDetailSerializer(PaperSummarySerializer):
+    candidacies = CandidacyOfPaperSerializer(many=True, read_only=True)
+    replication_runs = serializers.SerializerMethodField()
+
+    class Meta(PaperSummarySerializer.Meta):
+        fields = PaperSummarySerializer.Meta.fields + [
+            "arxiv_version", "abstract", "published", "updated", "kind", "uses_sae",
+            "source_urls", "candidacies", "replication_runs",
+        ]
+
+    @extend_schema_field(RunOfPaperSerializer(many=True))
+    def get_replication_runs(self, paper: Paper) -> list[dict]:
+        return runs_for_paper(paper)

@@ -44,18 +44,12 @@ from django.utils import timezone
 from replication import conf, liveness
 from replication.models import ReplicationResult, ReplicationRun, ReplicationSpec, is_cuda
 from tracker.models import Candidacy, Claim
+from tracker.queueing import QueueUnavailable, after_commit, send_now
 
 log = logging.getLogger(__name__)
 
 Status = ReplicationRun.Status
-
-
-class QueueUnavailable(Exception):
-    """The broker cannot be reached: the run was saved and stays queued."""
-
-    def __init__(self, message: str, *, run_id: int | None = None) -> None:
-        super().__init__(message)
-        self.run_id = run_id
+RUN_TASK = "replication.run"
 
 
 class RunLost(Exception):
@@ -206,40 +200,41 @@ def enqueue_run(*, spec: ReplicationSpec, device: str | None = None,
                 requested_by: Any = None, queue: str | None = None) -> ReplicationRun:
     """Save a queued run and send it to the broker once the transaction commits.
 
-    Raises :class:`QueueUnavailable` (after the commit) when the broker cannot be reached;
-    the run is then saved, queued, with ``dispatch_error`` set, and the reaper sends it
-    when the broker is back.
+    A broker that cannot be reached raises nothing here (tracker.queueing.after_commit):
+    the run stays queued with ``dispatch_error`` set, and the reconciler sends it when the
+    broker is back. A caller that must say so at once saves with :func:`create_run` and
+    sends with :func:`dispatch_run`.
     """
     with transaction.atomic():
         run = create_run(spec=spec, device=device, requested_by=requested_by, queue=queue)
-        transaction.on_commit(lambda: dispatch_run(run_id=run.pk))
+        after_commit(lambda: dispatch_run(run_id=run.pk))
     return run
 
 
 def dispatch_run(*, run_id: int) -> str:
-    """Send a queued run to its queue, with the spec's time limits. Returns the task id."""
-    from kombu.exceptions import OperationalError
+    """Send a queued run to its queue now, with the spec's time limits; returns the task id.
 
-    from replication.tasks import run_replication
-
+    Raises :class:`~tracker.queueing.QueueUnavailable` when the broker cannot be reached,
+    after recording the error on the run (``dispatch_error``); the run stays queued and the
+    reconciler sends it later. Call it outside a transaction, once the run is saved."""
     run = ReplicationRun.objects.select_related("spec").get(pk=run_id)
     if run.status != Status.QUEUED:
         return ""
     try:
-        sent = run_replication.apply_async(
-            args=[run.pk], queue=run.queue,
+        task_id = send_now(
+            RUN_TASK, args=[run.pk], queue=run.queue,
             time_limit=run.spec.time_limit, soft_time_limit=run.spec.soft_time_limit,
             retry=True, retry_policy={"max_retries": 1, "interval_start": 0.2},
         )
-    except OperationalError as exc:
-        ReplicationRun.objects.filter(pk=run_id).update(dispatch_error=str(exc)[:1000])
-        raise QueueUnavailable(
-            f"The task queue cannot be reached: {exc}", run_id=run_id
-        ) from exc
+    except QueueUnavailable as exc:
+        ReplicationRun.objects.filter(pk=run_id).update(
+            dispatch_error=str(exc.__cause__ or exc)[:1000]
+        )
+        raise
     ReplicationRun.objects.filter(pk=run_id).update(
-        dispatched_at=timezone.now(), task_id=sent.id or "", dispatch_error=""
+        dispatched_at=timezone.now(), task_id=task_id, dispatch_error=""
     )
-    return sent.id or ""
+    return task_id
 
 
 def redispatch_queued_runs(*, older_than: float = 60.0,
@@ -446,9 +441,9 @@ def cancel_run(*, run_id: int, by: Any = None) -> bool:
 def requeue_run(*, run_id: int, by: Any = None) -> bool:
     """Put a failed or cancelled run back in its queue (the same run, the next attempt).
 
-    Raises QueueUnavailable after the commit if the broker cannot be reached (the run is
-    then queued and the reaper sends it later). Returns False if the run was not failed
-    or cancelled.
+    Only the row changes: send it with :func:`dispatch_run` (which says whether the broker
+    took it), or leave it to the reconciler, which sends queued runs never sent. Returns
+    False if the run was not failed or cancelled.
     """
     with transaction.atomic():
         row = ReplicationRun.objects.filter(pk=run_id).values("error").first()
@@ -462,7 +457,6 @@ def requeue_run(*, run_id: int, by: Any = None) -> bool:
         if not updated:
             return False
         _note(run_id, "requeued", by=str(by or ""), previous_error=(row or {}).get("error", ""))
-        transaction.on_commit(lambda: dispatch_run(run_id=run_id))
     return True
 
 

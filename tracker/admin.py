@@ -156,7 +156,8 @@ class SavedSearchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run the selected searches now (on a worker)")
     def run_now(self, request, queryset):
-        from tracker.ingestion.services import QueueUnavailable, request_runs
+        from tracker.ingestion.services import request_runs
+        from tracker.queueing import QueueUnavailable
 
         try:
             count = request_runs(search_ids=list(queryset.values_list("pk", flat=True)))

@@ -9,11 +9,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from evaluations.serializers import MarketDetailSerializer
+from replication.serializers import PaperDetailSerializer
 from tracker import queries, serializers
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market
 from tracker.pagination import ApiPagination
-from tracker.views import looks_like_arxiv_id
+from tracker.views import looks_like_arxiv_id, paper_page
 
 
 class MarketList(generics.ListAPIView):
@@ -22,7 +24,7 @@ class MarketList(generics.ListAPIView):
 
 
 class MarketDetail(generics.RetrieveAPIView):
-    serializer_class = serializers.MarketDetailSerializer
+    serializer_class = MarketDetailSerializer
     queryset = Market.objects.prefetch_related("criteria")
     lookup_field = "slug"
 
@@ -45,7 +47,7 @@ class MarketDetail(generics.RetrieveAPIView):
 
 
 class PaperDetail(generics.RetrieveAPIView):
-    serializer_class = serializers.PaperDetailSerializer
+    serializer_class = PaperDetailSerializer
 
     @extend_schema(description="A paper by arXiv id (any version) or by slug.")
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -59,6 +61,6 @@ class PaperDetail(generics.RetrieveAPIView):
             except InvalidArxivId as exc:
                 raise ValidationError({"id": str(exc)}) from None
         try:
-            return queries.get_paper(public_id)
+            return paper_page(public_id)
         except Http404 as exc:
             raise NotFound(str(exc)) from None

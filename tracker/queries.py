@@ -44,31 +44,11 @@ def _authorships(prefix: str = "") -> Prefetch:
     )
 
 
-def _with_adjudication(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
-    """Each candidacy's stored verdict, its market's criteria and its submitted assessments
-    (for the paper page's consensus and rationales)."""
-    from evaluations.models import Assessment
-
-    return queryset.prefetch_related(
-        "candidacies__verdict",
-        "candidacies__market__criteria",
-        Prefetch(
-            "candidacies__assessments",
-            queryset=Assessment.objects.filter(status=Assessment.Status.SUBMITTED)
-            .select_related("criterion", "adjudicator").order_by("criterion__order", "id"),
-            to_attr="submitted_assessments",
-        ),
-    )
-
-
-def _with_replications(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
-    """Each candidacy's replication specs, their runs and results (the paper page's runs)."""
-    return queryset.prefetch_related("candidacies__replication_specs__runs__result")
-
-
-def get_paper(public_id: str) -> Paper:
-    """A paper by arXiv id (any version or form) or by slug; 404 for an unknown id."""
-    queryset = _with_replications(_with_adjudication(papers()))
+def get_paper(public_id: str, queryset: QuerySet[Paper] | None = None) -> Paper:
+    """A paper of ``queryset`` (default :func:`papers`) by arXiv id (any version or form)
+    or by slug; 404 for an unknown id. The paper page adds its adjudication and
+    replication prefetches (``tracker.views.paper_page``)."""
+    queryset = papers() if queryset is None else queryset
     if is_arxiv_id(public_id):
         paper = queryset.filter(arxiv_id=normalize_arxiv_id(public_id)).first()
     else:

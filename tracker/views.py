@@ -10,12 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from evaluations.queries import with_adjudication
 from evaluations.services.resolution import current_resolution, resolution_history
 from tracker import queries, reader
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.health import health as health_state
-from tracker.models import Market
+from tracker.models import Market, Paper
 from tracker.pagination import PAGE_SIZE, page_of
+from tracker.queueing import QueueUnavailable, send_now
 
 
 def site_404(view):
@@ -78,6 +80,16 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def paper_page(public_id: str) -> Paper:
+    """The paper of its page and of /api/papers/<id>/, by arXiv id or slug (404 if none):
+    its candidacies with their verdicts, criteria and submitted assessments (the consensus
+    and rationales), and their replication specs' runs and results."""
+    papers = with_adjudication(queries.papers()).prefetch_related(
+        "candidacies__replication_specs__runs__result"
+    )
+    return queries.get_paper(public_id, papers)
+
+
 @site_404
 def paper_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     if looks_like_arxiv_id(public_id):
@@ -85,7 +97,7 @@ def paper_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             parse_arxiv_id(public_id)
         except InvalidArxivId as exc:
             return not_found(request, message=str(exc), expected=ARXIV_FORMS)
-    paper = queries.get_paper(public_id)
+    paper = paper_page(public_id)
     if public_id != paper.public_id:
         return redirect(paper, permanent=False)
     return render(request, "tracker/paper.html", {"paper": paper})
@@ -133,16 +145,13 @@ def live(request: HttpRequest) -> HttpResponse:
 def ping_worker(request: HttpRequest) -> HttpResponse:
     """Enqueue a heartbeat from the web (staff only: each POST queues a task): the
     worker's row appears on the health page."""
-    from kombu.exceptions import OperationalError
-
-    from tracker.tasks import heartbeat
-
     try:
-        heartbeat.delay()
-    except OperationalError as exc:
+        send_now("tracker.heartbeat")
+    except QueueUnavailable as exc:
         return render(
             request, "tracker/health.html",
-            {"health": health_state(), "error": f"The task queue cannot be reached: {exc}"},
+            {"health": health_state(),
+             "error": f"The task queue cannot be reached: {exc.__cause__ or exc}"},
             status=503,
         )
     return redirect("tracker:health")

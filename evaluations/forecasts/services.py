@@ -16,6 +16,7 @@ from evaluations import scoring
 from evaluations.forecasts import queries
 from evaluations.forecasts.models import Prediction, PredictionSet, Score
 from tracker.models import Market
+from tracker.queueing import send_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -190,13 +191,9 @@ def reconcile_scores() -> dict[str, int]:
 
 
 def enqueue_rescore(*, prediction_ids: list[int]) -> None:
-    """Queue a re-score of these predictions once the current transaction commits."""
-    from evaluations.forecasts.tasks import rescore_predictions
-
-    def send() -> None:
-        rescore_predictions.delay(prediction_ids)
-
-    transaction.on_commit(send, robust=True)
+    """Queue a re-score of these predictions once the current transaction commits; with
+    the broker down, :func:`reconcile_scores` re-scores what drifted."""
+    send_on_commit("forecasts.rescore_predictions", args=[prediction_ids])
 
 
 def do_set_outcome(

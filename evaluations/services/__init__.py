@@ -36,6 +36,7 @@ from evaluations.services.conflicts import (
     record_declared_conflict,
     withdraw_declared_conflict,
 )
+from evaluations.services.rescoring import RESCORE_TASK
 from evaluations.services.resolution import (
     ResolutionRefused,
     annul_market,
@@ -70,7 +71,7 @@ from evaluations.services.visibility import (
 )
 
 __all__ = [
-    "BLIND", "HIDDEN_MESSAGES", "UNDER_REVIEW",
+    "BLIND", "HIDDEN_MESSAGES", "RESCORE_TASK", "UNDER_REVIEW",
     "ConflictOfInterest", "MarketAgreement", "MarketLocked", "NotAResolver",
     "NotAnAdjudicator", "NotYourAssessment", "ResolutionRefused", "StaleAssessment", "User",
     "access_assessment", "annul_market", "assessments_visible_to", "blind_candidacy_ids",

@@ -160,16 +160,9 @@ def test_adjudicators_and_others_cannot_resolve(tiny, ada, otto, reader):
 def test_resolving_enqueues_rescoring_on_commit_only(tiny, rita, monkeypatch,
                                                     django_capture_on_commit_callbacks):
     sent = []
-
-    class FakeSignature:
-        def __init__(self, name, args):
-            self.name, self.args = name, args
-
-        def delay(self):
-            sent.append((self.name, self.args))
-
-    monkeypatch.setattr(celery_app, "signature",
-                        lambda name, args: FakeSignature(name, args))
+    task = celery_app.tasks[services.RESCORE_TASK]  # sent by name: the registered task
+    monkeypatch.setattr(task, "apply_async", lambda *, args, kwargs=None, **options: (
+        sent.append((task.name, args)) or type("AsyncResult", (), {"id": "t-1"})()))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
         assert sent == []  # nothing before the commit
@@ -181,11 +174,10 @@ def test_a_broker_outage_does_not_undo_the_resolution(tiny, rita, monkeypatch, c
                                                      django_capture_on_commit_callbacks):
     from kombu.exceptions import OperationalError
 
-    class Down:
-        def delay(self):
-            raise OperationalError("broker down")
+    def down(**sending):
+        raise OperationalError("broker down")
 
-    monkeypatch.setattr(celery_app, "signature", lambda name, args: Down())
+    monkeypatch.setattr(celery_app.tasks[services.RESCORE_TASK], "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         services.resolve_market(market=tiny["market"], actor=rita, outcome="no", reason="r")
     assert fresh(tiny["market"]).status == "resolved"

@@ -24,14 +24,12 @@ from tracker.ingestion.locks import IngestionAlreadyRunning, claim_search, relea
 from tracker.ingestion.triage_store import MarketProfile, active_profiles, triage_papers
 from tracker.ingestion.upsert import upsert_entries
 from tracker.models import SavedSearch, SearchRun
+from tracker.queueing import QueueUnavailable, send_now
 
 logger = logging.getLogger(__name__)
 
 RUN_COUNTERS = ["pages", "fetched", "created", "updated", "unchanged", "candidates", "errors"]
-
-
-class QueueUnavailable(Exception):
-    """The broker could not be reached: the request is saved and the reconciler sends it."""
+INGEST_TASK = "tracker.ingest_arxiv"
 
 
 def request_runs(*, search_ids: list[int]) -> int:
@@ -40,24 +38,21 @@ def request_runs(*, search_ids: list[int]) -> int:
     The mark is the source of truth: the task clears it when it starts the run, and the
     reconciler resends a request still marked after ARXIV_REQUEST_RESEND_SECONDS (the
     broker was down, or lost the message). Raises :class:`QueueUnavailable` after saving
-    when the broker cannot be reached. Returns how many were requested."""
-    from kombu.exceptions import OperationalError
-
-    from tracker.tasks import ingest_arxiv
-
+    when the broker cannot be reached (it sends now: the caller tells a person). Returns
+    how many were requested."""
     with transaction.atomic():
         count = SavedSearch.objects.filter(pk__in=search_ids).update(
             run_requested_at=timezone.now()
         )
     try:
         for search_id in search_ids:
-            ingest_arxiv.apply_async(kwargs={"search_id": search_id, "requested": True},
-                                     retry=True, retry_policy={"max_retries": 1})
-    except OperationalError as exc:
+            send_now(INGEST_TASK, kwargs={"search_id": search_id, "requested": True},
+                     retry=True, retry_policy={"max_retries": 1})
+    except QueueUnavailable as exc:
         raise QueueUnavailable(
-            f"The task queue cannot be reached ({exc}). The request is saved: it is sent "
-            "as soon as the broker is back."
-        ) from exc
+            f"{exc}. The request is saved: it is sent as soon as the broker is back.",
+            task=exc.task,
+        ) from exc.__cause__
     return count
 
 
@@ -197,10 +192,6 @@ def reconcile_ingestion(*, now: dt.datetime | None = None,
     closed), and fails run-log rows still "running" past the run deadline plus a minute
     (the client stops a live run at the deadline, so these were left by a process that
     died), and frees their searches' locks."""
-    from kombu.exceptions import OperationalError
-
-    from tracker.tasks import ingest_arxiv
-
     config = config or load_config()
     now = now or timezone.now()
     resend_before = now - dt.timedelta(seconds=request_resend_seconds())
@@ -215,9 +206,9 @@ def reconcile_ingestion(*, now: dt.datetime | None = None,
         ):
             continue
         try:
-            ingest_arxiv.apply_async(kwargs={"search_id": search_id, "requested": True},
-                                     retry=True, retry_policy={"max_retries": 0})
-        except OperationalError:
+            send_now(INGEST_TASK, kwargs={"search_id": search_id, "requested": True},
+                     retry=True, retry_policy={"max_retries": 0})
+        except QueueUnavailable:
             break
         resent.append(search_id)
     abandoned_before = now - dt.timedelta(seconds=config.run_deadline_seconds + 60)

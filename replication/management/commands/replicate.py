@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from replication import services
 from replication.models import ReplicationRun, ReplicationSpec
+from tracker.queueing import QueueUnavailable
 
 HEX = re.compile(r"^[0-9a-f]{8,64}$")
 
@@ -83,14 +84,16 @@ class Command(BaseCommand):
                 raise CommandError("--out applies to in-process runs only; a worker writes "
                                    "under var/replications/<run id>/.")
             try:
-                run = services.enqueue_run(spec=spec, device=options["device"])
-            except services.QueueUnavailable as exc:
-                raise CommandError(
-                    f"{exc}. Run {exc.run_id} is saved and stays queued; the reconciler "
-                    "(in beat's process) sends it when the broker is back."
-                ) from None
+                run = services.create_run(spec=spec, device=options["device"])
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from None
+            try:
+                services.dispatch_run(run_id=run.pk)
+            except QueueUnavailable as exc:
+                raise CommandError(
+                    f"{exc}. Run {run.pk} is saved and stays queued; the reconciler "
+                    "(in beat's process) sends it when the broker is back."
+                ) from None
             self.stdout.write(self.style.SUCCESS(f"Run {run.pk} queued on '{run.queue}'."))
             return
         from replication.execution import execute_run
