@@ -92,3 +92,11 @@ def test_loading_settings_creates_no_folder_and_start_up_makes_them(tmp_path):
     assert result.stdout.split("\n")[:2] == [
         "False", "['broker', 'static'] ['control', 'processed', 'queue']"
     ]
+
+
+def test_make_run_stops_on_a_bad_variable_before_starting_any_process():
+    result = start_django({"ARXIV_PAGE_SIZE": "lots"}, "scripts/run_all.py", "--port", "1")
+
+    assert result.returncode != 0
+    assert "ARXIV_PAGE_SIZE='lots' is not an integer" in result.stderr
+    assert "Tracker at" not in result.stdout
