@@ -348,10 +348,10 @@ def _authors_hypothesis(spec, prepared, M: int, K: int, seeds: int) -> dict:  # 
 def hypothesis_part(spec_path: Path, results_path: Path | None, seeds: int) -> dict:
     """``results_path``: a finished run of the same spec (its results.json) instead of a new
     run; ``seeds``: how many of the spec's split seeds HypotheSAEs' side trains on."""
-    from replication.harness.api import load_spec, prepare, run_spec, spec_hash
+    from replication.harness.api import load_spec_file, prepare, run_spec, spec_hash
 
     started = time.perf_counter()
-    spec = load_spec(spec_path)
+    spec = load_spec_file(spec_path)
     if results_path is not None:
         result = json.loads(results_path.read_text())
         if result["spec_hash"] != spec_hash(spec):

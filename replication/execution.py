@@ -78,9 +78,9 @@ def _run_harness(run: ReplicationRun, *, attempt: int, out_dir: Path) -> str:
 
     progress = services.ThrottledProgress(run_id=run.pk, attempt=attempt)
     try:
-        from replication.harness.api import load_spec, run_spec
+        from replication.harness.api import parse_spec, run_spec
 
-        spec = load_spec(run.spec.text if "\n" in run.spec.text else run.spec.text + "\n")
+        spec = parse_spec(run.spec.text, source=f"replication spec {run.spec_id}")
         result = run_spec(spec, out_dir, progress=progress, device=run.device)
         files = [p.name for p in (result.results_path, result.summary_path, result.plot_path)]
         device_used = str(result.results.get("provenance", {}).get("device", run.device))

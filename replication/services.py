@@ -77,15 +77,13 @@ class ParsedSpec:
 def parse_spec_text(*, text: str) -> ParsedSpec:
     """Validate spec text with the harness's own parser; ValidationError names the field."""
     from replication.harness.errors import SpecError
-    from replication.harness.spec import load_spec, spec_hash
+    from replication.harness.spec import parse_spec, spec_format, spec_hash
 
-    if "\n" not in text.strip() and not text.lstrip().startswith("{"):
-        text = text + "\n"  # a one-line spec is text, never a path
     try:
-        spec = load_spec(text)
+        spec = parse_spec(text)
     except SpecError as exc:
-        raise ValidationError(f"Spec field {exc.field or '(top level)'}: {exc}") from None
-    is_json = text.lstrip().startswith("{")
+        raise ValidationError(f"Spec field {exc.field or '(top level)'}: {exc.detail}") from None
+    is_json = spec_format(text) == "json"
     fmt = ReplicationSpec.Format.JSON if is_json else ReplicationSpec.Format.TOML
     return ParsedSpec(spec_hash=spec_hash(spec), task=spec.task, device=spec.device,
                       name=spec.name, format=fmt)

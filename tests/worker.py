@@ -16,7 +16,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url() -> str:
     """The URL of the database the tests run on (pytest-django's test_ database)."""
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -28,7 +28,7 @@ def test_database_url() -> str:
 
 
 def _env(extra_env: dict[str, str] | None) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": test_database_url(),
+    return {**os.environ, "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, **(extra_env or {})}
 
 

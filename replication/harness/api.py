@@ -1,7 +1,7 @@
 """The harness's public API: load a spec, run it, get the verdict and the files.
 
-    from replication.harness.api import load_spec, run_spec, spec_hash
-    spec = load_spec("replication/specs/ci_sparse_probing.toml")
+    from replication.harness.api import load_spec_file, run_spec, spec_hash
+    spec = load_spec_file("replication/specs/ci_sparse_probing.toml")
     result = run_spec(spec, Path("var/runs/ci"), progress=lambda f, msg: print(f, msg))
     result.verdict, result.results_path
 
@@ -26,9 +26,17 @@ import numpy as np
 
 from replication.harness.errors import DataError, HarnessError
 from replication.harness.reference import require
-from replication.harness.spec import Spec, canonical_json, load_spec, spec_hash
+from replication.harness.spec import Spec, canonical_json, load_spec_file, parse_spec, spec_hash
 
-__all__ = ["RunResult", "load_spec", "prepare", "run_spec", "spec_hash", "HarnessError"]
+__all__ = [
+    "RunResult",
+    "load_spec_file",
+    "parse_spec",
+    "prepare",
+    "run_spec",
+    "spec_hash",
+    "HarnessError",
+]
 
 Progress = Callable[[float, str], None]
 #: The verdict of a run whose SAE fails the spec's quality gate.

@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("spec")
     args = parser.parse_args(argv)
 
-    from replication.harness.spec import load_spec, spec_hash
+    from replication.harness.spec import load_spec_file, spec_hash
 
     try:
-        spec = load_spec(Path(args.spec))
+        spec = load_spec_file(args.spec)
         if args.command == "validate":
             print(spec_hash(spec))
             return 0

@@ -8,11 +8,16 @@ class HarnessError(Exception):
 
 
 class SpecError(HarnessError):
-    """A spec is malformed; the message names the offending field."""
+    """A spec is malformed; the message names the offending field, then the spec's source
+    (its file, when it came from one): ``sae.k: must not exceed ... (in run.toml)``."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, source: str = "") -> None:
         self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
+        self.message = message
+        self.source = source
+        #: the error without its source: "field: message"
+        self.detail = f"{field}: {message}" if field else message
+        super().__init__(f"{self.detail} (in {source})" if source else self.detail)
 
 
 class DataError(HarnessError):

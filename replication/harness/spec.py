@@ -39,9 +39,14 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from replication.harness.errors import SpecError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")
 
 TASKS = (
     "sparse_probing",
@@ -288,29 +293,49 @@ class Spec:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def load_spec(source: str | Path | dict[str, Any]) -> Spec:
-    """Parse and validate a spec from a path, TOML/JSON text, or a mapping."""
-    if isinstance(source, dict):
-        return spec_from_dict(source)
-    text: str
-    suffix = ""
-    if isinstance(source, Path) or (
-        isinstance(source, str)
-        and "\n" not in source
-        and source.strip().endswith((".toml", ".json"))
-    ):
-        path = Path(source)
-        if not path.is_file():
-            raise SpecError("", f"spec file not found: {path}")
-        text, suffix = path.read_text(encoding="utf-8"), path.suffix.lower()
-    else:
-        text = str(source)
-    raw = _parse_text(text, suffix)
-    return spec_from_dict(raw)
+def load_spec_file(path: str | Path) -> Spec:
+    """Read, parse and validate the spec file at ``path``; errors name the file.
+
+    A ``.json`` file is JSON, a ``.toml`` file TOML; any other name is read as
+    :func:`parse_spec` reads text."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("", "spec file not found", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError("", f"cannot read the spec file: {exc}", source=source) from exc
+    suffix = path.suffix.lower()
+    fmt = {".json": "json", ".toml": "toml"}.get(suffix) or spec_format(text)
+    return _parse(text, fmt, source)
 
 
-def _parse_text(text: str, suffix: str) -> dict[str, Any]:
-    if suffix == ".json" or (not suffix and text.lstrip().startswith("{")):
+def parse_spec(text: str, *, source: str = "<text>") -> Spec:
+    """Parse and validate spec text: JSON when it starts with ``{``, else TOML.
+
+    ``text`` is always the spec itself, never a path (see :func:`load_spec_file`);
+    ``source`` names where it came from in error messages."""
+    return _parse(text, spec_format(text), source)
+
+
+def spec_format(text: str) -> str:
+    """``"json"`` or ``"toml"``: how :func:`parse_spec` reads ``text``."""
+    return "json" if text.lstrip().startswith("{") else "toml"
+
+
+def _parse(text: str, fmt: str, source: str) -> Spec:
+    try:
+        return spec_from_dict(_parse_text(text, fmt))
+    except SpecError as exc:
+        if exc.source:
+            raise
+        raise SpecError(exc.field, exc.message, source=source) from exc
+
+
+def _parse_text(text: str, fmt: str) -> dict[str, Any]:
+    raw: object
+    if fmt == "json":
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -337,7 +362,7 @@ def spec_from_dict(raw: dict[str, Any]) -> Spec:
     return spec
 
 
-def _build(cls: type, raw: Any, prefix: str) -> Any:
+def _build(cls: type[_D], raw: object, prefix: str) -> _D:
     if not isinstance(raw, dict):
         raise SpecError(prefix.rstrip("."), "must be a table")
     hints = typing.get_type_hints(cls)
@@ -349,7 +374,7 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     for name, value in raw.items():
         path = prefix + name
         hint = hints[name]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             values[name] = _build(hint, value, path + ".")
             continue
         values[name] = _coerce(value, hint, path)
@@ -460,7 +485,9 @@ def _check_semantics(spec: Spec) -> None:
         allowed = TASK_OPTION_CHOICES.get(key)
         if key == "reference_methods":
             allowed = REFERENCE_METHODS.get(spec.task, ())
-        for i, item in enumerate(value if allowed is not None else []):
+        if allowed is None:
+            continue
+        for i, item in enumerate(value):
             if item not in allowed:
                 raise SpecError(
                     f"task_options.{key}[{i}]",
@@ -495,13 +522,15 @@ def describe_fields() -> list[tuple[str, str, Any]]:
     """(field path, documentation, default) for every field, for docs and ``--help``."""
     rows: list[tuple[str, str, Any]] = []
 
-    def walk(cls: type, prefix: str) -> None:
+    def walk(cls: type[DataclassInstance], prefix: str) -> None:
         for f in dataclasses.fields(cls):
             hint = typing.get_type_hints(cls)[f.name]
-            if dataclasses.is_dataclass(hint):
+            if isinstance(hint, type) and dataclasses.is_dataclass(hint):
                 walk(hint, prefix + f.name + ".")
                 continue
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            default: Any = f.default
+            if f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
             rows.append((prefix + f.name, f.metadata.get("doc", ""), default))
 
     walk(Spec, "")

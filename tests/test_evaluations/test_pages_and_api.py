@@ -102,7 +102,7 @@ def test_blind_review_on_the_pages(client, three_raters, ada):
     assert "Hidden until you have submitted" in page and "ada says" not in page
     assert "hidden until you submit" in client.get("/markets/tiny/leaderboard/").content.decode()
     body = client.get("/api/markets/tiny/").json()
-    assert all(c["verdict"] is None for c in body["candidacies"])
+    assert body["candidacies"] and all(c["verdict"] is None for c in body["candidacies"])
 
 
 UNDER_REVIEW_URLS = ["/papers/2501.00002/", "/markets/tiny/", "/markets/tiny/leaderboard/",
@@ -127,9 +127,11 @@ def test_logging_out_shows_no_more_of_a_candidacy_under_review(client, three_rat
 
 def test_the_api_and_leaderboard_say_why_a_verdict_is_missing(client, three_raters):
     rows = client.get("/api/markets/tiny/leaderboard/").json()["results"]
-    assert all(r["hidden"] and r["verdict"] is None and r["adjudicators"] == 0 for r in rows)
+    assert rows and all(
+        r["hidden"] and r["verdict"] is None and r["adjudicators"] == 0 for r in rows
+    )
     body = client.get("/api/markets/tiny/").json()
-    assert all(c["verdict"] is None for c in body["candidacies"])
+    assert body["candidacies"] and all(c["verdict"] is None for c in body["candidacies"])
     page = client.get("/markets/tiny/leaderboard/").content.decode()
     assert "under review: published once decided" in page
     assert "Under review" in client.get("/papers/2501.00002/").content.decode()

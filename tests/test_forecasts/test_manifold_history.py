@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
@@ -40,8 +39,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.failures_left -= 1
             self._send(503, {"message": "try again"})
             return
-        if self.server.delay_s:
-            time.sleep(self.server.delay_s)
+        if self.server.hold is not None:
+            self.server.hold.wait(timeout=60)  # released when the test ends
         if parts.path.startswith("/v0/market/"):
             name = f"market-{parts.path.rsplit('/', 1)[-1]}.json"
         elif parts.path == "/v0/bets":
@@ -72,7 +71,8 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[tuple[str, dict]] = []
         self.failures_left = 0
-        self.delay_s = 0.0
+        #: when set to an Event, every answer waits for it: a server that never answers
+        self.hold: threading.Event | None = None
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that timed out and hung up is what one test wants
@@ -91,6 +91,8 @@ def manifold(settings):
     settings.MANIFOLD_RETRIES = 2
     settings.MANIFOLD_TIMEOUT_S = 2.0
     yield server
+    if server.hold is not None:
+        server.hold.set()
     server.shutdown()
     server.server_close()
 
@@ -165,7 +167,7 @@ def test_it_gives_up_after_the_retries_with_a_clear_error(manifold):
 
 
 def test_a_slow_server_times_out(manifold):
-    manifold.delay_s = 1.0
+    manifold.hold = threading.Event()  # no answer until the test is over, however long
     client = ManifoldClient(timeout=0.2, retries=0)
     with pytest.raises(ManifoldError, match="failed"):
         client.market(MARKET_ID)

@@ -7,7 +7,7 @@ import pytest
 
 from replication.harness.api import run_spec
 from replication.harness.errors import DataError, DeviceError, SpecError
-from replication.harness.spec import load_spec, spec_from_dict
+from replication.harness.spec import parse_spec, spec_from_dict
 
 pytestmark = pytest.mark.harness
 
@@ -40,7 +40,7 @@ def write_arrays(path, X, y):
 
 def test_an_unknown_task_is_refused(tmp_path):
     with pytest.raises(SpecError, match="task: must be one of"):
-        load_spec('task = "mind_reading"\n[sae]\nwidth = 8\nk = 2\n')
+        parse_spec('task = "mind_reading"\n[sae]\nwidth = 8\nk = 2\n')
 
 
 def test_an_unknown_field_is_refused():
@@ -132,4 +132,6 @@ def test_the_command_line_reports_errors_without_a_traceback(tmp_path, capsys):
     path = tmp_path / "bad.toml"
     path.write_text('task = "sparse_probing"\n[sae]\nwidth = 8\nk = 16\n')
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
-    assert "error: sae.k" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: sae.k" in err
+    assert err.rstrip().endswith(f"(in {path})")  # the file is named

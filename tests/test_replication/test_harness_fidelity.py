@@ -159,6 +159,7 @@ def test_a_run_reports_sizing_quality_fit_and_scope(tmp_path):
     grids = results["notes"]["grids"]
     assert grids["logreg"]["size"] >= 2 and grids["sae_top_latents"]["size"] >= 2
     cell = results["datasets"]["acts"]["regimes"]["normal"]["methods"]
+    assert cell["logreg"]["configs"]
     assert all(len(c) <= 2 for c in cell["logreg"]["configs"])  # each seed's chosen setting
 
 
@@ -242,6 +243,7 @@ def test_sae_probes_reference_methods_run_beside_the_harness(tmp_path):
     assert "sae_probes_logreg" in result.results["methods"]["baselines"]
     # the signal is in column 0: sae-probes' logistic regression finds it
     assert methods["sae_probes_logreg"]["mean"] > 0.8
+    assert methods["sae_probes_sae_probe"]["configs"]
     assert all(c["k"] >= 1 for c in methods["sae_probes_sae_probe"]["configs"])
 
 
@@ -255,6 +257,7 @@ def test_hypothesaes_reference_method_runs_beside_the_harness(tmp_path):
     methods = result.results["datasets"]["acts"]["regimes"]["normal"]["methods"]
     assert "hypothesaes_sae_lasso_k" in methods
     assert "hypothesaes_sae_lasso_k" in result.results["methods"]["sae"]
+    assert methods["hypothesaes_sae_lasso_k"]["configs"]
     assert all(len(c["features"]) == 4 for c in methods["hypothesaes_sae_lasso_k"]["configs"])
     assert result.results["scope"]["does_not_test"].startswith("the interpreted hypotheses")
 

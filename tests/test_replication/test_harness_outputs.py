@@ -99,6 +99,7 @@ def test_an_interrupted_run_resumes_from_its_sae_checkpoints(tmp_path, arrays, m
 
     monkeypatch.setattr(sae_module, "train_sae", no_training)
     second = run_spec(small_spec(arrays), out)
+    assert second.results["sae"]["training"]
     assert all(r.get("resumed") for r in second.results["sae"]["training"])
     assert second.results["datasets"] == first.results["datasets"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from replication.harness.api import run_spec
 from replication.harness.datasets import load_dataset, sae_probes_names
-from replication.harness.spec import DataSpec, load_spec, spec_from_dict
+from replication.harness.spec import DataSpec, load_spec_file, spec_from_dict
 
 pytestmark = pytest.mark.harness
 
@@ -125,7 +125,7 @@ def test_the_shipped_specs_are_valid():
     specs = sorted(folder.glob("*.toml"))
     assert specs
     for path in specs:
-        assert load_spec(path).task
+        assert load_spec_file(path).task
 
 
 def test_a_local_hugging_face_model_by_path_encodes_with_its_middle_layer(tmp_path):

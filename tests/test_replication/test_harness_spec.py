@@ -9,7 +9,14 @@ import sys
 import pytest
 
 from replication.harness.errors import SpecError
-from replication.harness.spec import TASKS, describe_fields, load_spec, spec_from_dict, spec_hash
+from replication.harness.spec import (
+    TASKS,
+    describe_fields,
+    load_spec_file,
+    parse_spec,
+    spec_from_dict,
+    spec_hash,
+)
 
 pytestmark = pytest.mark.harness
 
@@ -35,7 +42,7 @@ def minimal(**overrides):
 
 
 def test_a_spec_with_task_data_width_and_k_is_valid_and_gets_the_documented_defaults():
-    spec = load_spec(MINIMAL_TOML)
+    spec = parse_spec(MINIMAL_TOML)
     assert spec.task == "sparse_probing"
     assert spec.protocol.split_seeds == 10
     assert spec.protocol.sae_seeds == 3
@@ -54,8 +61,8 @@ def test_a_spec_with_task_data_width_and_k_is_valid_and_gets_the_documented_defa
 
 
 def test_toml_and_json_of_the_same_run_share_one_hash():
-    toml_spec = load_spec(MINIMAL_TOML)
-    json_spec = load_spec(json.dumps(minimal(data={"source": "sae_probes", "datasets": ["all"]})))
+    toml_spec = parse_spec(MINIMAL_TOML)
+    json_spec = parse_spec(json.dumps(minimal(data={"source": "sae_probes", "datasets": ["all"]})))
     assert spec_hash(toml_spec) == spec_hash(json_spec)
 
 
@@ -68,8 +75,52 @@ def test_writing_out_a_default_does_not_change_the_hash_but_editing_a_value_does
 def test_spec_files_load_from_a_path(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text(MINIMAL_TOML)
-    assert load_spec(path).sae.width == 4096
-    assert load_spec(str(path)).sae.k == 32
+    assert load_spec_file(path).sae.width == 4096
+    assert load_spec_file(str(path)).sae.k == 32
+
+
+def test_a_json_file_loads_by_its_suffix(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(minimal()))
+    assert load_spec_file(path) == spec_from_dict(minimal())
+
+
+def test_spec_text_is_never_taken_for_a_path(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(MINIMAL_TOML)
+    # a one-line spec is text as it stands: no trailing newline needed
+    assert parse_spec('task = "ood_detection"').task == "ood_detection"
+    # and a path given as text is (invalid) TOML, not a file to open
+    with pytest.raises(SpecError, match=r"^invalid TOML: .* \(in <text>\)$"):
+        parse_spec(str(path))
+
+
+def test_a_missing_spec_file_is_named(tmp_path):
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(SpecError) as info:
+        load_spec_file(path)
+    assert str(info.value) == f"spec file not found (in {path})"
+    assert info.value.source == str(path)
+
+
+def test_errors_in_a_file_name_the_file_and_the_field(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(MINIMAL_TOML.replace("k = 32", "k = 8192"))
+    with pytest.raises(SpecError) as info:
+        load_spec_file(path)
+    assert info.value.field == "sae.k"
+    assert str(info.value) == f"sae.k: must not exceed sae.width (4096), got 8192 (in {path})"
+    assert info.value.detail == "sae.k: must not exceed sae.width (4096), got 8192"
+
+
+def test_errors_in_spec_text_name_its_source():
+    with pytest.raises(SpecError) as info:
+        parse_spec('task = "sparse_probbing"', source="spec 7")
+    assert info.value.field == "task"
+    assert str(info.value).startswith("task: must be one of")
+    assert str(info.value).endswith(" (in spec 7)")
+    with pytest.raises(SpecError, match=r"^invalid JSON: .* \(in <text>\)$"):
+        parse_spec('{"task": ')
 
 
 @pytest.mark.parametrize(
@@ -114,7 +165,7 @@ def test_a_bad_spec_names_the_offending_field(raw, field):
 
 def test_a_spec_that_is_not_toml_or_json_is_reported():
     with pytest.raises(SpecError, match="invalid TOML"):
-        load_spec("task = [unclosed")
+        parse_spec("task = [unclosed")
 
 
 def test_a_checkpoint_replaces_width_and_k():
@@ -136,6 +187,7 @@ def test_every_task_has_a_default_baseline_set():
 
 def test_every_field_is_documented():
     rows = describe_fields()
+    assert len(rows) > 50 and {"task", "sae.k", "protocol.margin"} <= {p for p, _, _ in rows}
     assert all(doc for path, doc, _ in rows if "." in path), [
         p for p, d, _ in rows if not d and "." in p
     ]

@@ -142,11 +142,9 @@ def test_bad_input_fails_before_any_generation(beats_world, tmp_path, monkeypatc
 
 
 def test_the_ci_spec_states_its_size(tmp_path):
-    from pathlib import Path
+    from replication.harness.spec import load_spec_file
 
-    from replication.harness.spec import load_spec
-
-    spec = load_spec(Path("replication/specs/ci_steering.toml"))
+    spec = load_spec_file("replication/specs/ci_steering.toml")
     assert spec.task == "steering" and len(spec.data.datasets) == 2
     assert spec.option("n_prompts") == 8 and spec.option("max_new_tokens") == 24
     assert spec.protocol.split_seeds == 1

@@ -75,6 +75,7 @@ def test_hypothesis_predictivity_counts_significant_features_and_reports_the_cei
     assert methods["full_embedding_ridge"]["role"] == "ceiling"
     assert methods["full_embedding_ridge"]["mean"] > 0.9
     assert methods["raw_dims_lasso_k"]["n_significant"] >= 1
+    assert methods["sae_lasso_k"]["configs"]
     assert all(len(c["features"]) == 4 for c in methods["sae_lasso_k"]["configs"])
     assert result.results["metric"] == "auroc"
 

@@ -2,7 +2,8 @@
 
 It serves recorded Atom pages by their `start` offset (or pages built on the fly by a
 callable, for the benchmark), and can be told to fail: answer 5xx a number of times,
-truncate the page at one offset, or stall long enough to time a client out. The real
+truncate the page at one offset, or stall (answer nothing until the stub closes, so any
+client timeout trips however slow the machine). The real
 `arxiv.Client` (through tracker.ingestion.client) talks to it over HTTP.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,13 +38,13 @@ class ArxivStub:
         self.fail_statuses: list[int] = []  # answered in order, one per request
         self.fail_at_start: dict[int, list[int]] = {}  # the same, for one offset only
         self.truncate_at_start: int | None = None
-        self.stall_seconds = 0.0
-        self.stall_times = 0
+        self.stall_times = 0  # requests that get no answer until the stub closes
         self.cut_short_times = 0  # answers that close before their Content-Length
         self.drip_seconds = 0.0  # send the body one byte every this many seconds
         self.body_filter: Callable[[bytes], bytes] | None = None
         self.gate: threading.Event | None = None  # when set, requests wait for it
         self.waiting = threading.Event()
+        self.closed = threading.Event()  # set on exit: stalled and dripping answers stop
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -61,6 +61,7 @@ class ArxivStub:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.closed.set()
         if self.gate is not None:
             self.gate.set()
         self._server.shutdown()
@@ -99,7 +100,8 @@ class ArxivStub:
                     stub.gate.wait(timeout=30)
                 if stub.stall_times > 0:
                     stub.stall_times -= 1
-                    time.sleep(stub.stall_seconds)
+                    stub.closed.wait(timeout=60)
+                    return
                 start = int(params.get("start", "0"))
                 failures = stub.fail_at_start.get(start) or stub.fail_statuses
                 if failures:
@@ -140,7 +142,8 @@ class ArxivStub:
                     for byte in body:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
-                        time.sleep(stub.drip_seconds)
+                        if stub.closed.wait(stub.drip_seconds):
+                            return
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     pass
 

@@ -11,16 +11,9 @@ from django_celery_beat.models import PeriodicTask
 
 from tests.test_tracker.arxiv_server import ArxivStub, recorded_pages
 from tracker.ingestion.conf import DEFAULT_API_URL, load_config
-from tracker.models import Market, Paper, SavedSearch, SearchRun
+from tracker.models import Paper, SavedSearch, SearchRun
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def search():
-    market = Market.objects.create(slug="sae", title="SAEs beat baselines?")
-    return SavedSearch.objects.create(market=market, name="SAEs", query='abs:"sparse autoencoder"',
-                                      categories=["cs.LG", "cs.CL"])
 
 
 @pytest.fixture

@@ -3,21 +3,16 @@ what could not be fixed, stop cleanly on a truncated page, and treat no results 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.test_tracker.arxiv_server import ArxivStub, fast_config, recorded_pages
 from tracker.ingestion.client import ArxivClient, build_search
 from tracker.ingestion.services import ingest_query, ingest_search
-from tracker.models import Market, Paper, PaperVersion, SavedSearch, SearchRun
+from tracker.models import Paper, PaperVersion, SearchRun
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def search():
-    market = Market.objects.create(slug="sae", title="SAEs beat baselines?")
-    return SavedSearch.objects.create(market=market, name="SAEs", query='abs:"sparse autoencoder"',
-                                      categories=["cs.LG", "cs.CL"])
 
 
 def test_a_503_is_retried_and_the_run_succeeds(search):
@@ -57,9 +52,9 @@ def test_a_failure_on_a_later_page_keeps_the_pages_before_it(search):
 
 def test_a_timeout_is_retried(search):
     with ArxivStub(recorded_pages("sae")) as stub:
-        stub.stall_seconds, stub.stall_times = 1.0, 1
+        stub.stall_times = 1  # the first request is never answered
         run = ingest_search(
-            search_id=search.pk, config=fast_config(stub.url, timeout_seconds=0.3)
+            search_id=search.pk, config=fast_config(stub.url, timeout_seconds=1.0)
         )
     assert run.status == SearchRun.Status.SUCCEEDED
     assert run.created == 10
@@ -68,7 +63,7 @@ def test_a_timeout_is_retried(search):
 
 def test_timeouts_after_every_retry_are_recorded(search):
     with ArxivStub(recorded_pages("sae")) as stub:
-        stub.stall_seconds, stub.stall_times = 1.0, 2
+        stub.stall_times = 2  # no request is ever answered
         run = ingest_search(
             search_id=search.pk,
             config=fast_config(stub.url, timeout_seconds=0.3, num_retries=1),
@@ -130,14 +125,39 @@ def test_retries_back_off_exponentially(monkeypatch):
     assert len(pages) == 1
 
 
-def test_the_client_waits_between_requests_as_arxiv_asks(monkeypatch):
+class _Clock:
+    """The client's ``datetime``: ``now()`` moves ``step`` seconds on every call."""
+
+    def __init__(self, step: float) -> None:
+        self.at = dt.datetime(2025, 7, 1, 12, 0)
+        self.step = dt.timedelta(seconds=step)
+
+    def now(self) -> dt.datetime:
+        self.at += self.step
+        return self.at
+
+
+def _polite_pauses(monkeypatch, clock_step: float) -> list[float]:
+    """The pauses a client asked to wait 3 s between requests sleeps while reading the
+    recorded three pages, with its clock moving ``clock_step`` s per reading."""
     pauses = []
     monkeypatch.setattr("tracker.ingestion.client.time.sleep", pauses.append)
+    monkeypatch.setattr("tracker.ingestion.client.datetime", _Clock(clock_step))
     with ArxivStub(recorded_pages("sae")) as stub:
         client = ArxivClient(fast_config(stub.url, delay_seconds=3.0))
         list(client.pages(build_search("q", None)))
+    return pauses
+
+
+def test_the_client_waits_between_requests_as_arxiv_asks(monkeypatch):
+    pauses = _polite_pauses(monkeypatch, 0.0)
     assert len(pauses) == 2  # before the second and third pages, not before the first
     assert all(2.5 < p <= 3.0 for p in pauses)
+    assert pauses == [3.0, 3.0]
+
+
+def test_time_already_spent_since_the_last_request_counts_towards_the_wait(monkeypatch):
+    assert _polite_pauses(monkeypatch, 1.0) == [2.0, 2.0]
 
 
 # --- D9: dropped connections, trickling feeds, entries without an id -------------------

@@ -11,16 +11,10 @@ from django.utils import timezone
 
 from tests.test_tracker.arxiv_server import ArxivStub, recorded_pages
 from tracker.ingestion.services import reconcile_ingestion
-from tracker.models import Market, SavedSearch, SearchRun
+from tracker.models import SavedSearch, SearchRun
 from tracker.tasks import ingest_arxiv
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def search():
-    market = Market.objects.create(slug="sae", title="SAEs beat baselines?")
-    return SavedSearch.objects.create(market=market, name="SAEs", query='abs:"sparse autoencoder"')
 
 
 @pytest.fixture

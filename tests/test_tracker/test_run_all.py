@@ -14,8 +14,7 @@ import psutil
 import pytest
 from django.conf import settings
 
-from tests.worker import ROOT, wait_for
-from tests.worker import test_database_url as database_url
+from tests.worker import ROOT, database_url, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
