@@ -114,7 +114,7 @@ DATABASE_URL = env_url(
     "DATABASE_URL", _DEFAULT_DB, schemes={"sqlite", "postgres", "postgresql", "pgsql"}
 )
 try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))
 except ValueError as exc:  # dj-database-url raises ValueError on a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -236,7 +236,7 @@ else:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 3600, minimum=60),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 3.0, minimum=0.1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
