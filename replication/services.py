@@ -372,7 +372,6 @@ class ThrottledProgress:
         self.run_id = run_id
         self.attempt = attempt
         self.interval = conf.progress_interval() if interval is None else interval
-        self.pause = conf.progress_pause()
         self._last = float("-inf")
         self.writes = 0
 
@@ -384,8 +383,6 @@ class ThrottledProgress:
         self.writes += 1
         record_progress(run_id=self.run_id, attempt=self.attempt, fraction=fraction,
                         message=message)
-        if self.pause:  # the crash tests' hook (REPLICATION_PROGRESS_PAUSE); 0 in production
-            time.sleep(self.pause)
 
 
 def artifact_dir(run_id: int) -> Path:

@@ -35,12 +35,17 @@ def _env(extra_env: dict[str, str] | None) -> dict[str, str]:
 @contextlib.contextmanager
 def running_worker(*, queues: str = "default", hostname: str = "test-worker",
                    extra_env: dict[str, str] | None = None,
-                   pool: str = "solo") -> Iterator[subprocess.Popen]:
-    """A worker process; ``pool="prefork"`` runs tasks in one child process."""
+                   pool: str = "solo",
+                   progress_pause: float = 0.0) -> Iterator[subprocess.Popen]:
+    """A worker process; ``pool="prefork"`` runs tasks in one child process.
+    ``progress_pause`` seconds are waited after each progress write of a replication run
+    (tests/paused_worker.py patches the worker before it starts)."""
     log = (Path(settings.VAR_DIR) / f"{hostname}.log").open("w")
     concurrency = ["--concurrency", "1"] if pool == "prefork" else []
+    launcher = (["tests.paused_worker", str(progress_pause)] if progress_pause
+                else ["celery"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "-Q", queues,
+        [sys.executable, "-m", *launcher, "-A", "tracker", "worker", "-Q", queues,
          "--pool", pool, *concurrency, "--hostname", f"{hostname}@%h", "--loglevel", "INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=_env(extra_env), stdout=log, stderr=subprocess.STDOUT,

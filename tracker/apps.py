@@ -1,6 +1,26 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 
 
 class TrackerConfig(AppConfig):
     name = "tracker"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        make_var_dirs()
+
+
+def make_var_dirs() -> None:
+    """The folders the embedded defaults write to, made at start-up (django.setup(), which
+    the web server, the workers, beat and manage.py all run) rather than when settings are
+    imported: VAR_DIR for SQLite, STATIC_ROOT, and the filesystem broker's folders."""
+    from django.conf import settings
+
+    folders = [Path(settings.VAR_DIR), Path(settings.STATIC_ROOT)]
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    folders += [Path(options[key]) for key in ("data_folder_in", "data_folder_out",
+                                                "processed_folder", "control_folder")
+                if options.get(key)]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)

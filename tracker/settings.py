@@ -23,8 +23,9 @@ from tracker.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+#: Where the embedded defaults keep their files (SQLite, filesystem broker, static files).
+#: Nothing is created here: tracker.apps.TrackerConfig.ready() makes the folders at start-up.
 VAR_DIR = Path(env_str("TRACKER_VAR_DIR", str(BASE_DIR / "var")))
-SHARED_DIR = Path(env_str("TRACKER_SHARED_DIR", str(BASE_DIR.parent / "shared")))
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -113,7 +114,7 @@ DATABASE_URL = env_url(
     "DATABASE_URL", _DEFAULT_DB, schemes={"sqlite", "postgres", "postgresql", "pgsql"}
 )
 try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))
 except ValueError as exc:  # dj-database-url raises ValueError on a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -219,9 +220,8 @@ CELERY_BROKER_URL = env_url(
 )
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's filesystem transport: producer and consumer share one folder.
-    for _sub in ("queue", "processed", "control"):
-        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's filesystem transport: producer and consumer share one folder (made at start-up
+    # by tracker.apps, with the other folders under VAR_DIR).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -236,7 +236,7 @@ else:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 3600, minimum=60),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 3.0, minimum=0.1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -265,5 +265,38 @@ LOGGING = {
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# --- arXiv ingestion (tracker.ingestion.conf; see docs/INGESTION.md) -----------------------
+from tracker.ingestion.conf import DEFAULT_API_URL, MIN_POLITE_DELAY  # noqa: E402
+
+ARXIV_API_URL = env_url("ARXIV_API_URL", DEFAULT_API_URL, schemes={"http", "https"})
+ARXIV_PAGE_SIZE = env_int("ARXIV_PAGE_SIZE", 100, minimum=1)
+ARXIV_DELAY_SECONDS = env_float("ARXIV_DELAY_SECONDS", MIN_POLITE_DELAY, minimum=MIN_POLITE_DELAY)
+ARXIV_NUM_RETRIES = env_int("ARXIV_NUM_RETRIES", 3, minimum=0)
+ARXIV_BACKOFF_SECONDS = env_float("ARXIV_BACKOFF_SECONDS", 5.0, minimum=0.0)
+ARXIV_TIMEOUT_SECONDS = env_float("ARXIV_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+ARXIV_LOCK_STALE_SECONDS = env_int("ARXIV_LOCK_STALE_SECONDS", 2 * 3600, minimum=60)
+ARXIV_REQUEST_DEADLINE_SECONDS = env_float("ARXIV_REQUEST_DEADLINE_SECONDS", 120.0, minimum=1.0)
+ARXIV_RUN_DEADLINE_SECONDS = env_float("ARXIV_RUN_DEADLINE_SECONDS", 1800.0, minimum=1.0)
+ARXIV_REQUEST_RESEND_SECONDS = env_float("ARXIV_REQUEST_RESEND_SECONDS", 300.0, minimum=1.0)
+
+# --- Manifold forecasts (evaluations.forecasts.conf) --------------------------------------
+MANIFOLD_API_URL = env_url(
+    "MANIFOLD_API_URL", "https://api.manifold.markets", schemes={"http", "https"}
+)
+MANIFOLD_TIMEOUT_S = env_float("MANIFOLD_TIMEOUT_S", 10.0, minimum=0.1)
+MANIFOLD_RETRIES = env_int("MANIFOLD_RETRIES", 3, minimum=0)
+FORECAST_PSEUDO_COUNT = env_int("FORECAST_PSEUDO_COUNT", 5, minimum=0)
+
+# --- Replication runs (replication.conf describes each) -----------------------------------
+REPLICATION_HEARTBEAT_SECONDS = env_float("REPLICATION_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
+REPLICATION_STALE_AFTER_SECONDS = env_float(
+    "REPLICATION_STALE_AFTER_SECONDS", 120.0, minimum=0.5
+)
+REPLICATION_PROGRESS_INTERVAL = env_float("REPLICATION_PROGRESS_INTERVAL", 3.0, minimum=0.0)
+REPLICATION_MAX_ATTEMPTS = env_int("REPLICATION_MAX_ATTEMPTS", 3, minimum=1)
+REPLICATION_RESEND_AFTER_SECONDS = env_float(
+    "REPLICATION_RESEND_AFTER_SECONDS", 600.0, minimum=0.5
+)
+REPLICATION_TIME_LIMIT = env_int("REPLICATION_TIME_LIMIT", 3600, minimum=10)
+REPLICATION_SOFT_TIME_LIMIT = env_int("REPLICATION_SOFT_TIME_LIMIT", 3300, minimum=5)
+REPLICATION_TIME_LIMIT_GRACE = env_int("REPLICATION_TIME_LIMIT_GRACE", 300, minimum=0)

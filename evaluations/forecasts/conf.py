@@ -1,45 +1,34 @@
-"""Settings of the forecasts app, read from the environment with the project's strict helpers.
+"""Settings of the forecasts app, read from Django settings.
+
+tracker/settings.py parses each variable at start-up with the project's strict helpers (a
+bad value stops start-up naming it); tests override them with the ``settings`` fixture.
+Zero is a value like any other, never "unset".
 
 * ``MANIFOLD_API_URL``: base of Manifold's public API (default https://api.manifold.markets);
   tests point it at a local server.
-* ``MANIFOLD_TIMEOUT_S``: per-request timeout in seconds (default 10).
-* ``MANIFOLD_RETRIES``: retries on connection errors and 429/5xx answers (default 3).
+* ``MANIFOLD_TIMEOUT_S``: per-request timeout in seconds (default 10, at least 0.1).
+* ``MANIFOLD_RETRIES``: retries on connection errors and 429/5xx answers (default 3, at
+  least 0).
 * ``FORECAST_PSEUDO_COUNT``: how many imaginary 50% forecasts the leaderboard's shrunk Brier
-  score adds to each forecaster's record (default 5).
-
-A Django setting of the same name, when present, wins over the environment.
+  score adds to each forecaster's record (default 5, at least 0: 0 is the raw Brier score).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from tracker.env import env_float, env_int, env_url
-
-_DEFAULT_MANIFOLD_API_URL = "https://api.manifold.markets"
-
 
 def manifold_api_url() -> str:
-    value = getattr(settings, "MANIFOLD_API_URL", None) or env_url(
-        "MANIFOLD_API_URL", _DEFAULT_MANIFOLD_API_URL, schemes={"http", "https"}
-    )
-    return value.rstrip("/")
+    return str(settings.MANIFOLD_API_URL).rstrip("/")
 
 
 def manifold_timeout_s() -> float:
-    return float(
-        getattr(settings, "MANIFOLD_TIMEOUT_S", None)
-        or env_float("MANIFOLD_TIMEOUT_S", 10.0, minimum=0.1)
-    )
+    return float(settings.MANIFOLD_TIMEOUT_S)
 
 
 def manifold_retries() -> int:
-    value = getattr(settings, "MANIFOLD_RETRIES", None)
-    return int(value) if value is not None else env_int("MANIFOLD_RETRIES", 3, minimum=0)
+    return int(settings.MANIFOLD_RETRIES)
 
 
 def pseudo_count() -> float:
-    value = getattr(settings, "FORECAST_PSEUDO_COUNT", None)
-    return float(value) if value is not None else float(
-        env_int("FORECAST_PSEUDO_COUNT", 5, minimum=0)
-    )
+    return float(settings.FORECAST_PSEUDO_COUNT)

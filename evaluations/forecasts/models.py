@@ -135,10 +135,6 @@ class Prediction(TimeStamped):
     def forecaster(self) -> Forecaster:
         return self.prediction_set.forecaster
 
-    @property
-    def is_scored_outcome(self) -> bool:
-        return self.outcome in self.SCORED_OUTCOMES
-
 
 class Score(models.Model):
     """One resolved prediction's scores; rebuilt (deleted and recreated) on every re-score."""

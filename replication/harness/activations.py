@@ -27,16 +27,23 @@ from replication.harness.datasets import package_dir
 from replication.harness.errors import DataError
 from replication.harness.spec import ActivationSpec
 
-DEFAULT_CACHE_DIR = Path("var/cache/embeddings")
+#: The checkout's var/ (tracker/settings.py's default VAR_DIR), wherever the harness runs from.
+CHECKOUT_VAR_DIR = Path(__file__).resolve().parents[2] / "var"
 SMOLLM2_LAYERS = 30
 
 
 def cache_dir(spec_value: str = "") -> Path:
-    """Spec field, then ``$REPLICATION_CACHE_DIR``, then ``var/cache/embeddings`` under the cwd."""
+    """The embedding cache, the most specific choice first: the spec's ``cache_dir``, then
+    ``$REPLICATION_CACHE_DIR``, then ``cache/embeddings`` under the tracker's var folder
+    (``$TRACKER_VAR_DIR``, else the checkout's ``var/``), never under the working directory.
+    The harness imports no Django, so it reads these two variables itself."""
     if spec_value:
         return Path(spec_value)
-    env = os.environ.get("REPLICATION_CACHE_DIR")
-    return Path(env) if env else DEFAULT_CACHE_DIR
+    env = os.environ.get("REPLICATION_CACHE_DIR", "").strip()
+    if env:
+        return Path(env)
+    var = os.environ.get("TRACKER_VAR_DIR", "").strip()
+    return (Path(var) if var else CHECKOUT_VAR_DIR) / "cache" / "embeddings"
 
 
 def resolved_layer(spec: ActivationSpec, n_layers: int) -> int:

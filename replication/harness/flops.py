@@ -29,7 +29,15 @@ def logistic_regression_flops(rows: int, dims: int, iterations: int = 100) -> fl
 
 
 def pca_flops(rows: int, dims: int) -> float:
+    """Fitting PCA on rows x dims: the covariance or SVD (2 n d min(n, d)) and the
+    eigendecomposition (2 d^3 / 3)."""
     return 2.0 * rows * dims * min(rows, dims) + 2.0 * dims**3 / 3
+
+
+def projection_flops(rows: int, dims: int, components: int) -> float:
+    """Projecting rows onto components (a fitted PCA's transform), or their distances to
+    that many centres (a fitted k-means' transform): one multiply-add per (row, dim, column)."""
+    return 2.0 * rows * dims * components
 
 
 def knn_flops(train_rows: int, query_rows: int, dims: int) -> float:
@@ -45,4 +53,6 @@ def isolation_forest_flops(rows: int, n_estimators: int, query_rows: int) -> flo
 
 
 def kmeans_flops(rows: int, dims: int, clusters: int, iterations: int = 50) -> float:
+    """Fitting k-means (Lloyd): every row's distance to every centre, per iteration; with
+    several initialisations, ``iterations`` is their total."""
     return 2.0 * rows * dims * clusters * iterations

@@ -22,7 +22,8 @@ Sections and their fields (defaults in the dataclasses):
 - ``[protocol]``: seeds, margin, regimes, baselines, tuning budget, bootstrap, split sizes.
 - ``[task_options]``: the few settings specific to one task (see :data:`TASK_OPTIONS`).
 - ``device``: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
-- ``cache_dir``: embedding cache; default ``$REPLICATION_CACHE_DIR`` or ``var/cache/embeddings``.
+- ``cache_dir``: embedding cache; default ``$REPLICATION_CACHE_DIR``, else
+  ``cache/embeddings`` under ``$TRACKER_VAR_DIR`` or the checkout's ``var/``.
 
 A resolved spec (defaults filled in) is frozen and hashed: :func:`spec_hash` is the SHA-256
 of its canonical JSON, so two files that resolve to the same run share one hash.

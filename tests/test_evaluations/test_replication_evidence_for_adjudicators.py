@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from evaluations.models import Assessment
 from replication import services
-from replication.testing import make_spec, results_dict
+from tests.replication_specs import make_spec, results_dict
 from tracker.models import Candidacy
 
 pytestmark = pytest.mark.django_db

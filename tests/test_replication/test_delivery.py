@@ -24,7 +24,7 @@ from django.conf import settings as django_settings
 
 from replication import services
 from replication.models import ReplicationResult, ReplicationRun
-from replication.testing import make_spec, slow_spec_text, tiny_spec_text
+from tests.replication_specs import make_spec, slow_spec_text, tiny_spec_text
 from tests.worker import running_beat, running_worker, wait_for
 from tracker.celery import app
 
@@ -40,10 +40,12 @@ FAST = {
     "REPLICATION_HEARTBEAT_SECONDS": "1",
     "REPLICATION_STALE_AFTER_SECONDS": "5",
     "REPLICATION_PROGRESS_INTERVAL": "0.5",
-    "REPLICATION_PROGRESS_PAUSE": "0.8",
     "REPLICATION_RESEND_AFTER_SECONDS": "2",
     "TRACKER_RECONCILE_SECONDS": "1",
 }
+#: Seconds a worker about to be killed waits after each progress write
+#: (tests/paused_worker.py), so the kill lands in the middle of the small run.
+PAUSE = 0.8
 
 
 @pytest.fixture
@@ -148,7 +150,8 @@ def test_a_run_whose_message_the_broker_lost_is_resent_and_completes_once(
 
 def _kill_in_the_middle(run_id: int, *, queue: str, env: dict[str, str]) -> float:
     """Start a solo worker, wait until the run trains, SIGKILL the worker; returns when."""
-    with running_worker(queues=queue, hostname=f"doomed-{queue[-8:]}", extra_env=env) as w:
+    with running_worker(queues=queue, hostname=f"doomed-{queue[-8:]}", extra_env=env,
+                        progress_pause=PAUSE) as w:
         assert wait_for(lambda: (r := _run(run_id)).status == Status.RUNNING and r.progress > 0,
                         timeout=120, every=0.25), _run(run_id).__dict__
         os.kill(w.pid, signal.SIGKILL)
@@ -197,7 +200,7 @@ def test_a_pool_child_killed_like_the_oom_killer_does_is_redelivered_and_complet
     env = {**FAST, "REPLICATION_STALE_AFTER_SECONDS": "600"}  # the heartbeat cannot help
 
     with running_worker(queues=queue, hostname=f"pool-{queue[-8:]}", extra_env=env,
-                        pool="prefork") as worker:
+                        pool="prefork", progress_pause=PAUSE) as worker:
         assert wait_for(lambda: (r := _run(run.pk)).status == Status.RUNNING
                         and r.progress > 0, timeout=120, every=0.25)
         children = psutil.Process(worker.pid).children()

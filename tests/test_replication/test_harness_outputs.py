@@ -121,3 +121,16 @@ def test_safetensors_arrays_are_accepted(tmp_path):
     )
     ds = load_dataset(DataSpec(source="arrays", path=str(path)), str(path))
     assert ds.X.shape == (60, 8) and set(ds.y.tolist()) == {0, 1}
+
+
+def test_fitting_the_pca_is_charged_to_the_pca_baseline(tmp_path, arrays, monkeypatch):
+    from replication.harness import flops
+
+    fit = 1e18  # far above any probe, so a charged fit shows in the totals
+    monkeypatch.setattr(flops, "pca_flops", lambda rows, dims: fit)
+    spec = small_spec(arrays, regimes=["normal"], split_seeds=2, sae_seeds=1)
+
+    compute = run_spec(spec, tmp_path / "out").results["compute"]["methods"]
+
+    assert compute["pca_logreg"] >= fit
+    assert compute["logreg"] < fit

@@ -58,14 +58,19 @@ def test_ood_detection_scores_every_detector_and_reports_fpr(tmp_path):
     assert result.verdict in VERDICTS
 
 
-def test_hypothesis_predictivity_counts_significant_features_and_reports_the_ceiling(tmp_path):
+def run_hypothesis_predictivity(tmp_path):
+    """A binary target read from two of 16 dimensions, four features per method."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(240, 16)).astype(np.float32)
     y = (X[:, 0] - X[:, 3] + 0.3 * rng.normal(size=240) > 0).astype(np.int64)
     np.savez(tmp_path / "hyp.npz", X=X, y=y)
-    result = run_spec(
+    return run_spec(
         spec_for("hypothesis_predictivity", tmp_path / "hyp.npz", n_features=4), tmp_path / "out"
     )
+
+
+def test_hypothesis_predictivity_counts_significant_features_and_reports_the_ceiling(tmp_path):
+    result = run_hypothesis_predictivity(tmp_path)
     methods = result.results["datasets"]["hyp"]["regimes"]["normal"]["methods"]
     assert methods["full_embedding_ridge"]["role"] == "ceiling"
     assert methods["full_embedding_ridge"]["mean"] > 0.9
@@ -130,3 +135,21 @@ def test_spurious_correlation_removal_needs_an_attribute(tmp_path):
     )
     with pytest.raises(DataError, match="spurious attribute"):
         run_spec(spec_for("spurious_correlation_removal", tmp_path / "plain.npz"), tmp_path / "out")
+
+
+def test_hypothesis_predictivity_charges_fitting_pca_and_k_means_to_their_baselines(
+    tmp_path, monkeypatch
+):
+    from replication.harness import flops
+
+    fit = 1e18  # a fit cost no probe comes near, so a charged fit shows in the totals
+    monkeypatch.setattr(flops, "pca_flops", lambda rows, dims: fit)
+    monkeypatch.setattr(flops, "kmeans_flops", lambda rows, dims, clusters, iterations=50: fit)
+    result = run_hypothesis_predictivity(tmp_path)
+    compute = result.results["compute"]["methods"]
+    # inductive fitting: each of the two split seeds has its own pool, so two fits of each,
+    # each charged once (plus the projections and probes, far below one fit)
+    assert result.results["sae"]["fit"].startswith("inductive: one pool per split seed")
+    assert 2 * fit <= compute["pca_k"] < 3 * fit
+    assert 2 * fit <= compute["kmeans_k"] < 3 * fit
+    assert compute["raw_dims_lasso_k"] < fit

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from replication import services
 from replication.models import ReplicationResult, ReplicationRun
-from replication.testing import make_spec, results_dict
+from tests.replication_specs import make_spec, results_dict
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 
 from replication import services
 from replication.models import ReplicationRun
-from replication.testing import make_spec, tiny_spec_text
+from tests.replication_specs import make_spec, tiny_spec_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,7 +140,7 @@ def test_the_web_side_never_imports_torch():
         from django.urls import resolve
         resolve("/replications/1/")
         from replication.services import parse_spec_text
-        from replication.testing import tiny_spec_text
+        from tests.replication_specs import tiny_spec_text
         parse_spec_text(text=tiny_spec_text())
         print("torch" in sys.modules)
     """)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from replication import evidence, services
 from replication.models import ReplicationResult, ReplicationRun
-from replication.testing import make_spec, tiny_spec_text
+from tests.replication_specs import make_spec, tiny_spec_text
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 
 from replication import evidence, services
 from replication.evidence import evidence_from_results
-from replication.testing import make_spec, results_dict
+from tests.replication_specs import make_spec, results_dict
 
 
 def _by_key(items):

@@ -10,7 +10,7 @@ import pytest
 
 from replication import services
 from replication.models import ReplicationRun
-from replication.testing import make_spec, results_dict
+from tests.replication_specs import make_spec, results_dict
 from tracker.models import Candidacy
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from replication import services
 from replication.models import ReplicationSpec
-from replication.testing import make_spec, tiny_spec_text
+from tests.replication_specs import make_spec, tiny_spec_text
 from tracker.models import Candidacy, Paper
 from tracker.seeding import SEED_DIR, SeedError, load_all
 

@@ -19,22 +19,23 @@ from django.conf import settings as django_settings
 
 from replication import services
 from replication.models import ReplicationResult, ReplicationRun
-from replication.testing import make_spec, slow_spec_text
+from tests.replication_specs import make_spec, slow_spec_text
 from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 Status = ReplicationRun.Status
 
-#: Liveness settings for the worker processes: heartbeat every second, stale after five;
-#: a pause after each progress write keeps the small run busy for a quarter of a minute or
-#: more, so the kill lands in its middle on a fast machine as on a busy one.
+#: Liveness settings for the worker processes: heartbeat every second, stale after five.
 FAST = {
     "REPLICATION_HEARTBEAT_SECONDS": "1",
     "REPLICATION_STALE_AFTER_SECONDS": "5",
     "REPLICATION_PROGRESS_INTERVAL": "0.5",
-    "REPLICATION_PROGRESS_PAUSE": "0.8",
 }
+#: Seconds the doomed worker waits after each progress write (tests/paused_worker.py): the
+#: small run stays busy for a quarter of a minute or more, so the kill lands in its middle
+#: on a fast machine as on a busy one.
+PAUSE = 0.8
 ON_REDIS = django_settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 
 
@@ -57,7 +58,8 @@ def _run_of(run_id: int) -> ReplicationRun:
 def _kill_in_the_middle(run_id: int, *, queue: str, extra_env: dict[str, str]) -> str:
     """Start a worker, wait until the run trains with progress recorded, SIGKILL it.
     Returns the killed worker's host name as the run recorded it."""
-    with running_worker(queues=queue, hostname=f"doomed-{queue[-8:]}", extra_env=extra_env) as w:
+    with running_worker(queues=queue, hostname=f"doomed-{queue[-8:]}", extra_env=extra_env,
+                        progress_pause=PAUSE) as w:
         progressing = wait_for(
             lambda: (r := _run_of(run_id)).status == Status.RUNNING and r.progress > 0,
             timeout=120,

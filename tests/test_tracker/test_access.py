@@ -150,7 +150,7 @@ def test_the_health_page_shows_queues_running_work_ingestion_and_failures(client
 
     from replication import services
     from replication.models import ReplicationRun
-    from replication.testing import make_spec
+    from tests.replication_specs import make_spec
     from tracker.models import SearchRun
 
     running = services.create_run(spec=make_spec(key="health-a"))

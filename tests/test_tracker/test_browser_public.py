@@ -81,7 +81,7 @@ def site(seeded, live_server, tmp_path, settings):
     from evaluations.forecasts.manifold import probability_history
     from evaluations.forecasts.models import ManifoldMarket, ProbabilityPoint
     from replication import services
-    from replication.testing import make_spec, results_dict
+    from tests.replication_specs import make_spec, results_dict
     from tracker.models import Candidacy, Market
 
     settings.VAR_DIR = tmp_path

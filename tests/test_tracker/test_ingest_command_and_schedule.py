@@ -97,14 +97,6 @@ def test_by_default_the_client_asks_arxiv_politely(monkeypatch):
     assert config.page_size == 100
 
 
-def test_a_polite_delay_below_three_seconds_is_a_configuration_error(monkeypatch):
-    from django.core.exceptions import ImproperlyConfigured
-
-    monkeypatch.setenv("ARXIV_DELAY_SECONDS", "1")
-    with pytest.raises(ImproperlyConfigured, match="ARXIV_DELAY_SECONDS"):
-        load_config()
-
-
 def test_the_task_runs_the_service_through_celery(stub, search, settings):
     from tracker.tasks import ingest_arxiv
 

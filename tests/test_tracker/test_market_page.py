@@ -62,7 +62,7 @@ def test_the_matrix_shows_the_seeded_verdicts(client, seed_market):
 def test_replication_evidence_is_marked_on_the_criteria_it_bears_on(client, seed_market,
                                                                     tmp_path, settings):
     from replication import services
-    from replication.testing import make_spec, results_dict
+    from tests.replication_specs import make_spec, results_dict
     from tracker.models import Candidacy
 
     settings.VAR_DIR = tmp_path
@@ -92,7 +92,7 @@ def test_the_market_page_queries_do_not_grow_with_replicated_candidates(client, 
     from django.test.utils import CaptureQueriesContext
 
     from replication import services
-    from replication.testing import make_spec, results_dict
+    from tests.replication_specs import make_spec, results_dict
 
     settings.VAR_DIR = tmp_path
 

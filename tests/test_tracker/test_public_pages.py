@@ -111,7 +111,7 @@ def test_the_market_page_is_paginated(client, seed_market):
 
 def test_the_paper_page_queries_do_not_grow_with_replication_runs(client, seeded, tmp_path):
     from replication import services
-    from replication.testing import make_spec, results_dict
+    from tests.replication_specs import make_spec, results_dict
 
     candidacy = Candidacy.objects.get(paper__arxiv_id="2502.16681")
     spec = make_spec(key="probe", candidacy=candidacy)

@@ -41,6 +41,18 @@ def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.Comple
         ({"DEBUG": "0", "SECRET_KEY": "correct horse battery staple correct horse battery", "ALLOWED_HOSTS": "x"}, "SECRET_KEY is too predictable"),
         ({"ALLOWED_HOSTS": "a.org,,b.org"}, "ALLOWED_HOSTS='a.org,,b.org' has an empty item"),
         ({"CELERY_TASK_TIME_LIMIT": "an hour"}, "CELERY_TASK_TIME_LIMIT='an hour' is not an integer"),
+        # Ingestion, forecasts and replication settings fail at start-up too, not hours later
+        # in a worker. A polite delay below three seconds is a configuration error.
+        ({"ARXIV_DELAY_SECONDS": "1"}, "ARXIV_DELAY_SECONDS=1.0 must be at least 3.0"),
+        ({"ARXIV_PAGE_SIZE": "lots"}, "ARXIV_PAGE_SIZE='lots' is not an integer"),
+        ({"ARXIV_API_URL": "ftp://arxiv.org/api"}, "ARXIV_API_URL='ftp://arxiv.org/api' is not a supported URL"),
+        ({"ARXIV_REQUEST_RESEND_SECONDS": "0"}, "ARXIV_REQUEST_RESEND_SECONDS=0.0 must be at least 1.0"),
+        ({"MANIFOLD_API_URL": "manifold.markets"}, "MANIFOLD_API_URL='manifold.markets' is not a supported URL"),
+        ({"MANIFOLD_TIMEOUT_S": "0"}, "MANIFOLD_TIMEOUT_S=0.0 must be at least 0.1"),
+        ({"MANIFOLD_RETRIES": "-1"}, "MANIFOLD_RETRIES=-1 must be at least 0"),
+        ({"FORECAST_PSEUDO_COUNT": "2.5"}, "FORECAST_PSEUDO_COUNT='2.5' is not an integer"),
+        ({"REPLICATION_MAX_ATTEMPTS": "0"}, "REPLICATION_MAX_ATTEMPTS=0 must be at least 1"),
+        ({"REPLICATION_HEARTBEAT_SECONDS": "often"}, "REPLICATION_HEARTBEAT_SECONDS='often' is not a number"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(env, message):
@@ -65,3 +77,26 @@ def test_the_deploy_check_reports_nothing_with_production_settings():
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_loading_settings_creates_no_folder_and_start_up_makes_them(tmp_path):
+    var = tmp_path / "var"
+    check = (
+        "import os, tracker.settings as s; print(os.path.exists(s.VAR_DIR)); "
+        "import django; django.setup(); "
+        "print(sorted(os.listdir(s.VAR_DIR)), sorted(os.listdir(s.BROKER_DIR)))"
+    )
+    result = start_django({"TRACKER_VAR_DIR": str(var)}, "-c", check)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == [
+        "False", "['broker', 'static'] ['control', 'processed', 'queue']"
+    ]
+
+
+def test_make_run_stops_on_a_bad_variable_before_starting_any_process():
+    result = start_django({"ARXIV_PAGE_SIZE": "lots"}, "scripts/run_all.py", "--port", "1")
+
+    assert result.returncode != 0
+    assert "ARXIV_PAGE_SIZE='lots' is not an integer" in result.stderr
+    assert "Tracker at" not in result.stdout

@@ -228,7 +228,4 @@ def reconcile_ingestion(*, now: dt.datetime | None = None,
 def request_resend_seconds() -> float:
     from django.conf import settings
 
-    from tracker.env import env_float
-
-    return float(getattr(settings, "ARXIV_REQUEST_RESEND_SECONDS",
-                         env_float("ARXIV_REQUEST_RESEND_SECONDS", 300.0, minimum=1)))
+    return float(settings.ARXIV_REQUEST_RESEND_SECONDS)

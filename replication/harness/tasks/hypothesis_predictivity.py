@@ -219,15 +219,23 @@ def run(ctx: TaskContext) -> TaskOutput:
     k = int(spec.option("n_features"))
     fitted: dict[int, tuple[Any, Any]] = {}
 
-    def pca_kmeans(s: int) -> tuple[Any, Any]:
-        """PCA and k-means fit on the rows of split seed s's SAE (no test row when inductive)."""
+    def pca_kmeans(s: int) -> tuple[Any, Any, dict[str, float]]:
+        """PCA and k-means fit on the rows of split seed s's SAE (no test row when inductive),
+        and the FLOPs of fitting each: charged once, to the run that fitted them."""
         rows = ctx.fit_pool(s)
-        if id(rows) not in fitted:
-            pool = rows[:20000]
-            pca = PCA(n_components=min(k, pool.shape[1], len(pool)), random_state=proto.seed)
-            kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed)
-            fitted[id(rows)] = (pca.fit(pool), kmeans.fit(pool))
-        return fitted[id(rows)]
+        if id(rows) in fitted:
+            return *fitted[id(rows)], {"pca_k": 0.0, "kmeans_k": 0.0}
+        pool = rows[:20000]
+        pca = PCA(n_components=min(k, pool.shape[1], len(pool)), random_state=proto.seed)
+        kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed)
+        fitted[id(rows)] = (pca.fit(pool), kmeans.fit(pool))
+        # sklearn reports the iterations of the kept initialisation only: n_init times it
+        # stands for all of them.
+        iterations = kmeans.n_init * int(kmeans.n_iter_)
+        return pca, kmeans, {
+            "pca_k": fl.pca_flops(*pool.shape),
+            "kmeans_k": fl.kmeans_flops(len(pool), pool.shape[1], kmeans.n_clusters, iterations),
+        }
 
     references = list(spec.option("reference_methods"))
     reference_fve: list[float] = []
@@ -284,8 +292,15 @@ def run(ctx: TaskContext) -> TaskOutput:
                 )
                 return result
 
-            pca, kmeans = pca_kmeans(s)
+            pca, kmeans, fit_costs = pca_kmeans(s)
             features = {"pca_k": pca.transform(ds.X), "kmeans_k": -kmeans.transform(ds.X)}
+            n_rows = len(tr) + len(va) + len(te)
+            feature_costs = {
+                "pca_k": fit_costs["pca_k"]
+                + fl.projection_flops(n_rows, ds.X.shape[1], pca.n_components_),
+                "kmeans_k": fit_costs["kmeans_k"]
+                + fl.projection_flops(n_rows, ds.X.shape[1], kmeans.n_clusters),
+            }
             sae_i = ctx.sae_for_seed(s)
             encode = fl.sae_encode_flops(ds.X.shape[1], ctx.width, len(tr) + len(va) + len(te))
             cell.add(SAE_METHOD, k_feature_run(latents[sae_i], True, encode))
@@ -299,7 +314,7 @@ def run(ctx: TaskContext) -> TaskOutput:
             cell.add("raw_dims_lasso_k", k_feature_run(ds.X, True))
             for name in baselines:
                 if name != "raw_dims_lasso_k":
-                    cell.add(name, k_feature_run(features[name], False))
+                    cell.add(name, k_feature_run(features[name], False, feature_costs[name]))
 
             def ceiling(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
                 return _small_model(F, y, config["C"], continuous)

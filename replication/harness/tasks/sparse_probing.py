@@ -197,12 +197,15 @@ def run(ctx: TaskContext) -> TaskOutput:
     n_pca = min(PCA_MAX, ctx.pool.shape[1], smallest)
     pcas: dict[int, Any] = {}
 
-    def pca_for(s: int) -> Any:
-        """PCA fit on split seed s's SAE rows (no test row of that seed when inductive)."""
+    def pca_for(s: int) -> tuple[Any, float]:
+        """PCA fit on split seed s's SAE rows (no test row of that seed when inductive), and
+        the FLOPs of fitting it: charged once, to the run that fitted it (0 when reused)."""
         rows = ctx.fit_pool(s)
         if id(rows) not in pcas:
-            pcas[id(rows)] = PCA(n_components=n_pca, random_state=proto.seed).fit(rows[:20000])
-        return pcas[id(rows)]
+            fit_rows = rows[:20000]
+            pcas[id(rows)] = PCA(n_components=n_pca, random_state=proto.seed).fit(fit_rows)
+            return pcas[id(rows)], fl.pca_flops(*fit_rows.shape)
+        return pcas[id(rows)], 0.0
 
     grids = method_grids(max_latents, ctx.width, ctx.pool.shape[1], n_pca)
     cells: list[Cell] = []
@@ -234,7 +237,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                     ood_y=ds.ood_y if ds.ood_X is not None else None,
                 )
                 sae_i = ctx.sae_for_seed(s)
-                pca = pca_for(s)
+                pca, pca_fit_cost = pca_for(s)
                 P = pca.transform(ds.X)
                 P_ood = pca.transform(ds.ood_X) if ds.ood_X is not None else None
 
@@ -297,7 +300,12 @@ def run(ctx: TaskContext) -> TaskOutput:
                 for name in baselines:
                     learn, A, A_ood = _baseline(name, ds, P, P_ood, split_seed)
                     configs = budgeted_grid(grids[name], proto.tuning_budget, rng)
-                    cell.add(name, tuned(configs, learn, A, A_ood))
+                    base_run = tuned(configs, learn, A, A_ood)
+                    if name == "pca_logreg":  # its features cost a fit and a projection
+                        base_run.flops += pca_fit_cost + fl.projection_flops(
+                            rows, ds.X.shape[1], n_pca
+                        )
+                    cell.add(name, base_run)
                 if "sae_probes" in references:
                     ks = [
                         k

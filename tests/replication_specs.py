@@ -2,7 +2,8 @@
 
 The specs use the harness's synthetic dataset, so a run needs no model or data download:
 ``tiny_spec_text`` finishes in seconds; ``slow_spec_text`` reports progress often enough
-that, with the REPLICATION_PROGRESS_PAUSE test hook, a test can kill the worker in the
+that, in a worker started with a pause after each progress write
+(``tests.worker.running_worker(progress_pause=...)``), a test can kill the worker in the
 middle of it.
 """
 
@@ -48,7 +49,8 @@ def tiny_spec_text(**kwargs: Any) -> str:
 
 def slow_spec_text(**kwargs: Any) -> str:
     """About fifteen progress reports (SAE training reports every 50 steps, probing every
-    split seed): with REPLICATION_PROGRESS_PAUSE set, the run lasts predictably long."""
+    split seed): in a worker that pauses after each progress write, the run lasts
+    predictably long."""
     return synthetic_spec_text(**{"steps": 200, "width": 128, "k": 8, "split_seeds": 6,
                                   **kwargs})
 
