@@ -82,7 +82,7 @@ def compare(*, viewer, candidacy: Candidacy) -> Comparison | None:
             items.append(cast)
         rows.append(CriterionRow(
             criterion=criterion, votes=votes,
-            majority=labels.get(winner, "No majority") if cast else "Not assessed",
+            majority=labels.get(winner or "", "No majority") if cast else "Not assessed",
             disagree=len(Counter(cast)) > 1,
             carried=criterion.key in result.deciding,
         ))

@@ -37,7 +37,8 @@ def verdict_choices(criterion: Criterion) -> list[tuple[str, str]]:
     """Met / not met / unclear; informational criteria also offer "not applicable" (their
     usual answer, left out of the agreement)."""
     V = Assessment.Verdict
-    choices = [(V.MET, "Met"), (V.NOT_MET, "Not met"), (V.UNCLEAR, "Unclear")]
+    choices: list[tuple[str, str]] = [
+        (V.MET, "Met"), (V.NOT_MET, "Not met"), (V.UNCLEAR, "Unclear")]
     if criterion.kind == Criterion.Kind.INFORMATIONAL:
         choices.append((V.NOT_APPLICABLE, "Not applicable"))
     return choices
@@ -77,8 +78,10 @@ class CriterionAssessmentForm(forms.Form):
             }
         kwargs.setdefault("prefix", f"c{criterion.pk}")
         super().__init__(*args, **kwargs)
-        self.fields["verdict"].choices = verdict_choices(criterion)
-        self.fields["verdict"].error_messages["invalid_choice"] = (
+        verdict = self.fields["verdict"]
+        assert isinstance(verdict, forms.ChoiceField)  # the declared field, deep-copied
+        verdict.choices = verdict_choices(criterion)
+        verdict.error_messages["invalid_choice"] = (
             "%(value)s is not one of this criterion's verdicts."
         )
 

@@ -10,12 +10,27 @@ figures as the code they replace.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from evaluations.models import Assessment, DeclaredConflict
 from tracker.models import Authorship, Candidacy, Criterion, Paper
+
+
+class MyProgress(TypedDict):
+    """What ``with_my_progress`` annotates on each candidacy."""
+
+    my_submitted: int
+    my_total: int
+    criteria_total: int
+
+
+if TYPE_CHECKING:  # django_stubs_ext is a dev tool, not a runtime dependency
+    from django_stubs_ext import WithAnnotations
+
+    ProgressCandidacy = WithAnnotations[Candidacy, MyProgress]
 
 
 def _count(queryset: QuerySet, group: str) -> Coalesce:
@@ -32,7 +47,7 @@ def criteria_count() -> Coalesce:
     return _count(Criterion.objects.filter(market_id=OuterRef("market_id")), "market_id")
 
 
-def with_my_progress(candidacies: QuerySet[Candidacy], user) -> QuerySet[Candidacy]:
+def with_my_progress(candidacies: QuerySet[Candidacy], user) -> QuerySet[ProgressCandidacy]:
     """Annotate ``my_submitted``, ``my_total`` (the user's assessments of each candidacy)
     and ``criteria_total``, each one indexed subquery per row of the page."""
     if not user.is_authenticated:

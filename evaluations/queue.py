@@ -3,10 +3,15 @@ those they are done with. Used by the scoring list's filter and the admin index 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import F, QuerySet
 
 from evaluations import services
 from tracker.models import Candidacy
+
+if TYPE_CHECKING:
+    from evaluations.queries import ProgressCandidacy
 
 AWAITING, DRAFTS, DONE, CONFLICT = "awaiting", "drafts", "done", "conflict"
 LABELS = {
@@ -17,7 +22,7 @@ LABELS = {
 }
 
 
-def with_my_progress(queryset: QuerySet[Candidacy], user) -> QuerySet[Candidacy]:
+def with_my_progress(queryset: QuerySet[Candidacy], user) -> QuerySet[ProgressCandidacy]:
     """Annotate my_submitted, my_total (my assessments) and criteria_total: per-row
     subquery counts (evaluations.queries), not COUNT(DISTINCT) over a join of candidacies
     x assessments x criteria."""
@@ -26,8 +31,8 @@ def with_my_progress(queryset: QuerySet[Candidacy], user) -> QuerySet[Candidacy]
     return queries.with_my_progress(queryset, user)
 
 
-def in_queue(queryset: QuerySet[Candidacy], user, which: str,
-             conflicted: set[int] | None = None) -> QuerySet[Candidacy]:
+def in_queue(queryset: QuerySet[ProgressCandidacy], user, which: str,
+             conflicted: set[int] | None = None) -> QuerySet[ProgressCandidacy]:
     """`queryset` (annotated by `with_my_progress`) narrowed to one part of the queue.
     Awaiting: nothing recorded yet, no conflict, the candidacy still under review. Drafts:
     something recorded, not every criterion submitted. Done: every criterion submitted."""
@@ -46,7 +51,7 @@ def in_queue(queryset: QuerySet[Candidacy], user, which: str,
     return queryset
 
 
-def my_status(candidacy: Candidacy, conflicted: set[int]) -> str:
+def my_status(candidacy: ProgressCandidacy, conflicted: set[int]) -> str:
     """One annotated candidacy's place in the viewer's queue (for the list column)."""
     if candidacy.pk in conflicted and not candidacy.my_total:
         return CONFLICT

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from drf_spectacular.utils import extend_schema
@@ -11,11 +14,18 @@ from rest_framework.response import Response
 
 from evaluations import services
 from evaluations.aggregates import market_agreement
-from evaluations.leaderboard import ranked, rows_for, sight
+from evaluations.leaderboard import Row, ranked, rows_for, sight
 from evaluations.serializers import LeaderboardRowSerializer
 from tracker.models import Market
 from tracker.pagination import page_of
 from tracker.views import site_404
+
+
+@dataclass
+class PageRow(Row):
+    """A row of the HTML leaderboard, with its latest succeeded replication for the link."""
+
+    replication_detail: dict[str, Any] | None = None
 
 
 @site_404
@@ -26,10 +36,10 @@ def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
     seen = sight(viewer=request.user, market=market)  # read once for the whole page
     page = page_of(request, ranked(market=market, viewer=request.user, seen=seen))
-    rows = rows_for(page.object_list, market=market, viewer=request.user, seen=seen)
-    replications = latest_replications(r.candidacy.pk for r in rows)
-    for row in rows:
-        row.replication_detail = replications.get(row.candidacy.pk)
+    found = rows_for(page.object_list, market=market, viewer=request.user, seen=seen)
+    replications = latest_replications(r.candidacy.pk for r in found)
+    rows = [PageRow(**vars(row), replication_detail=replications.get(row.candidacy.pk))
+            for row in found]
     return render(request, "evaluations/leaderboard.html", {
         "market": market,
         "page": page,
@@ -53,5 +63,6 @@ class MarketLeaderboardAPI(generics.GenericAPIView):
         market = get_object_or_404(Market, slug=slug)
         seen = sight(viewer=request.user, market=market)
         page = self.paginate_queryset(ranked(market=market, viewer=request.user, seen=seen))
+        assert page is not None  # settings.REST_FRAMEWORK sets a pagination class and size
         rows = rows_for(page, market=market, viewer=request.user, seen=seen)
         return self.get_paginated_response(LeaderboardRowSerializer(rows, many=True).data)

@@ -7,6 +7,8 @@ queued, and the action says that the task queue cannot be reached.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -90,8 +92,9 @@ class ReplicationSpecForm(forms.ModelForm):
         services.parse_spec_text(text=text)  # raises ValidationError naming the spec field
         return text
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # ModelForm.clean returns self.cleaned_data
+        data = self.cleaned_data
         time_limit = data.get("time_limit") or conf.default_time_limit()
         soft = data.get("soft_time_limit") or min(conf.default_soft_time_limit(), time_limit - 1)
         services.check_time_limits(time_limit=time_limit, soft_time_limit=soft)

@@ -48,7 +48,7 @@ def dataset_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name, block in (results.get("datasets") or {}).items():
         regimes = []
-        baselines = Counter()
+        baselines: Counter[str] = Counter()
         for regime, rblock in (block.get("regimes") or {}).items():
             comparison = rblock.get("comparison") or {}
             if comparison.get("best_baseline"):

@@ -4,4 +4,6 @@ None: reaping and resending run in beat's own process (tracker.beat), so they do
 wait for a worker.
 """
 
-PERIODIC_TASKS: list = []
+from typing import Any
+
+PERIODIC_TASKS: list[tuple[str, str, int, dict[str, Any]]] = []

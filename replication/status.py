@@ -17,7 +17,7 @@ def latest_run_labels(candidacy_ids: Iterable[int]) -> dict[int, str]:
     labels: dict[int, str] = {}
     for run in runs:
         candidacy_id = run.spec.candidacy_id
-        if candidacy_id in labels:
+        if candidacy_id is None or candidacy_id in labels:  # None: excluded by the filter
             continue
         labels[candidacy_id] = _label(run)
     return labels

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from replication.models import ReplicationResult, ReplicationRun
@@ -33,7 +34,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "replication/run.html", {"run": run, "result": run.result_or_none})
 
 
-def deltas_png(request: HttpRequest, run_id: int) -> HttpResponse:
+def deltas_png(request: HttpRequest, run_id: int) -> FileResponse:
     """The per-dataset deltas plot the harness wrote beside results.json."""
     result = ReplicationResult.objects.filter(run_id=run_id).first()
     if result is None or "deltas.png" not in (result.artifacts or []):
@@ -52,7 +53,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def results_json(request: HttpRequest, run_id: int) -> HttpResponse:
+def results_json(request: HttpRequest, run_id: int) -> HttpResponseBase:
     """The run's results.json: the file the harness wrote when it is still under var/,
     otherwise the copy kept in the database (the same document)."""
     result = ReplicationResult.objects.filter(run_id=run_id).first()

@@ -40,7 +40,7 @@ class MarketDetail(generics.RetrieveAPIView):
         page = paginator.paginate_queryset(queries.market_candidacies(market), request, view=self)
         context = {**self.get_serializer_context(), "candidacies": page}
         data = self.get_serializer_class()(market, context=context).data
-        data["candidacies_count"] = paginator.page.paginator.count
+        data["candidacies_count"] = paginator.total()
         data["next"] = paginator.get_next_link()
         data["previous"] = paginator.get_previous_link()
         return Response(data)

@@ -23,7 +23,7 @@ def type_text(schema: dict[str, Any]) -> str:
     if "allOf" in schema and len(schema["allOf"]) == 1:
         text = type_text(schema["allOf"][0])
     elif "oneOf" in schema or "anyOf" in schema:
-        text = " or ".join(type_text(s) for s in schema.get("oneOf") or schema.get("anyOf"))
+        text = " or ".join(type_text(s) for s in schema.get("oneOf") or schema.get("anyOf") or ())
     elif schema.get("type") == "array":
         text = f"array of {type_text(schema.get('items') or {})}"
     else:

@@ -26,7 +26,8 @@ class NarrowPaginator(Paginator):
 
     def _get_page(self, object_list, number, paginator) -> Page:
         if self.rows is None:
-            return super()._get_page(object_list, number, paginator)
+            return super()._get_page(  # type: ignore[misc]  # documented hook the stubs omit
+                object_list, number, paginator)
         ids = list(object_list)
         by_pk = {row.pk: row for row in self.rows.filter(pk__in=ids).order_by()}
         return Page([by_pk[pk] for pk in ids if pk in by_pk], number, paginator)
@@ -48,3 +49,9 @@ class ApiPagination(PageNumberPagination):
     django_paginator_class = NarrowPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def total(self) -> int:
+        """The number of rows on all pages (after ``paginate_queryset``)."""
+        if self.page is None:
+            raise RuntimeError("paginate_queryset() has not been called")
+        return self.page.paginator.count

@@ -4,7 +4,9 @@ Each app may ship `<app>/schedule.py` with PERIODIC_TASKS: a list of
 (name, task, every_seconds, kwargs) tuples.
 """
 
-PERIODIC_TASKS = [
+from typing import Any
+
+PERIODIC_TASKS: list[tuple[str, str, int, dict[str, Any]]] = [
     ("Worker heartbeat", "tracker.heartbeat", 60, {}),
     # Every active saved arXiv search, four times a day (arXiv announces once a day).
     ("arXiv ingestion", "tracker.ingest_arxiv", 6 * 3600, {}),

@@ -141,7 +141,7 @@ class PredictionSetDetail(APIView):
             "brier": _round(summary.brier),
             "log_score": _round(summary.log_score),
             "points": _round(summary.points),
-            "predictions_count": paginator.page.paginator.count,
+            "predictions_count": paginator.total(),
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
             "predictions": predictions,

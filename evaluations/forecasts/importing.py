@@ -18,13 +18,14 @@ import io
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 
 from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
@@ -46,12 +47,20 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 10_000
 #: ``Prediction.position`` is a small integer.
 MAX_POSITION = 32767
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field) and model_field.max_length is not None
+    return model_field.max_length
+
+
 #: Longest value per column (the model's max_length where it has one).
 MAX_LENGTHS = {
-    "set": PredictionSet._meta.get_field("slug").max_length,
-    "set_title": PredictionSet._meta.get_field("title").max_length,
-    "set_source_url": PredictionSet._meta.get_field("source_url").max_length,
-    "forecaster": Forecaster._meta.get_field("slug").max_length,
+    "set": _max_length(PredictionSet, "slug"),
+    "set_title": _max_length(PredictionSet, "title"),
+    "set_source_url": _max_length(PredictionSet, "source_url"),
+    "forecaster": _max_length(Forecaster, "slug"),
     "market": 100,
     "paper": 200,
 }
@@ -65,8 +74,8 @@ _WEB_URL = URLValidator(schemes=["http", "https"])
 class ImportRejected(Exception):
     """The file cannot be imported; ``problems`` lists (row or None, reason)."""
 
-    def __init__(self, problems: list[tuple[int | None, str]]):
-        self.problems = problems
+    def __init__(self, problems: Sequence[tuple[int | None, str]]):
+        self.problems = list(problems)
         super().__init__(self.report())
 
     def report(self) -> str:
@@ -393,11 +402,11 @@ class _Checker:
                 ).exists():
                     problems.append(f"duplicate: set {set_slug!r} already has this statement.")
         if set_slug and position is not None:
-            key = (set_slug, position)
-            if key in self.seen_positions:
-                problems.append(f"position {position} repeats row {self.seen_positions[key]}.")
+            at = (set_slug, position)
+            if at in self.seen_positions:
+                problems.append(f"position {position} repeats row {self.seen_positions[at]}.")
             else:
-                self.seen_positions[key] = number
+                self.seen_positions[at] = number
                 if existing_set is not None and existing_set.predictions.filter(
                     position=position
                 ).exists():
@@ -408,6 +417,8 @@ class _Checker:
         outcome_date = _date(row, "outcome_date", problems)
         if problems:
             return None, problems
+        # Each of these records a problem when missing.
+        assert forecaster is not None and probability is not None and made_on is not None
         checked = CheckedRow(
             number=number, forecaster=forecaster, set_slug=set_slug, statement=statement,
             probability=probability, made_on=made_on, position=position,

@@ -9,7 +9,7 @@ from evaluations.forecasts.models import Prediction
 from evaluations.forecasts.services import enqueue_rescore, is_scoring_in_process
 
 
-def _scored_state(prediction: Prediction) -> tuple:
+def _scored_state(prediction: Prediction) -> tuple[object, object]:
     # Read the instance dict: a deferred field must not trigger a query here.
     return (prediction.__dict__.get("probability"), prediction.__dict__.get("outcome"))
 

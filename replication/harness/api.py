@@ -265,13 +265,12 @@ def _train_or_load(
             report = cfg.get("training_report", {"seed": seed})
             report["resumed"] = True
         else:
+
+            def on_progress(f: float, i: int = i) -> None:
+                progress((i + f) / n, f"training SAE {i + 1}/{n}")
+
             model, train_report = train_sae(
-                pool,
-                spec.sae,
-                seed=seed,
-                device=device,
-                progress=lambda f, i=i: progress((i + f) / n, f"training SAE {i + 1}/{n}"),
-            )
+                pool, spec.sae, seed=seed, device=device, progress=on_progress)
             save_sae(model, folder, train_report)
             report = train_report.as_dict()
         report["pool_rows"] = len(pool)

@@ -204,6 +204,8 @@ class _TopKEncode(torch.autograd.Function):
 class SAE(nn.Module):
     """One sparse autoencoder; ``architecture`` is topk, batchtopk, relu or jumprelu."""
 
+    inference_threshold: torch.Tensor  # a registered buffer
+
     def __init__(
         self,
         d_in: int,

@@ -63,7 +63,7 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     sums = np.bincount(flat_ids.ravel(), weights=ranks_sorted.ravel())
     counts = np.bincount(flat_ids.ravel())
     mean_rank = (sums / np.maximum(counts, 1))[flat_ids]
-    ranks = np.empty_like(mean_rank)
+    ranks: np.ndarray = np.empty_like(mean_rank)
     np.put_along_axis(ranks, order, mean_rank, axis=-1)
     return ranks
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from tracker.ingestion.entries import Entry, latest_per_id
@@ -213,17 +214,24 @@ def _write_authors(
     )
 
 
+def _column(model: type[Model], name: str) -> str:
+    """The database column of one of ``model``'s concrete fields."""
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, Field) and model_field.column is not None
+    return model_field.column
+
+
 def _insert_authorships(rows) -> None:
     """Authorships are the most numerous rows (one per author per paper) and are three
     integers: one executemany instead of building a model instance for each."""
     rows = list(rows)
     if not rows:
         return
-    meta = Authorship._meta
     columns = ", ".join(
-        connection.ops.quote_name(meta.get_field(name).column)
+        connection.ops.quote_name(_column(Authorship, name))
         for name in ("paper", "author", "position")
     )
-    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"
+    table = connection.ops.quote_name(Authorship._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

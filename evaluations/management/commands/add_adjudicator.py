@@ -6,10 +6,12 @@ score candidacies in the admin (staff flag + the adjudicators group; resolvers t
 from __future__ import annotations
 
 import getpass
+from typing import cast
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Field
 
 from evaluations.roles import grant_adjudicator
 
@@ -33,13 +35,14 @@ class Command(BaseCommand):
         if not username:
             raise CommandError("Give a username.")
         try:
-            User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+            # The username field is a concrete field, never a reverse relation.
+            cast(Field, User._meta.get_field(User.USERNAME_FIELD)).run_validators(username)
         except ValidationError as exc:
             raise CommandError(f"Invalid username {username!r}: {' '.join(exc.messages)}") \
                 from None
         user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
         created = user is None
-        if created:
+        if user is None:
             user = User(**{User.USERNAME_FIELD: username}, first_name=first_name,
                         last_name=last_name)
             password = None if no_input else self._ask_password(user)

@@ -20,10 +20,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from replication.harness.spec import ActivationSpec
+
+if TYPE_CHECKING:  # embed() imports activations when first called
+    from replication.harness.activations import Encoder
 
 
 def embed(texts: Sequence[str], device: str) -> np.ndarray:
@@ -36,7 +40,7 @@ def embed(texts: Sequence[str], device: str) -> np.ndarray:
     return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-8)
 
 
-_ENCODERS: dict[str, object] = {}
+_ENCODERS: dict[str, Encoder] = {}
 
 
 @dataclass

@@ -97,7 +97,7 @@ def load_lm(model: str, *, device: str, cache: Path) -> LM:
         raise DataError(f"{model!r}: no decoder blocks at model.layers to hook")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    lm = lm.to(device).eval()
+    lm = lm.to(device).eval()  # type: ignore[arg-type]  # transformers' wrapper drops self
     digest = hashlib.sha256(path.encode())
     for p in list(lm.parameters())[:4]:
         digest.update(np.float64(p.detach().double().sum().item()).tobytes())
