@@ -32,6 +32,7 @@ def grant_adjudicator(*, user, resolver: bool = False) -> list[str]:
     """Make `user` an adjudicator (staff flag and the adjudicators group), and a resolver
     too when asked. Idempotent; returns what changed, in words."""
     from evaluations.models import ADJUDICATORS_GROUP, RESOLVERS_GROUP
+    from evaluations.services.roles import forget_roles
 
     ensure_role_groups()
     changed = []
@@ -44,7 +45,7 @@ def grant_adjudicator(*, user, resolver: bool = False) -> list[str]:
         if not user.groups.filter(pk=group.pk).exists():
             user.groups.add(group)
             changed.append(f"added to {name}")
-    user.__dict__.pop("_is_adjudicator", None)  # the role check caches per user object
+    forget_roles(user)  # the role check caches per user object
     for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(cache, None)
     return changed

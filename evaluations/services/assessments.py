@@ -67,7 +67,7 @@ def record_assessment(
     than overwriting. A conflicted adjudicator is refused, except for a transcription of a
     judgement already published elsewhere (`source_url`) that states its `conflict_waiver`,
     recorded by a resolver."""
-    require_adjudicator(adjudicator)
+    adjudicator = require_adjudicator(adjudicator)
     with transaction.atomic():
         market = lock_market(candidacy.market_id)
         _require_open_for_assessment(market)
@@ -142,7 +142,7 @@ def stale_message(criterion: Criterion) -> str:
 def submit_assessments(*, adjudicator: User, candidacy: Candidacy) -> int:
     """Submit the adjudicator's drafts for a candidacy; every criterion must be assessed.
     Returns how many drafts were submitted."""
-    require_adjudicator(adjudicator)
+    adjudicator = require_adjudicator(adjudicator)
     with transaction.atomic():
         market = lock_market(candidacy.market_id)
         _require_open_for_assessment(market)
@@ -171,7 +171,7 @@ def delete_draft_assessment(*, adjudicator: User, assessment_id: int) -> None:
     """Delete one of the adjudicator's own drafts. Submitted judgements are never deleted
     (they are the record the verdicts and the agreement are computed from). The verdict is
     refreshed in the same transaction, which marks the market's stored agreement stale."""
-    require_adjudicator(adjudicator)
+    adjudicator = require_adjudicator(adjudicator)
     with transaction.atomic():
         market_id = Assessment.objects.filter(pk=assessment_id).values_list(
             "candidacy__market_id", flat=True).first()

@@ -9,7 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluations.models import AdjudicatorProfile, DeclaredConflict
-from evaluations.services.roles import NotYourAssessment, User, require_adjudicator
+from evaluations.services.roles import (
+    Account,
+    NotYourAssessment,
+    User,
+    require_adjudicator,
+    signed_in,
+)
 from tracker.models import Authorship, Candidacy, Market, Paper, normalize_person_name
 
 
@@ -21,7 +27,7 @@ class ConflictOfInterest(PermissionDenied):
         self.reason = reason
 
 
-def names_of(user: User) -> set[str]:
+def names_of(user: Account) -> set[str]:
     """The normalised names under which the user may appear as an author."""
     names = {normalize_person_name(user.get_full_name())}
     profile = AdjudicatorProfile.objects.filter(user=user).first()
@@ -31,7 +37,7 @@ def names_of(user: User) -> set[str]:
     return names
 
 
-def find_conflict(*, user: User, paper: Paper) -> str | None:
+def find_conflict(*, user: Account, paper: Paper) -> str | None:
     """Why `user` may not assess `paper`, or None. Authorship is matched by normalised
     name against the ordered author list; declared conflicts come next."""
     names = names_of(user)
@@ -56,7 +62,7 @@ def find_conflict(*, user: User, paper: Paper) -> str | None:
 def conflicted_candidacy_ids(*, user: User, market: Market | None = None) -> set[int]:
     """Candidacies (of `market`, or of every market) whose paper `user` has a conflict
     with: authorship by normalised name, or a declared conflict."""
-    if not user.is_authenticated:
+    if not signed_in(user):
         return set()
     names = names_of(user)
     scope = Candidacy.objects.all() if market is None else Candidacy.objects.filter(market=market)
@@ -71,7 +77,7 @@ def conflicted_candidacy_ids(*, user: User, market: Market | None = None) -> set
 def record_declared_conflict(*, adjudicator: User, paper: Paper, reason: str) -> DeclaredConflict:
     """Declare a conflict with `paper`. One declaration is in force at a time: declaring
     again while one is in force is refused (withdraw it first, so the history keeps both)."""
-    require_adjudicator(adjudicator)
+    adjudicator = require_adjudicator(adjudicator)
     if not reason.strip():
         raise ValidationError("Say what the conflict is.")
     with transaction.atomic():
@@ -93,7 +99,7 @@ def withdraw_declared_conflict(*, adjudicator: User, conflict_id: int,
     """The adjudicator who declared a conflict withdraws it, saying why; the row stays as
     history. Conflicts found from authorship are not declarations and cannot be withdrawn
     (only a resolver's recorded waiver on a transcription lets such an assessment stand)."""
-    require_adjudicator(adjudicator)
+    adjudicator = require_adjudicator(adjudicator)
     if not reason.strip():
         raise ValidationError("Say why the conflict no longer holds: it is kept in the history.")
     with transaction.atomic():

@@ -16,7 +16,7 @@ from evaluations import verdicts as verdict_rule
 from evaluations.models import ResolutionEvent
 from evaluations.services.assessments import lock_market
 from evaluations.services.rescoring import _enqueue_rescore
-from evaluations.services.roles import User, require_resolver
+from evaluations.services.roles import Account, User, require_resolver
 from evaluations.services.verdicts import compute_verdict, refresh_verdict
 from tracker.models import Candidacy, Market
 
@@ -28,7 +28,7 @@ class ResolutionRefused(ValidationError):
 
 
 def _record_event(
-    market: Market, *, action: str, actor: User, reason: str,
+    market: Market, *, action: str, actor: Account, reason: str,
     effective_at: dt.datetime | None, cited: Sequence[Candidacy] = (),
     status_after: str, outcome_after: str,
 ) -> ResolutionEvent:
@@ -74,7 +74,7 @@ def resolve_market(
 ) -> ResolutionEvent:
     """Resolve YES (citing at least one qualifying candidacy, verdicts recomputed from the
     assessments) or NO. Enqueues the re-scoring of the market's predictions on commit."""
-    require_resolver(actor)
+    actor = require_resolver(actor)
     if outcome not in (Market.Outcome.YES, Market.Outcome.NO):
         raise ResolutionRefused(f"Outcome must be 'yes' or 'no', not {outcome!r}.")
     with transaction.atomic():
@@ -135,7 +135,7 @@ def annul_market(
 ) -> ResolutionEvent:
     """Annul the market (the question cannot be decided): no outcome, predictions linked
     to it unscored. Enqueues the re-scoring on commit."""
-    require_resolver(actor)
+    actor = require_resolver(actor)
     with transaction.atomic():
         market = lock_market(market.pk)
         _require_unresolved(market)
@@ -156,7 +156,7 @@ def annul_market(
 def unresolve_market(*, market: Market, actor: User, reason: str) -> ResolutionEvent:
     """Undo the last resolution or annulment: the market returns to the state it had
     before it (status, outcome and dates)."""
-    require_resolver(actor)
+    actor = require_resolver(actor)
     with transaction.atomic():
         market = lock_market(market.pk)
         if not market.is_settled:

@@ -27,9 +27,11 @@ from evaluations.services.conflicts import conflicted_candidacy_ids
 from evaluations.services.roles import (
     NotYourAssessment,
     User,
+    active_account,
     can_resolve,
     is_adjudicator,
     require_adjudicator,
+    signed_in,
 )
 from tracker.models import Candidacy, Criterion, Market
 
@@ -58,14 +60,13 @@ def is_settled(candidacy: Candidacy, market: Market | None = None) -> bool:
 
 def sees_all_submitted(user: User | None) -> bool:
     """Resolvers and superusers read every submitted assessment (unless blind)."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and (user.is_superuser or can_resolve(user)))
+    return bool(active_account(user) and (user.is_superuser or can_resolve(user)))
 
 
-def completed_candidacy_ids(*, user: User, candidacies: Iterable[Candidacy]) -> set[int]:
+def completed_candidacy_ids(*, user: User | None, candidacies: Iterable[Candidacy]) -> set[int]:
     """Candidacies for which `user` has submitted an assessment of every criterion."""
     candidacies = list(candidacies)
-    if user is None or not user.is_authenticated or not candidacies:
+    if not signed_in(user) or not candidacies:
         return set()
     needed = {
         row["market_id"]: row["n"]
@@ -122,7 +123,7 @@ def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
     """Every assessment `viewer` may see, as one queryset (the rule above)."""
     submitted = Q(status=Assessment.Status.SUBMITTED)
     settled = settled_candidacies("candidacy__")
-    if viewer is None or not viewer.is_authenticated:
+    if not signed_in(viewer):
         return Assessment.objects.filter(submitted & settled)
     own = Q(adjudicator=viewer)
     if not is_adjudicator(viewer):
@@ -144,7 +145,7 @@ def can_view_assessment(*, viewer: User | None, assessment: Assessment,
                         blind: set[int] | None = None) -> bool:
     """One assessment under the rule; `blind`: the viewer's hidden candidacy ids, when
     the caller checks many assessments of the same candidacies."""
-    if viewer is not None and viewer.is_authenticated and assessment.adjudicator_id == viewer.pk:
+    if signed_in(viewer) and assessment.adjudicator_id == viewer.pk:
         return True
     if assessment.status != Assessment.Status.SUBMITTED:
         return False  # nobody but its author ever sees a draft
@@ -173,7 +174,7 @@ def access_assessment(*, user: User, assessment_id: int, for_change: bool = Fals
         .filter(pk=assessment_id).first()
     )
     if for_change:
-        require_adjudicator(user)
+        user = require_adjudicator(user)
         if assessment is None:
             raise Assessment.DoesNotExist(f"No assessment {assessment_id}.")
         if assessment.adjudicator_id != user.pk:
