@@ -3,7 +3,10 @@ formatting helpers. Every write in the console goes through `evaluations.service
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +15,28 @@ from django.urls import URLPattern
 
 from evaluations import services
 from tracker.models import Candidacy
+
+
+@dataclass
+class RequestCache:
+    """What a console page works out once per request: the admin instances are shared
+    between requests, and the answers depend on who looks."""
+
+    conflicts: dict[int, str | None] = field(default_factory=dict)
+    conflicted_ids: set[int] | None = None
+    scoring_page: list[Candidacy] = field(default_factory=list)  # the rows this page shows
+    scoring_figures: dict[str, Any] | None = None
+
+
+_request_caches: WeakKeyDictionary[HttpRequest, RequestCache] = WeakKeyDictionary()
+
+
+def request_cache(request: HttpRequest) -> RequestCache:
+    """The request's cache, made on first use and dropped with the request."""
+    cache = _request_caches.get(request)
+    if cache is None:
+        cache = _request_caches[request] = RequestCache()
+    return cache
 
 
 def _blank(value: object) -> str:
@@ -53,7 +78,7 @@ class RoleGuardMixin:
 
 
 def conflict_of(request: HttpRequest, candidacy: Candidacy) -> str | None:
-    cache = request.__dict__.setdefault("_conflicts", {})
+    cache = request_cache(request).conflicts
     if candidacy.pk not in cache:
         cache[candidacy.pk] = (
             services.find_conflict(user=request.user, paper=candidacy.paper)
@@ -64,9 +89,10 @@ def conflict_of(request: HttpRequest, candidacy: Candidacy) -> str | None:
 
 def conflicted_ids(request: HttpRequest) -> set[int]:
     """Every candidacy the requesting user has a conflict with (two queries a request)."""
-    if "_conflicted_ids" not in request.__dict__:
-        request._conflicted_ids = services.conflicted_candidacy_ids(user=request.user)
-    return request._conflicted_ids
+    cache = request_cache(request)
+    if cache.conflicted_ids is None:
+        cache.conflicted_ids = services.conflicted_candidacy_ids(user=request.user)
+    return cache.conflicted_ids
 
 
 

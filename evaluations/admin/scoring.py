@@ -16,6 +16,7 @@ from evaluations.admin.common import (
     conflict_of,
     conflicted_ids,
     format_kappa,
+    request_cache,
     submit_for,
 )
 from evaluations.aggregates import candidacy_agreements
@@ -80,7 +81,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
     # request, since the columns depend on who looks (the admin instance is shared).
     def get_changelist_instance(self, request: HttpRequest):
         changelist = super().get_changelist_instance(request)
-        request._scoring_page = list(changelist.result_list)  # the rows this page shows
+        request_cache(request).scoring_page = list(changelist.result_list)
         return changelist
 
     def get_list_display(self, request: HttpRequest):
@@ -88,9 +89,10 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             # Blind review, per-candidacy kappas and conflict reasons for the page's rows
             # only, a few queries in all (not the whole market's candidacies and every
             # assessment, nor three queries per conflicted row): evaluations.queries.
-            figures = request.__dict__.get("_scoring_figures")
+            cache = request_cache(request)
+            figures = cache.scoring_figures
             if figures is None:
-                rows = request.__dict__.get("_scoring_page", [])
+                rows = cache.scoring_page
                 hidden: dict[int, str] = {}
                 for market_id in {c.market_id for c in rows}:
                     of_market = [c for c in rows if c.market_id == market_id]
@@ -98,12 +100,14 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
                         viewer=request.user, market=of_market[0].market,
                         candidacies=of_market))
                 conflicted = [c for c in rows if c.pk in conflicted_ids(request)]
-                figures = request._scoring_figures = {
+                user = request.user
+                figures = cache.scoring_figures = {
                     "hidden": hidden,
                     "agreement": candidacy_agreements(c.pk for c in rows if c.pk not in hidden),
+                    # Only a signed-in user has conflicts.
                     "conflict": queries.conflict_reasons(
-                        user=request.user, names=services.names_of(request.user),
-                        candidacies=conflicted) if conflicted else {},
+                        user=user, names=services.names_of(user),
+                        candidacies=conflicted) if conflicted and services.signed_in(user) else {},
                 }
             return figures
 

@@ -46,12 +46,14 @@ from evaluations.services.resolution import (
     unresolve_market,
 )
 from evaluations.services.roles import (
+    Account,
     NotAnAdjudicator,
     NotAResolver,
     NotYourAssessment,
     User,
     can_resolve,
     is_adjudicator,
+    signed_in,
 )
 from evaluations.services.verdicts import compute_verdict, refresh_verdict
 from evaluations.services.visibility import (
@@ -71,7 +73,7 @@ from evaluations.services.visibility import (
 )
 
 __all__ = [
-    "BLIND", "HIDDEN_MESSAGES", "RESCORE_TASK", "UNDER_REVIEW",
+    "BLIND", "HIDDEN_MESSAGES", "Account", "RESCORE_TASK", "UNDER_REVIEW",
     "ConflictOfInterest", "MarketAgreement", "MarketLocked", "NotAResolver",
     "NotAnAdjudicator", "NotYourAssessment", "ResolutionRefused", "StaleAssessment", "User",
     "access_assessment", "annul_market", "assessments_visible_to", "blind_candidacy_ids",
@@ -80,6 +82,6 @@ __all__ = [
     "find_conflict", "hidden_candidacies", "is_adjudicator", "is_settled",
     "measure_agreement", "names_of", "record_assessment", "record_declared_conflict",
     "refresh_verdict", "resolution_history", "resolve_market", "sees_all_submitted",
-    "settled_candidacies", "submit_assessments", "unresolve_market", "visible_assessments",
-    "withdraw_declared_conflict",
+    "settled_candidacies", "signed_in", "submit_assessments", "unresolve_market",
+    "visible_assessments", "withdraw_declared_conflict",
 ]
