@@ -137,7 +137,7 @@ def create_spec_version(
         and latest.soft_time_limit == soft_time_limit
         and latest.candidacy_id == (candidacy.pk if candidacy else None)
     )
-    if same:
+    if latest is not None and same:
         spec = latest
         if (spec.title, spec.note) != (title or spec.title, note):
             ReplicationSpec.objects.filter(pk=spec.pk).update(title=title or spec.title, note=note)
@@ -163,8 +163,9 @@ def latest_specs_for(*, candidacies: Iterable[Candidacy] = (),
     ).distinct()
     keys = {s.key for s in found}
     return [
-        ReplicationSpec.objects.filter(key=key).order_by("-version").first()
-        for key in sorted(keys)
+        spec for key in sorted(keys)
+        if (spec := ReplicationSpec.objects.filter(key=key).order_by("-version").first())
+        is not None
     ]
 
 
@@ -453,7 +454,7 @@ def requeue_run(*, run_id: int, by: Any = None) -> bool:
         )
         if not updated:
             return False
-        _note(run_id, "requeued", by=str(by or ""), previous_error=(row or {}).get("error", ""))
+        _note(run_id, "requeued", by=str(by or ""), previous_error=row["error"] if row else "")
     return True
 
 

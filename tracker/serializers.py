@@ -44,7 +44,10 @@ class MarketSummarySerializer(serializers.ModelSerializer):
 
 
 class CandidacyOfPaperSerializer(serializers.ModelSerializer):
-    market = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Quoted: the stubs make the field generic, DRF's class is not subscriptable.
+    market: "serializers.SlugRelatedField[Market]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     claims = ClaimSerializer(many=True, read_only=True)
 
     class Meta:

@@ -25,7 +25,7 @@ from tracker.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 #: Where the embedded defaults keep their files (SQLite, filesystem broker, static files).
 #: Nothing is created here: tracker.apps.TrackerConfig.ready() makes the folders at start-up.
-VAR_DIR = Path(env_str("TRACKER_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env_str("TRACKER_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", True)
 

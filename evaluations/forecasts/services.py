@@ -170,7 +170,8 @@ def drifted_prediction_ids() -> list[int]:
     ).select_related("market").only("pk", "outcome", "market__status", "market__outcome")
     drifted = {
         p.pk for p in linked
-        if (implied := outcome_from_market(p.market)) is not None and implied != p.outcome
+        if p.market is not None
+        and (implied := outcome_from_market(p.market)) is not None and implied != p.outcome
     }
     drifted.update(stale_prediction_ids(Prediction.objects.all()))
     return sorted(drifted)

@@ -84,7 +84,7 @@ def ingest_search(
             max_results=max_results or search.max_results,
             config=config,
         )
-        stamp = {"last_run_at": run.started_at}
+        stamp: dict[str, dt.datetime | None] = {"last_run_at": run.started_at}
         if run.status == SearchRun.Status.SUCCEEDED:
             stamp["last_success_at"] = run.finished_at
         SavedSearch.objects.filter(pk=search.pk).update(**stamp)
@@ -104,17 +104,18 @@ def run_ingestion(
     *, max_results: int | None = None, config: IngestionConfig | None = None
 ) -> list[SearchRun]:
     """Every active saved search in turn; one that is already running is skipped."""
-    runs = []
+    runs: list[SearchRun] = []
     ids = SavedSearch.objects.filter(active=True).order_by("pk").values_list("pk", flat=True)
     for search_id in list(ids):
         try:
-            runs.append(
-                ingest_search(search_id=search_id, max_results=max_results, config=config)
-            )
+            run = ingest_search(search_id=search_id, max_results=max_results, config=config)
         except IngestionAlreadyRunning as exc:
             logger.warning("%s", exc)
+            continue
         except SavedSearch.DoesNotExist:
             continue  # deleted meanwhile
+        if run is not None:  # None only for a "Run now" request, which this is not
+            runs.append(run)
     return runs
 
 
