@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,9 +40,15 @@ class DateFact:
 
 def resolution_date_is_sourced(event: ResolutionEvent) -> bool:
     """False when the resolver gave no date and the tracker used the time of recording."""
-    if event.effective_at is None:
-        return False
-    return abs(event.effective_at - event.at) > RECORDED_NOT_SOURCED
+    return sourced_resolution_date(event) is not None
+
+
+def sourced_resolution_date(event: ResolutionEvent) -> dt.datetime | None:
+    """The date the resolver gave, or None if they gave none (the tracker used the time
+    of recording)."""
+    if event.effective_at is None or abs(event.effective_at - event.at) <= RECORDED_NOT_SOURCED:
+        return None
+    return event.effective_at
 
 
 def market_dates(market: Market, current: ResolutionEvent | None) -> list[DateFact]:
@@ -168,7 +175,7 @@ def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[
                                                     run__status="succeeded")
                    .select_related("run__spec").order_by("-run__finished_at", "-pk")):
         candidacy_id = result.run.spec.candidacy_id
-        if candidacy_id in found:
+        if candidacy_id is None or candidacy_id in found:  # never None: filtered by it
             continue
         run = evidence.RunEvidence(
             run_id=result.run_id, spec_key=result.run.spec.key,
@@ -209,12 +216,12 @@ def evidence_matrix(market: Market, viewer, number: int | str = 1,
     ids = [c.pk for c in candidacies]
     # Assessed: a visible verdict from at least one submitted assessment (the stored
     # verdict counts them), over the whole market in one COUNT.
-    assessed_total = market.candidacies.exclude(status=Candidacy.Status.DISMISSED).filter(
+    with_verdict = market.candidacies.exclude(status=Candidacy.Status.DISMISSED).filter(
         verdict__submitted_count__gt=0)
     visible = seen.visible()
     if visible is not None:
-        assessed_total = assessed_total.filter(visible)
-    assessed_total = assessed_total.count()
+        with_verdict = with_verdict.filter(visible)
+    assessed_total = with_verdict.count()
     blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
     votes: dict[tuple[int, int], list[str]] = defaultdict(list)
     for candidacy_id, criterion_id, verdict in services.assessments_visible_to(viewer).filter(
@@ -304,8 +311,8 @@ def probability_chart(market: Market, current: ResolutionEvent | None) -> Probab
     if current is not None and market.outcome:
         outcome_text = f"Resolved {market.get_outcome_display()}"
         value = 1.0 if market.outcome == "yes" else 0.0
-        if resolution_date_is_sourced(current):
-            markers.append(charts.Marker(current.effective_at, outcome_text))
+        if (sourced := sourced_resolution_date(current)) is not None:
+            markers.append(charts.Marker(sourced, outcome_text))
         else:
             references.append(charts.Reference(value, f"{outcome_text} (date unknown)"))
     parts = []
@@ -362,14 +369,13 @@ def candidate_changes(market: Market, limit: int | None = None) -> list[Change]:
     when given, read with a LIMIT)."""
     rows = (market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
             .select_related("paper").order_by("-created_at", "-pk"))
-    if limit is not None:
-        rows = _narrow(rows, limit)
+    shown: Iterable[Candidacy] = rows if limit is None else _narrow(rows, limit)
     return [
         Change("candidate", c.created_at, f"{c.created_at:%Y-%m-%d}",
                f"New candidate: {c.paper}",
                f"{c.paper.title}. {c.task}".strip(), c.paper.get_absolute_url(),
                f"candidacy-{c.pk}", (c.created_at.timestamp(),))
-        for c in rows
+        for c in shown
     ]
 
 
@@ -385,19 +391,20 @@ def verdict_changes(market: Market, viewer=None, limit: int | None = None) -> li
                    .filter(verdict__isnull=False))
     events = (ResolutionEvent.objects.filter(market=market).select_related("actor")
               .prefetch_related("cited__paper"))
+    chosen: Iterable[Candidacy] = candidacies
     if limit is not None:
         visible = visible_filter(viewer=viewer, market=market)
         if visible is not None:
             candidacies = candidacies.filter(visible)
-        candidacies = _narrow(candidacies.order_by("-verdict__computed_at", "-pk"), limit)
+        chosen = _narrow(candidacies.order_by("-verdict__computed_at", "-pk"), limit)
         events = events.order_by("-at", "-id")[:limit]
     else:
         events = events.order_by("at", "id")
-    candidacies = list(candidacies)
-    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=candidacies)
+    rows = list(chosen)
+    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=rows)
     labels = dict(CandidacyVerdict.Outcome.choices)
     changes = []
-    for c in candidacies:
+    for c in rows:
         if c.pk in blind:
             continue
         v = c.verdict
@@ -462,10 +469,10 @@ def timeline(market: Market, viewer, current: ResolutionEvent | None,
     visible = visible_filter(viewer=viewer, market=market)
     if visible is not None:
         decided = decided.filter(visible)
-    decided = _narrow(decided.order_by("-dated", "-pk"), limit + 1)
-    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=decided)
+    newest = _narrow(decided.order_by("-dated", "-pk"), limit + 1)
+    blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=newest)
     entries = []
-    for candidacy in decided:
+    for candidacy in newest:
         if candidacy.pk in blind:
             continue
         paper = candidacy.paper
@@ -487,15 +494,17 @@ def timeline(market: Market, viewer, current: ResolutionEvent | None,
                                               status=ReplicationRun.Status.SUCCEEDED)
                 .select_related("spec__candidacy__paper", "result")
                 .order_by("-finished_at", "-pk")[:limit + 1]):
+        if run.finished_at is None or run.spec.candidacy is None:
+            continue  # never: a succeeded run has finished, and the filter joins the candidacy
         day = run.finished_at.date()
         entries.append(Change(
             "replication", run.finished_at, plain.date_words(f"{day:%Y-%m-%d}"),
             f"Replication of {run.spec.candidacy.paper}: {run.verdict}",
             run.spec.title or run.spec.key, run.get_absolute_url(), f"run-{run.pk}",
             (day.year, day.month, day.day)))
-    if current is not None and resolution_date_is_sourced(current):
-        day = current.effective_at.date()
-        entries.append(Change("resolution", current.effective_at,
+    if current is not None and (sourced := sourced_resolution_date(current)) is not None:
+        day = sourced.date()
+        entries.append(Change("resolution", sourced,
                               plain.date_words(f"{day:%Y-%m-%d}"),
                               current.get_action_display(), "", market.get_absolute_url(),
                               f"resolution-{current.pk}", (day.year, day.month, day.day)))
@@ -522,7 +531,7 @@ def latest_replications(candidacy_ids) -> dict[int, dict[str, Any]]:
                                                     run__status="succeeded")
                    .select_related("run__spec").order_by("-run__finished_at", "-pk")):
         candidacy_id = result.run.spec.candidacy_id
-        if candidacy_id not in found:
+        if candidacy_id is not None and candidacy_id not in found:  # never None: filtered
             found[candidacy_id] = {
                 "run_id": result.run_id, "verdict": result.verdict,
                 "url": result.run.get_absolute_url(), "scope": scope_of(result.results),
