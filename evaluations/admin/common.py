@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -50,7 +50,13 @@ def format_kappa(result) -> str:
     return f"κ = {result.kappa:.3f} over {result.items} items, up to {result.raters} raters"
 
 
-class RoleGuardMixin:
+if TYPE_CHECKING:  # the mixin's super() is the ModelAdmin it is mixed into
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+
+class RoleGuardMixin(_ModelAdminBase):
     """Authenticated users who are neither adjudicators nor resolvers get 403 on these
     pages; the anonymous still go to the login page."""
 

@@ -10,6 +10,8 @@ message and bulk delete is not offered. Annul it instead: it stays, unscored.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
@@ -37,7 +39,13 @@ def holding_judgement(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]
     return predictions.filter(~Q(outcome=Prediction.Outcome.PENDING) | Q(score__isnull=False))
 
 
-class KeepJudgementsMixin:
+if TYPE_CHECKING:  # the mixin's super() is the ModelAdmin it is mixed into
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+
+class KeepJudgementsMixin(_ModelAdminBase):
     """No bulk delete; deleting an object that holds a judgement is refused with a message
     (not a bare 403) and a way back to its page."""
 
