@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     Count,
+    Expression,
     F,
     Func,
     IntegerField,
@@ -121,8 +122,8 @@ def ranked(*, market: Market, viewer, seen: Sight | None = None) -> QuerySet[Can
         When(verdict__outcome="falls_short", then=Value(ORDER["falls_short"])),
         default=Value(ORDER["undecided"]),
     )
-    met = Coalesce(JSONArrayLength(F("verdict__criteria_met")), 0)
-    not_met = Coalesce(JSONArrayLength(F("verdict__criteria_not_met")), 0)
+    met: Expression = Coalesce(JSONArrayLength(F("verdict__criteria_met")), 0)
+    not_met: Expression = Coalesce(JSONArrayLength(F("verdict__criteria_not_met")), 0)
     visible = (seen or sight(viewer=viewer, market=market)).visible()
     if visible is not None:
         outcome = Case(When(visible, then=outcome), default=Value(ORDER["undecided"]))

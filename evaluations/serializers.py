@@ -12,6 +12,12 @@ from tracker.models import Candidacy, Market
 from tracker.serializers import CriterionSerializer, PaperSummarySerializer
 
 
+def _many(serializer: type[serializers.BaseSerializer], rows, **kwargs) -> list[dict]:
+    """``serializer(rows, many=True).data``: a list (many=True makes a ListSerializer, which
+    the type stubs do not model)."""
+    return serializer(rows, many=True, **kwargs).data
+
+
 class VerdictSerializer(serializers.ModelSerializer):
     criteria_met = serializers.ListField(child=serializers.CharField())
     criteria_not_met = serializers.ListField(child=serializers.CharField())
@@ -131,8 +137,7 @@ class ResolutionSerializer(serializers.Serializer):
     @extend_schema_field(CitedPaperSerializer(many=True))
     def get_cited_papers(self, market: Market) -> list[dict]:
         current = self._current(market)
-        return CitedPaperSerializer(current.cited.all(), many=True).data \
-            if current else []
+        return _many(CitedPaperSerializer, current.cited.all()) if current else []
 
     def get_reason(self, market: Market) -> str:
         current = self._current(market)
@@ -146,7 +151,7 @@ class ResolutionSerializer(serializers.Serializer):
 
     @extend_schema_field(ResolutionEventSerializer(many=True))
     def get_history(self, market: Market) -> list[dict]:
-        return ResolutionEventSerializer(self._events(market), many=True).data
+        return _many(ResolutionEventSerializer, self._events(market))
 
 
 class MarketDetailSerializer(serializers.ModelSerializer):
@@ -174,7 +179,7 @@ class MarketDetailSerializer(serializers.ModelSerializer):
             viewer=getattr(request, "user", None), market=market, candidacies=rows
         )
         context = {**self.context, "blind_candidacy_ids": blind}
-        return CandidacySerializer(rows, many=True, context=context).data
+        return _many(CandidacySerializer, rows, context=context)
 
     @extend_schema_field(ResolutionSerializer)
     def get_resolution(self, market: Market) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -118,7 +119,7 @@ class DeclaredConflictAdmin(RoleGuardMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Withdraw declared conflicts", "conflicts": mine, "form": form,
             "opts": self.model._meta, "action": "withdraw",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         })
 
 

@@ -20,11 +20,18 @@ from tracker.admin_mixins import ReadOnlyAdminMixin
 from tracker.models import Candidacy, Market
 
 
+class CitedField(forms.ModelMultipleChoiceField):
+    """Candidacies labelled with their verdict."""
+
+    def label_from_instance(self, obj: Candidacy) -> str:
+        return _label_with_verdict(obj)
+
+
 class ResolveForm(forms.Form):
     ACTIONS = [("yes", "Resolve YES"), ("no", "Resolve NO"), ("annul", "Annul")]
 
     outcome = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect)
-    cited = forms.ModelMultipleChoiceField(
+    cited = CitedField(
         queryset=Candidacy.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="A YES must cite at least one qualifying candidacy.",
@@ -37,8 +44,8 @@ class ResolveForm(forms.Form):
     def __init__(self, *args, market: Market, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["cited"]
+        assert isinstance(field, CitedField)  # declared above
         field.queryset = market.candidacies.select_related("paper", "verdict")
-        field.label_from_instance = _label_with_verdict
 
 
 def _label_with_verdict(candidacy: Candidacy) -> str:
@@ -49,9 +56,9 @@ def _label_with_verdict(candidacy: Candidacy) -> str:
 @admin.register(MarketResolution)
 class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
     list_display = ["title", "status", "outcome", "resolved_at", "annulled_at", "agreement"]
-    fields = ["title", "status", "outcome", "opened_at", "resolved_at", "annulled_at",
-              "agreement", "agreement_by_criterion", "history"]
-    readonly_fields = fields
+    readonly_fields = ("title", "status", "outcome", "opened_at", "resolved_at",
+                       "annulled_at", "agreement", "agreement_by_criterion", "history")
+    fields = readonly_fields
     actions = ["resolve_market", "unresolve_market"]
 
     def get_actions(self, request):

@@ -19,7 +19,8 @@ def _grant(request, queryset, *, resolver: bool) -> None:
 
 
 class RolesUserAdmin(UserAdmin):
-    actions = [*UserAdmin.actions, "make_adjudicators", "make_adjudicators_and_resolvers"]
+    # UserAdmin has no actions of its own (delete_selected is a site-wide action).
+    actions = ["make_adjudicators", "make_adjudicators_and_resolvers"]
 
     @admin.action(description="Make the selected users adjudicators", permissions=["change"])
     def make_adjudicators(self, request, queryset):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db.models import Avg, Count, F, QuerySet, Sum
+from django.db.models import Avg, Count, Expression, F, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower
 
 from evaluations import scoring
@@ -153,7 +153,7 @@ def compute_rows(forecaster_ids: set[int] | None = None) -> list[ForecasterRow]:
         n_predictions=Count("prediction_sets__predictions"))
     if forecaster_ids is not None:
         forecasters = forecasters.filter(pk__in=forecaster_ids)
-    forecasters = list(forecasters)
+    listed = list(forecasters)  # read before the scores, as the rows are built from both
     crowd_ids = set(Forecaster.objects.filter(kind=Forecaster.Kind.CROWD)
                     .values_list("pk", flat=True))
     scores = Score.objects.all()
@@ -164,7 +164,7 @@ def compute_rows(forecaster_ids: set[int] | None = None) -> list[ForecasterRow]:
     vs_crowd = _skill_vs_crowd(frame, crowd_ids)
     groups = dict(tuple(frame.groupby("forecaster_id"))) if not frame.empty else {}
     rows = []
-    for forecaster in forecasters:
+    for forecaster in listed:
         scores_of = groups.get(forecaster.pk, frame.iloc[0:0])
         summary = ScoreSummary.of(scores_of, forecaster.n_predictions)
         if forecaster.pk in vs_crowd:
@@ -185,6 +185,7 @@ def store_stats(forecaster_ids: set[int] | None = None) -> int:
     stats = []
     for row in rows:
         s, frame = row.summary, row.frame
+        assert frame is not None  # compute_rows attaches every row's scores
         p = frame["probability"].to_numpy(dtype=np.float64)
         y = frame["happened"].to_numpy(dtype=bool)
         index = np.minimum((p * CALIBRATION_BINS).astype(np.intp), CALIBRATION_BINS - 1)
@@ -208,7 +209,7 @@ def store_stats(forecaster_ids: set[int] | None = None) -> int:
     return len(stats)
 
 
-SORT_FIELDS = {
+SORT_FIELDS: dict[str, Expression | F] = {
     "name": Lower("name"),
     "n": Coalesce("stats__n_resolved", 0),
     "brier": F("stats__brier"),
@@ -237,15 +238,14 @@ def rows_of(forecasters) -> list[ForecasterRow]:
         .values("prediction_set__forecaster_id").annotate(n=Count("pk"))
         .values_list("prediction_set__forecaster_id", "n")
     )
-    for forecaster in forecasters:
-        forecaster.n_predictions = counts.get(forecaster.pk, 0)
-    return [row_of(forecaster) for forecaster in forecasters]
+    return [row_of(forecaster, n_predictions=counts.get(forecaster.pk, 0))
+            for forecaster in forecasters]
 
 
-def row_of(forecaster: Forecaster) -> ForecasterRow:
+def row_of(forecaster: Forecaster, n_predictions: int | None = None) -> ForecasterRow:
     """A leaderboard row from the stored stats (empty when never scored), with
-    ``n_predictions`` as set by ``rows_of``, else counted."""
-    n = getattr(forecaster, "n_predictions", None)
+    ``n_predictions`` when the caller counted them (``rows_of``, a page), else counted."""
+    n = n_predictions
     if n is None:
         n = Prediction.objects.filter(prediction_set__forecaster=forecaster).count()
     stats = getattr(forecaster, "stats", None) if _has_stats(forecaster) else None
@@ -265,8 +265,8 @@ def _has_stats(forecaster: Forecaster) -> bool:
     return True
 
 
-def forecaster_row(forecaster: Forecaster) -> ForecasterRow:
-    return row_of(forecaster)
+def forecaster_row(forecaster: Forecaster, n_predictions: int | None = None) -> ForecasterRow:
+    return row_of(forecaster, n_predictions)
 
 
 def sort_rows(rows: list[ForecasterRow], sort: str) -> list[ForecasterRow]:

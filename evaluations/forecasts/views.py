@@ -60,10 +60,10 @@ def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     table = queries.calibration(forecaster)
     page = page_of(request, queries.predictions_with_scores(
         prediction_set__forecaster=forecaster))
-    forecaster.n_predictions = page.paginator.count  # the row's count: the same COUNT
     context = {
         "forecaster": forecaster,
-        "row": queries.forecaster_row(forecaster),
+        # The row's count is the page's: the same COUNT.
+        "row": queries.forecaster_row(forecaster, n_predictions=page.paginator.count),
         "page": page,
         "murphy": queries.murphy(forecaster),
         "bins": [bin_ for bin_ in _bins(table) if bin_.n],
@@ -181,8 +181,9 @@ def calibration_svg_markup(title: str, table) -> str:
     largest = max((b.n for b in bins), default=0) or 1
     marks = []
     for b in bins:
-        if not b.n:
-            continue
+        if (not b.n or b.mean_forecast is None or b.observed is None
+                or b.ci_low is None or b.ci_high is None):
+            continue  # an empty bin has no figures
         marks.append({
             "cx": _x(b.mean_forecast), "cy": _y(b.observed),
             "r": round(3 + 7 * math.sqrt(b.n / largest), 1),
