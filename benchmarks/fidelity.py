@@ -185,8 +185,20 @@ def _authors_sparse(spec, prepared, sae) -> dict:  # noqa: ANN001
     return table
 
 
-def sparse_part(n_datasets: int, seeds: int, skip: tuple[str, ...] = ()) -> dict:
-    """``skip``: column names not to compute (the full grid costs the most)."""
+def sparse_part(
+    n_datasets: int,
+    seeds: int,
+    skip: tuple[str, ...] = (),
+    shard: tuple[int, int] = (0, 1),
+    sae_file: Path | None = None,
+) -> dict:
+    """``skip``: column names not to compute (the full grid costs the most). ``shard`` (i, n):
+    probe only datasets i, i + n, ... of the subset; the SAE is still trained on every
+    dataset's rows (deterministically), so shards run in parallel share it; a shard's split
+    seeds follow the datasets' positions within the shard, the same on both sides.
+    ``sae_file``: the trained SAE is saved there, or loaded from there when it exists."""
+    import torch
+
     from replication.harness.api import prepare
     from replication.harness.sae import random_dictionary, train_sae
 
@@ -194,10 +206,17 @@ def sparse_part(n_datasets: int, seeds: int, skip: tuple[str, ...] = ()) -> dict
     started = time.perf_counter()
     prepared, _ = prepare(spec, device="cpu", progress=lambda f, m: None)
     pool = np.concatenate([ds.X for ds in prepared]).astype(np.float32)
-    sae, report = train_sae(pool, spec.sae, seed=0)
+    if sae_file is not None and sae_file.exists():
+        sae, report = torch.load(sae_file, weights_only=False)
+    else:
+        sae, report = train_sae(pool, spec.sae, seed=0)
+        if sae_file is not None:
+            torch.save((sae, report), sae_file.with_suffix(".partial"))
+            sae_file.with_suffix(".partial").rename(sae_file)
     random_sae = random_dictionary(
         sae.d_in, sae.d_sae, sae.k, seed=10_000, scale=sae.scaling_factor, centre=pool.mean(0)
     )
+    prepared = prepared[shard[0] :: shard[1]]
     seconds = {"embeddings and SAE": time.perf_counter() - started}
     columns = {}
     for column, compute in (
@@ -220,43 +239,73 @@ def sparse_part(n_datasets: int, seeds: int, skip: tuple[str, ...] = ()) -> dict
         columns[column] = compute()
         seconds[column] = time.perf_counter() - begun
         print(f"{column}: {seconds[column]:.0f} s", file=sys.stderr, flush=True)
-    summary: dict = {}
-    for column, table in columns.items():
-        summary[column] = {
-            regime: {
-                key: float(np.mean([row[key] for (r, _), row in table.items() if r == regime]))
-                for key in ("lr", "sae")
-            }
-            for regime in REGIMES
+    return summarise(
+        {
+            "datasets": [ds.name for ds in prepared],
+            "sae": {"width": sae.d_sae, "k": sae.k, "steps": spec.sae.steps, "fve": report.fve},
+            "seeds": seeds,
+            "per_dataset": {
+                column: {f"{r}/{d}": row for (r, d), row in table.items()}
+                for column, table in columns.items()
+            },
+            "column_seconds": seconds,
+            "seconds": time.perf_counter() - started,
         }
-    authors = columns["sae-probes' own code"]
-    # on how many (regime, dataset) cells the authors' code beats each harness column
-    wins = {
+    )
+
+
+def summarise(result: dict) -> dict:
+    """Add the means per column and regime, and on how many (regime, dataset) cells the
+    authors' code beats each harness column."""
+    tables = result["per_dataset"]
+    result["summary"] = {
         column: {
             regime: {
-                key: sum(
-                    authors[(r, d)][key] > table[(r, d)][key] for (r, d) in authors if r == regime
+                key: float(
+                    np.mean([row[key] for rd, row in table.items() if rd.startswith(regime)])
                 )
                 for key in ("lr", "sae")
             }
             for regime in REGIMES
         }
-        for column, table in columns.items()
+        for column, table in tables.items()
+    }
+    authors = tables["sae-probes' own code"]
+    result["authors_better"] = {
+        column: {
+            regime: {
+                key: sum(
+                    authors[rd][key] > table[rd][key] for rd in authors if rd.startswith(regime)
+                )
+                for key in ("lr", "sae")
+            }
+            for regime in REGIMES
+        }
+        for column, table in tables.items()
         if column != "sae-probes' own code"
     }
-    return {
-        "datasets": [ds.name for ds in prepared],
-        "sae": {"width": sae.d_sae, "k": sae.k, "steps": spec.sae.steps, "fve": report.fve},
-        "seeds": seeds,
-        "summary": summary,
+    return result
+
+
+def merge_shards(shards: list[dict]) -> dict:
+    """One result from shards of the same run (``--shard``); times add up."""
+    merged = {
+        "datasets": [name for shard in shards for name in shard["datasets"]],
+        "sae": shards[0]["sae"],
+        "seeds": shards[0]["seeds"],
         "per_dataset": {
-            column: {f"{r}/{d}": row for (r, d), row in table.items()}
-            for column, table in columns.items()
+            column: {
+                rd: row for shard in shards for rd, row in shard["per_dataset"][column].items()
+            }
+            for column in shards[0]["per_dataset"]
         },
-        "authors_better": wins,
-        "column_seconds": seconds,
-        "seconds": time.perf_counter() - started,
+        "column_seconds": {
+            column: sum(shard["column_seconds"][column] for shard in shards)
+            for column in shards[0]["column_seconds"]
+        },
+        "seconds": sum(shard["seconds"] for shard in shards),
     }
+    return summarise(merged)
 
 
 def print_sparse(result: dict) -> None:
@@ -465,14 +514,29 @@ def main() -> None:
         "--hypothesis-results", type=Path, help="results.json of a finished run of that spec"
     )
     parser.add_argument("--hypothesis-seeds", type=int, default=10)
+    parser.add_argument(
+        "--shard", default="0/1", help="i/n: probe datasets i, i+n, ... (run shards in parallel)"
+    )
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", help="print the sparse table of these shards' --json files"
+    )
+    parser.add_argument(
+        "--sae-file", type=Path, help="save the shared SAE here, or load it when it exists"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     out: dict = {}
-    if args.part in ("both", "sparse"):
-        skip = ("harness, full grid",) if args.skip_full_grid else ()
-        out["sparse_probing"] = sparse_part(args.datasets, args.seeds, skip)
+    if args.merge:
+        out["sparse_probing"] = merge_shards(
+            [json.loads(p.read_text())["sparse_probing"] for p in args.merge]
+        )
         print_sparse(out["sparse_probing"])
-    if args.part in ("both", "hypothesis"):
+    elif args.part in ("both", "sparse"):
+        skip = ("harness, full grid",) if args.skip_full_grid else ()
+        i, n = (int(v) for v in args.shard.split("/"))
+        out["sparse_probing"] = sparse_part(args.datasets, args.seeds, skip, (i, n), args.sae_file)
+        print_sparse(out["sparse_probing"])
+    if args.part in ("both", "hypothesis") and not args.merge:
         out["hypothesis_predictivity"] = hypothesis_part(
             args.hypothesis_spec, args.hypothesis_results, args.hypothesis_seeds
         )
