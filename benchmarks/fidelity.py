@@ -18,7 +18,11 @@ Two tables (issue 11):
    dimensions go through the same selection for the delta.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/fidelity.py [--part both|sparse|hypothesis]
-        [--datasets 7] [--seeds 5] [--hypothesis-spec SPEC.toml]
+        [--datasets 17] [--seeds 5] [--skip-full-grid] [--hypothesis-spec SPEC.toml]
+
+The 17 x 5 sparse table is an hour or more of CPU: ``--shard i/n --sae-file F --json J``
+runs datasets i, i + n, ... in one process (shard 0 first: it trains and saves the SAE that
+the others load), and ``--merge J ...`` prints the table of the shards together.
 
 The script uses only the harness's public pieces that exist before and after issue 11
 (``prepare``, ``make_split``, ``train_sae``, ``TaskContext``, the task modules, ``run_spec``),
