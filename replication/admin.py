@@ -264,21 +264,22 @@ class ReplicationRunAdmin(admin.ModelAdmin):
     def requeue(self, request: HttpRequest, queryset: QuerySet) -> None:
         done, stuck = [], []
         for run in queryset:
+            # Sent as it commits (no transaction here); a failed send is on the row.
             if not services.requeue_run(run_id=run.pk, by=request.user):
                 continue
-            try:
-                services.dispatch_run(run_id=run.pk)
-            except QueueUnavailable as exc:
-                stuck.append((run.pk, exc))
-                continue
-            done.append(run.pk)
+            error = ReplicationRun.objects.filter(pk=run.pk, dispatched_at=None).values_list(
+                "dispatch_error", flat=True).first()
+            if error:
+                stuck.append((run.pk, error))
+            else:
+                done.append(run.pk)
         if done:
             self.message_user(request, f"Re-queued run(s) {', '.join(map(str, done))}.",
                               messages.SUCCESS)
         if stuck:
             self.message_user(
                 request,
-                f"{QUEUE_DOWN} ({stuck[0][1].__cause__ or stuck[0][1]}). Run(s) "
+                f"{QUEUE_DOWN} ({stuck[0][1]}). Run(s) "
                 f"{', '.join(str(pk) for pk, _ in stuck)} are queued and are sent when the "
                 "broker is back.", messages.ERROR,
             )

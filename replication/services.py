@@ -439,9 +439,9 @@ def cancel_run(*, run_id: int, by: Any = None) -> bool:
 def requeue_run(*, run_id: int, by: Any = None) -> bool:
     """Put a failed or cancelled run back in its queue (the same run, the next attempt).
 
-    Only the row changes: send it with :func:`dispatch_run` (which says whether the broker
-    took it), or leave it to the reconciler, which sends queued runs never sent. Returns
-    False if the run was not failed or cancelled.
+    The run is sent once the transaction commits (tracker.queueing.after_commit): with the
+    broker down it stays queued with ``dispatch_error`` set, which the caller can read, and
+    the reconciler sends it later. Returns False if the run was not failed or cancelled.
     """
     with transaction.atomic():
         row = ReplicationRun.objects.filter(pk=run_id).values("error").first()
@@ -455,6 +455,7 @@ def requeue_run(*, run_id: int, by: Any = None) -> bool:
         if not updated:
             return False
         _note(run_id, "requeued", by=str(by or ""), previous_error=row["error"] if row else "")
+        after_commit(lambda: dispatch_run(run_id=run_id))
     return True
 
 

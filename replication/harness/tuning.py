@@ -1,9 +1,10 @@
 """Equal-budget hyper-parameter search by cross-validation, then one refit and one test pass.
 
 Each method declares a grid; :func:`budgeted_grid` draws at most ``budget`` settings from it
-(all of them when the grid is small). :func:`select_cv` scores every setting by
-cross-validation over the *development* rows (training and validation together), keeps the
-best, refits it on all development rows and scores the test rows once, for that setting only.
+(all of them when the grid is small; a Latin-hypercube draw over its axes otherwise).
+:func:`select_cv` scores every setting by cross-validation over the *development* rows
+(training and validation together), keeps the best, refits it on all development rows and
+scores the test rows once, for that setting only.
 
 Why cross-validation: under scarcity the validation split holds 8-16 rows, so a choice made
 on it is mostly noise (issue 10, item 5). Folds come from :func:`cv_folds`: stratified
@@ -43,6 +44,15 @@ class MethodRun:
 def budgeted_grid(
     axes: dict[str, list[Any]], budget: int, rng: np.random.Generator
 ) -> list[dict[str, Any]]:
+    """At most ``budget`` settings of the grid ``axes`` (all of them when it is no larger).
+
+    Larger grids get a Latin-hypercube draw over the axes' positions: each axis is cut into
+    ``budget`` equal strata of its values and every stratum gets one setting, paired at
+    random across axes. So four draws from a 10-value C grid span its whole range (a plain
+    random draw can miss every value below 1e-2, say), and a grid with two axes gets the
+    same coverage of each axis as a one-axis grid: every method is searched the same way.
+    A setting drawn twice is replaced by a random unused one, so the count is exact.
+    """
     names = list(axes)
     combos = [
         dict(zip(names, values, strict=True))
@@ -50,8 +60,25 @@ def budgeted_grid(
     ]
     if len(combos) <= budget:
         return combos
-    picks = rng.choice(len(combos), size=budget, replace=False)
+    sizes = [len(axes[n]) for n in names]
+    strata = np.arange(budget)
+    positions = [
+        rng.permutation(np.floor((strata + rng.random(budget)) * size / budget).astype(int))
+        for size in sizes
+    ]
+    picks = {int(np.ravel_multi_index(tuple(p[i] for p in positions), sizes)) for i in strata}
+    unused = [i for i in range(len(combos)) if i not in picks]
+    extra = rng.choice(len(unused), size=budget - len(picks), replace=False)
+    picks.update(unused[i] for i in extra)
     return [combos[i] for i in sorted(picks)]
+
+
+def grid_notes(grids: dict[str, dict[str, list[Any]]]) -> dict[str, dict[str, Any]]:
+    """Each method's grid and its size, as results list them (``notes.grids``)."""
+    return {
+        name: {"axes": axes, "size": int(np.prod([len(v) for v in axes.values()]))}
+        for name, axes in grids.items()
+    }
 
 
 # --- folds -----------------------------------------------------------------------------------

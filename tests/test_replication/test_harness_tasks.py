@@ -7,6 +7,7 @@ import pytest
 
 from replication.harness.api import run_spec
 from replication.harness.spec import VERDICTS, spec_from_dict
+from replication.harness.tasks.common import C_GRID
 
 pytestmark = pytest.mark.harness
 
@@ -56,6 +57,14 @@ def test_ood_detection_scores_every_detector_and_reports_fpr(tmp_path):
     assert cell["methods"]["mahalanobis"]["mean"] > 0.7  # the shift is easy for a covariance model
     assert 0 <= cell["methods"]["knn_distance"]["fpr_at_95_tpr"] <= 1
     assert result.verdict in VERDICTS
+    # every method's grid is listed; the three Mahalanobis scorers share one shrinkage grid
+    grids = result.results["notes"]["grids"]
+    assert set(grids) == set(cell["methods"]) - {"random_dictionary_best"}
+    shrinkage = [
+        grids[m]["axes"]["shrinkage"]
+        for m in ("mahalanobis", "raw_dims_mahalanobis", "sae_latent_mahalanobis")
+    ]
+    assert shrinkage[0] == shrinkage[1] == shrinkage[2]
 
 
 def run_hypothesis_predictivity(tmp_path):
@@ -78,6 +87,12 @@ def test_hypothesis_predictivity_counts_significant_features_and_reports_the_cei
     assert methods["sae_lasso_k"]["configs"]
     assert all(len(c["features"]) == 4 for c in methods["sae_lasso_k"]["configs"])
     assert result.results["metric"] == "auroc"
+    # one draw of C, the same for every method, spread over the shared grid
+    notes = result.results["notes"]
+    assert notes["grids"]["every method"]["axes"]["C"] == C_GRID
+    assert len(notes["settings_tried"]) == SMALL_PROTOCOL["tuning_budget"]
+    tried = {s["C"] for s in notes["settings_tried"]}
+    assert min(tried) < 0.1 < max(tried)  # the two draws fall in the grid's two halves
 
 
 def test_hypothesis_predictivity_on_a_continuous_target_uses_r2(tmp_path):
@@ -124,6 +139,9 @@ def test_spurious_correlation_removal_reports_worst_group_accuracy(tmp_path):
     }
     # erasing the attribute recovers the label on the groups where the two disagree
     assert methods["leace"]["mean"] > 0.6
+    grids = result.results["notes"]["grids"]
+    assert set(grids) == set(methods)
+    assert all(grid["axes"]["C"] == C_GRID for grid in grids.values())
 
 
 def test_spurious_correlation_removal_needs_an_attribute(tmp_path):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from replication.harness.tuning import Fitted, FoldCache, cv_folds, fixed_fit_folds, select_cv
+from replication.harness.tuning import (
+    Fitted,
+    FoldCache,
+    budgeted_grid,
+    cv_folds,
+    fixed_fit_folds,
+    select_cv,
+)
 
 pytestmark = pytest.mark.harness
 
@@ -108,3 +115,36 @@ def test_fold_cache_computes_once_per_fit_array():
     for X in (A, A, B):
         cache.get(X, lambda: counter.append(1))
     assert len(counter) == 2 and A in cache and np.ones(2) not in cache
+
+
+def test_a_small_grid_is_tried_whole():
+    axes = {"k": [1, 2], "C": [0.1, 1.0]}
+    assert budgeted_grid(axes, 4, np.random.default_rng(0)) == [
+        {"k": 1, "C": 0.1},
+        {"k": 1, "C": 1.0},
+        {"k": 2, "C": 0.1},
+        {"k": 2, "C": 1.0},
+    ]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_budgeted_draw_spans_every_axis(seed):
+    """Four draws from a 10-value grid land one in each quarter of it, for a one-axis grid
+    and along each axis of a two-axis grid: every method is searched the same way."""
+    values = list(range(10))
+    one = budgeted_grid({"C": values}, 4, np.random.default_rng(seed))
+    assert len(one) == 4 and len({c["C"] for c in one}) == 4
+    two = budgeted_grid({"k": values, "C": values}, 4, np.random.default_rng(seed))
+    assert len(two) == 4 and len({(c["k"], c["C"]) for c in two}) == 4
+    for draws in ([c["C"] for c in one], [c["k"] for c in two], [c["C"] for c in two]):
+        # strata of 2.5 values: [0, 2], [2, 4], [5, 7], [7, 9]
+        assert min(draws) <= 2 and max(draws) >= 7
+        assert any(2 <= v <= 4 for v in draws) and any(5 <= v <= 7 for v in draws)
+
+
+def test_a_budgeted_draw_is_reproducible_and_never_repeats():
+    axes = {"k": [1, 2, 4], "C": [0.1, 1.0]}  # 6 settings, strata narrower than one value
+    for seed in range(30):
+        first = budgeted_grid(axes, 5, np.random.default_rng(seed))
+        assert first == budgeted_grid(axes, 5, np.random.default_rng(seed))
+        assert len({(c["k"], c["C"]) for c in first}) == 5

@@ -81,3 +81,22 @@ def test_the_pages_still_serve(client, admin_client, specs, broker_down):
     assert client.get(f"/replications/{ReplicationRun.objects.get().pk}/").status_code == 200
     assert client.get("/api/papers/2502.16681/").status_code == 200
     assert admin_client.get("/admin/replication/replicationrun/").status_code == 200
+
+
+def test_the_requeue_action_says_the_queue_cannot_be_reached(admin_client, specs, broker_down):
+    from replication import services
+
+    run = services.create_run(spec=specs.get(key="sparse-probing-kantamneni"))
+    services.cancel_run(run_id=run.pk)
+
+    response = admin_client.post(
+        "/admin/replication/replicationrun/",
+        {"action": "requeue", "_selected_action": [run.pk]}, follow=True,
+    )
+
+    page = response.content.decode()
+    assert "The task queue cannot be reached" in page
+    assert f"Run(s) {run.pk} are queued and are sent when the broker is back." in page
+    run.refresh_from_db()
+    assert (run.status, run.dispatched_at) == (ReplicationRun.Status.QUEUED, None)
+    assert run.dispatch_error

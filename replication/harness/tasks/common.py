@@ -13,7 +13,9 @@ from replication.harness.spec import ProtocolSpec
 from replication.harness.stats import auroc
 from replication.harness.tuning import Fitted, FoldCache, Folds, Learner, cv_folds
 
-C_GRID = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
+#: inverse L2 strength on standardised columns: 10 values like sae-probes' grid, with its floor
+#: (1e-5, where the probe is close to a mean-difference classifier, which scarce rows favour)
+C_GRID = [10.0**e for e in range(-5, 5)]
 #: the sparse-probing paper's k values (Kantamneni et al. 2025 try 1 to 512)
 LATENT_COUNTS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 

@@ -30,14 +30,26 @@ from replication.harness.errors import DataError
 from replication.harness.spec import Spec
 from replication.harness.splits import make_split
 from replication.harness.stats import r2_rows
-from replication.harness.tasks.common import auroc_metric, dev_folds, scaler, standardise
-from replication.harness.tuning import Fitted, FoldCache, Learner, MethodRun, select_cv
+from replication.harness.tasks.common import (
+    C_GRID,
+    auroc_metric,
+    dev_folds,
+    scaler,
+    standardise,
+)
+from replication.harness.tuning import (
+    Fitted,
+    FoldCache,
+    Learner,
+    MethodRun,
+    budgeted_grid,
+    select_cv,
+)
 
 SAE_METHOD = "sae_lasso_k"
 BASELINE_NAMES = {"pca": "pca_k", "raw_dims": "raw_dims_lasso_k", "kmeans": "kmeans_k"}
 CONTROLS = ["random_dictionary_lasso_k", "raw_dims_lasso_k"]
 CEILING = "full_embedding_ridge"
-C_VALUES = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 REFERENCE_SAE = "hypothesaes_sae_lasso_k"
 POOL_USES_UNLABELLED_REST = True
 SCOPE = {
@@ -243,7 +255,8 @@ def run(ctx: TaskContext) -> TaskOutput:
     metric: Callable[[np.ndarray, np.ndarray], float] = (
         (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc_metric
     )
-    configs = [{"C": c} for c in C_VALUES[-proto.tuning_budget :]]
+    # one draw from the shared C grid, the same settings for every method
+    configs = budgeted_grid({"C": C_GRID}, proto.tuning_budget, np.random.default_rng(proto.seed))
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
@@ -339,5 +352,12 @@ def run(ctx: TaskContext) -> TaskOutput:
         controls=CONTROLS,
         ceilings=[CEILING],
         cells=cells,
-        notes={"n_features": k, "target": spec.option("target"), **notes},
+        notes={
+            "n_features": k,
+            "target": spec.option("target"),
+            # every method (the ceiling too) tries the same C values on its K features
+            "grids": {"every method": {"axes": {"C": C_GRID}, "size": len(C_GRID)}},
+            "settings_tried": configs,
+            **notes,
+        },
     )

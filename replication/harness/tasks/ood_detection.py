@@ -32,6 +32,7 @@ from replication.harness.tuning import (
     MethodRun,
     budgeted_grid,
     fixed_fit_folds,
+    grid_notes,
     select_cv,
 )
 
@@ -39,6 +40,14 @@ SAE_METHODS = ["sae_reconstruction_error", "sae_latent_mahalanobis", "sae_rare_l
 RANDOM_METHODS = ["random_dictionary_" + m.removeprefix("sae_") for m in SAE_METHODS]
 CONTROLS = ["random_dictionary_best", "raw_dims_mahalanobis"]
 FIT_FRACTION = 0.6
+#: one shrinkage grid for every Mahalanobis scorer (SAE latents, raw dimensions, baseline)
+SHRINKAGE = ["auto", 0.01, 0.1, 0.5]
+#: how many columns (latents, raw dimensions) a scorer may keep
+COLUMN_COUNTS = (16, 64, 256, 1024)
+RARE_FREQUENCY = [0.0, 0.001, 0.005, 0.02]
+KNN_K = [1, 3, 5, 10, 25, 50]
+PCA_COUNTS = (2, 4, 8, 16, 32, 64)
+FOREST_AXES: dict[str, list[Any]] = {"n_estimators": [100, 300], "max_samples": ["auto", 0.5, 1.0]}
 SCOPE = {
     "tests": (
         "whether SAE reconstruction error or latent statistics flag out-of-distribution "
@@ -56,6 +65,26 @@ def _split_in_out(ds: PreparedDataset) -> tuple[np.ndarray, np.ndarray]:
     if ds.ood_X is not None:
         return ds.X, ds.ood_X
     return ds.X[ds.y == 0], ds.X[ds.y == 1]
+
+
+def _column_counts(available: int) -> list[int]:
+    return [n for n in COLUMN_COUNTS if n <= available] or [available]
+
+
+def method_grids(width: int, d_in: int) -> dict[str, dict[str, list[Any]]]:
+    """Every method's grid, recorded in the result; each method draws the same number of
+    settings from its own grid (``protocol.tuning_budget``, Latin-hypercube when larger); the
+    random-dictionary control reuses the SAE methods' grids."""
+    return {
+        "sae_reconstruction_error": {},
+        "sae_latent_mahalanobis": {"n_latents": _column_counts(width), "shrinkage": SHRINKAGE},
+        "sae_rare_latents": {"max_frequency": RARE_FREQUENCY},
+        CONTROLS[1]: {"n_dims": _column_counts(d_in), "shrinkage": SHRINKAGE},
+        "mahalanobis": {"shrinkage": SHRINKAGE},
+        "knn_distance": {"k": KNN_K},
+        "pca_reconstruction": {"n_components": [n for n in PCA_COUNTS if n <= min(64, d_in)]},
+        "isolation_forest": FOREST_AXES,
+    }
 
 
 def _fit_rows(spec: Spec, n: int) -> np.ndarray:
@@ -151,7 +180,7 @@ def _latent_scorers(
         yva,
         Xte,
     )
-    counts = [n for n in (16, 64, 256, 1024) if n <= width] or [width]
+    counts = _column_counts(width)
 
     def latent_maha(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
         cols = order[: config["n_latents"]]
@@ -159,7 +188,7 @@ def _latent_scorers(
         return lambda X: score(latents_of(X)[:, cols])
 
     runs["latent_mahalanobis"] = _choose(
-        budgeted_grid({"n_latents": counts, "shrinkage": ["auto", 0.1, 0.5]}, budget, rng),
+        budgeted_grid({"n_latents": counts, "shrinkage": SHRINKAGE}, budget, rng),
         _scorer_learner(
             latent_maha,
             lambda c: fl.mahalanobis_flops(len(Zfit), c["n_latents"], len(Xva) + len(Xte)),
@@ -174,7 +203,7 @@ def _latent_scorers(
         return lambda X: latents_of(X)[:, rare_cols].sum(1)
 
     runs["rare_latents"] = _choose(
-        budgeted_grid({"max_frequency": [0.0, 0.001, 0.005, 0.02]}, budget, rng),
+        budgeted_grid({"max_frequency": RARE_FREQUENCY}, budget, rng),
         _scorer_learner(rare, lambda c: float(width * (len(Xva) + len(Xte)))),
         Xva,
         yva,
@@ -199,7 +228,7 @@ def _baseline(
     d = fit_X.shape[1]
     if name == "mahalanobis":
         return _choose(
-            [{"shrinkage": s} for s in ["auto", 0.01, 0.1, 0.5][:budget]],
+            budgeted_grid({"shrinkage": SHRINKAGE}, budget, rng),
             _scorer_learner(
                 lambda c: _mahalanobis(fit_X, c["shrinkage"]),
                 lambda c: fl.mahalanobis_flops(len(fit_X), d, q),
@@ -218,7 +247,7 @@ def _baseline(
             return lambda X: index.kneighbors(X, n_neighbors=k)[0][:, -1]
 
         return _choose(
-            budgeted_grid({"k": [1, 3, 5, 10, 25, 50]}, budget, rng),
+            budgeted_grid({"k": KNN_K}, budget, rng),
             _scorer_learner(knn, lambda c: fl.knn_flops(len(fit_X), q, d)),
             Xva,
             yva,
@@ -240,7 +269,7 @@ def _baseline(
 
             return score
 
-        counts = [n for n in (2, 4, 8, 16, 32, 64) if n <= max_n]
+        counts = [n for n in PCA_COUNTS if n <= max_n]
         return _choose(
             budgeted_grid({"n_components": counts}, budget, rng),
             _scorer_learner(pca_error, lambda c: fl.pca_flops(len(fit_X), d)),
@@ -260,9 +289,7 @@ def _baseline(
             return lambda X: -model.score_samples(X)
 
         return _choose(
-            budgeted_grid(
-                {"n_estimators": [100, 300], "max_samples": ["auto", 0.5, 1.0]}, budget, rng
-            ),
+            budgeted_grid(FOREST_AXES, budget, rng),
             _scorer_learner(
                 forest,
                 lambda c: fl.isolation_forest_flops(len(fit_X), c["n_estimators"], q),
@@ -335,7 +362,7 @@ def run(ctx: TaskContext) -> TaskOutput:
             cell.add(CONTROLS[0], best_random)
             var_order = np.argsort(-fit_X.var(0), kind="mergesort")
             n_fit, n_query = len(fit_X), len(Xva) + len(Xte)
-            counts = [n for n in (16, 64, 256, 1024) if n <= fit_X.shape[1]] or [fit_X.shape[1]]
+            counts = _column_counts(fit_X.shape[1])
 
             def raw_maha(
                 config: dict[str, Any], var_order=var_order, fit_X=fit_X
@@ -348,7 +375,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                 CONTROLS[1],
                 _choose(
                     budgeted_grid(
-                        {"n_dims": counts, "shrinkage": ["auto", 0.1, 0.5]},
+                        {"n_dims": counts, "shrinkage": SHRINKAGE},
                         proto.tuning_budget,
                         rng,
                     ),
@@ -385,5 +412,13 @@ def run(ctx: TaskContext) -> TaskOutput:
             "fit_fraction": FIT_FRACTION,
             "in_distribution": "the dataset's rows if it has an OOD set, else class 0",
             "sae_pool": "in-distribution fit rows of every dataset",
+            "tuning_budget": proto.tuning_budget,
+            "grids": grid_notes(
+                {
+                    name: axes
+                    for name, axes in method_grids(ctx.width, ctx.pool.shape[1]).items()
+                    if name in (*sae_methods, *baselines, *CONTROLS)
+                }
+            ),
         },
     )

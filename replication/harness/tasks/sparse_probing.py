@@ -39,7 +39,14 @@ from replication.harness.tasks.common import (
     scaler,
     top_k_probe_learner,
 )
-from replication.harness.tuning import Fitted, Learner, MethodRun, budgeted_grid, select_cv
+from replication.harness.tuning import (
+    Fitted,
+    Learner,
+    MethodRun,
+    budgeted_grid,
+    grid_notes,
+    select_cv,
+)
 
 SAE_METHOD = "sae_top_latents"
 CONTROLS = ["random_dictionary_top_latents", "raw_dims_top_k"]
@@ -345,11 +352,13 @@ def run(ctx: TaskContext) -> TaskOutput:
             "sae_probe_recipe": "mean-activation normalisation before ranking; k up to "
             f"{max_latents}",
             "tuning_budget": proto.tuning_budget,
-            "grids": {
-                name: {"axes": axes, "size": int(np.prod([len(v) for v in axes.values()]))}
-                for name, axes in grids.items()
-                if name in (*CONTROLS, SAE_METHOD, *baselines)
-            },
+            "grids": grid_notes(
+                {
+                    name: axes
+                    for name, axes in grids.items()
+                    if name in (*CONTROLS, SAE_METHOD, *baselines)
+                }
+            ),
         },
     )
 

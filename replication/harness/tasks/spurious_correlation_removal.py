@@ -39,6 +39,7 @@ from replication.harness.tuning import (
     Learner,
     MethodRun,
     budgeted_grid,
+    grid_notes,
     select_cv,
 )
 
@@ -48,6 +49,20 @@ RowsOf = Callable[[np.ndarray], np.ndarray]
 SAE_METHOD = "sae_ablate_spurious_latents"
 CONTROLS = ["random_dictionary_ablation", "raw_dims_ablation"]
 ABLATION_COUNTS = [1, 2, 4, 8, 16, 32, 64, 128]
+
+
+def method_grids(max_m: int, width: int, d_in: int, baselines: list[str]) -> dict[str, Any]:
+    """Every method's grid, recorded in the result: each draws ``protocol.tuning_budget``
+    settings the same way (the baselines share one draw of C)."""
+    sae = {"m": [m for m in ABLATION_COUNTS if m <= min(max_m, width)], "C": C_GRID}
+    return {
+        SAE_METHOD: sae,
+        CONTROLS[0]: sae,
+        CONTROLS[1]: {"m": [m for m in ABLATION_COUNTS if m <= min(max_m, d_in)], "C": C_GRID},
+        **{name: {"C": C_GRID} for name in baselines},
+    }
+
+
 SCOPE = {
     "tests": (
         "whether ablating the SAE latents tied to a spurious attribute raises worst-group "
@@ -232,6 +247,7 @@ def run(ctx: TaskContext) -> TaskOutput:
     correlation = float(spec.option("train_correlation"))
     max_m = int(spec.option("max_ablated"))
     baselines = list(spec.baselines)
+    grids = method_grids(max_m, ctx.width, ctx.pool.shape[1], baselines)
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
@@ -263,14 +279,13 @@ def run(ctx: TaskContext) -> TaskOutput:
                 return select_cv(configs, learn, ids_dev, yz_dev, ids_test, _metric, folds)
 
             sae_i = ctx.sae_for_seed(s)
-            axes = {"m": [m for m in ABLATION_COUNTS if m <= min(max_m, ctx.width)], "C": C_GRID}
             encode_cost = fl.sae_encode_flops(X.shape[1], ctx.width, len(X))
             for name, model in (
                 (SAE_METHOD, ctx.saes[sae_i]),
                 (CONTROLS[0], ctx.random_saes[sae_i % len(ctx.random_saes)]),
             ):
                 result = tuned(
-                    budgeted_grid(axes, proto.tuning_budget, rng),
+                    budgeted_grid(grids[name], proto.tuning_budget, rng),
                     _ablation_learner(model, X, tr, y, z, encode_numpy(model, X)),
                 )
                 result.flops += encode_cost
@@ -295,12 +310,9 @@ def run(ctx: TaskContext) -> TaskOutput:
                 R[:, raw_orders.get(ids, order)[: config["m"]]] = 0.0
                 return _probe(R[tr], y[tr], config["C"], lambda ids_: R[ids_[:, 0]])
 
-            raw_axes = {
-                "m": [m for m in ABLATION_COUNTS if m <= min(max_m, X.shape[1])],
-                "C": C_GRID,
-            }
             cell.add(
-                CONTROLS[1], tuned(budgeted_grid(raw_axes, proto.tuning_budget, rng), raw_learn)
+                CONTROLS[1],
+                tuned(budgeted_grid(grids[CONTROLS[1]], proto.tuning_budget, rng), raw_learn),
             )
             c_values = [c["C"] for c in budgeted_grid({"C": C_GRID}, proto.tuning_budget, rng)]
             for name in baselines:
@@ -317,7 +329,12 @@ def run(ctx: TaskContext) -> TaskOutput:
         baselines=baselines,
         controls=CONTROLS,
         cells=cells,
-        notes={"train_correlation": correlation, "attribute_labels_seen": "validation only"},
+        notes={
+            "train_correlation": correlation,
+            "attribute_labels_seen": "validation only",
+            "tuning_budget": proto.tuning_budget,
+            "grids": grid_notes(grids),
+        },
     )
 
 
