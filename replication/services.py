@@ -488,12 +488,17 @@ def reap_stale_runs(*, now: dt.datetime | None = None,
                 pk=run.pk, status=Status.RUNNING, attempts=run.attempts, heartbeat_at__lt=cutoff
             )
             if run.attempts < conf.max_attempts():
-                if rows.update(
-                    status=Status.QUEUED, progress=0, heartbeat_at=None, started_at=None,
-                    dispatched_at=None, dispatch_error="", worker_host="",
-                    progress_message=f"Re-queued: {lost}"[:300],
-                ) == 1:
-                    _note(run.pk, "reaped", attempt=run.attempts, requeued=True, error=lost)
+                # The status and its history entry commit together: no reader sees a
+                # re-queued run without the reason.
+                with transaction.atomic():
+                    requeued_now = rows.update(
+                        status=Status.QUEUED, progress=0, heartbeat_at=None, started_at=None,
+                        dispatched_at=None, dispatch_error="", worker_host="",
+                        progress_message=f"Re-queued: {lost}"[:300],
+                    ) == 1
+                    if requeued_now:
+                        _note(run.pk, "reaped", attempt=run.attempts, requeued=True, error=lost)
+                if requeued_now:
                     log.warning("Re-queued replication run %s: %s", run.pk, lost)
                     requeued.append(run.pk)
                     reaped.append(run.pk)
@@ -513,8 +518,11 @@ def reap_stale_runs(*, now: dt.datetime | None = None,
                                                  attempts=run.attempts)
         else:
             continue
-        if rows.update(status=Status.FAILED, finished_at=now, error=reason) == 1:
-            _note(run.pk, "reaped", attempt=run.attempts, error=reason)
+        with transaction.atomic():
+            failed_now = rows.update(status=Status.FAILED, finished_at=now, error=reason) == 1
+            if failed_now:
+                _note(run.pk, "reaped", attempt=run.attempts, error=reason)
+        if failed_now:
             log.warning("Reaped replication run %s: %s", run.pk, reason)
             reaped.append(run.pk)
     return reaped

@@ -262,6 +262,8 @@ def run(ctx: TaskContext) -> TaskOutput:
     done = 0
     for d_index, ds in enumerate(ctx.datasets):
         target = ds.target if continuous else ds.y
+        if target is None:  # a continuous task's loader always sets it
+            raise DataError(f"dataset {ds.name!r} has no continuous target")
         n_sae = min(len(ctx.saes), proto.split_seeds)
         latents = [ctx.latents(i, ds.X) for i in range(n_sae)]
         random_latents = [ctx.latents(i, ds.X, random=True) for i in range(n_sae)]

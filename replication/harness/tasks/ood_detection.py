@@ -15,6 +15,7 @@ highest-variance raw dimensions. Metric: AUROC (OOD positive); FPR at 95% TPR is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -111,6 +112,11 @@ def _mahalanobis(fit: np.ndarray, shrinkage: float | str) -> Callable[[np.ndarra
         LedoitWolf() if shrinkage == "auto" else ShrunkCovariance(shrinkage=float(shrinkage))
     ).fit(fit)
     return model.mahalanobis
+
+
+def _raw_mahalanobis_flops(rows: int, queries: int, config: dict[str, Any]) -> float:
+    """Fit and score cost of a Mahalanobis scorer on ``config["n_dims"]`` raw columns."""
+    return fl.mahalanobis_flops(rows, config["n_dims"], queries)
 
 
 def _scorer_learner(
@@ -337,7 +343,7 @@ def run(ctx: TaskContext) -> TaskOutput:
             sae_runs = _latent_scorers(
                 trained,
                 fit_X,
-                lambda X, m=trained: encode_numpy(m, X),
+                functools.partial(encode_numpy, trained),
                 "sae",
                 proto.tuning_budget,
                 rng,
@@ -348,7 +354,7 @@ def run(ctx: TaskContext) -> TaskOutput:
             rnd_runs = _latent_scorers(
                 random,
                 fit_X,
-                lambda X, m=random: encode_numpy(m, X),
+                functools.partial(encode_numpy, random),
                 "random_dictionary",
                 proto.tuning_budget,
                 rng,
@@ -381,7 +387,7 @@ def run(ctx: TaskContext) -> TaskOutput:
                     ),
                     _scorer_learner(
                         raw_maha,
-                        lambda c, rows=n_fit, q=n_query: fl.mahalanobis_flops(rows, c["n_dims"], q),
+                        functools.partial(_raw_mahalanobis_flops, n_fit, n_query),
                     ),
                     Xva,
                     yva,

@@ -259,7 +259,11 @@ def run(ctx: TaskContext) -> TaskOutput:
                 dev = np.concatenate([split.train, split.val])
                 y_dev = np.concatenate([split.y_train, split.y_val])
                 folds = dev_folds(y_dev, len(dev), proto, split_seed)
-                y_test = ds.ood_y[split.test] if split.test_from_ood else ds.y[split.test]
+                if split.test_from_ood:
+                    assert ds.ood_y is not None  # make_split tests on OOD rows only when present
+                    y_test = ds.ood_y[split.test]
+                else:
+                    y_test = ds.y[split.test]
                 rng = np.random.default_rng(split_seed)
                 Z = latents[sae_i]
                 Zr = random_latents[sae_i]

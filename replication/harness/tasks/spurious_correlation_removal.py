@@ -117,7 +117,8 @@ def transform_datasets(spec: Spec, datasets: list[Any]) -> list[Any]:
                 spec.data.max_rows,
                 spec.protocol.seed,
             )
-            z_join = np.asarray([other_label[t.strip()] for t in joined.texts], dtype=np.int64)
+            z_join = np.asarray([other_label[t.strip()] for t in joined.texts or []],
+                                dtype=np.int64)
             meta = {**joined.meta, "spurious_dataset": name, "pairing": "joined on text"}
             paired.append(replace(joined, groups=z_join, meta=meta))
             continue

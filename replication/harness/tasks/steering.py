@@ -424,7 +424,7 @@ def _run_method(setup: Setup, method: Method) -> tuple[MethodRun, list[dict[str,
     g = setup.gen(instr, [setup.lm.format(a) for a in asked], method.build([c for c, _ in rows]))
     scores = setup.score(instr, g)
     n = len(setup.val)
-    points = []
+    points: list[dict[str, Any]] = []
     for i, c in enumerate(configs):
         sl = slice(i * n, (i + 1) * n)
         quality = jd.harmonic(scores.fluency[sl], scores.relevance[sl])
@@ -490,7 +490,7 @@ def _rejection(setup: Setup, n_max: int) -> tuple[MethodRun, list[dict[str, Any]
         return Generation([texts[j] for j in idx], [tokens[j] for j in idx], 0, 0.0)
 
     vt, vx, vp, vcost = candidates(setup.val)
-    points = []
+    points: list[dict[str, Any]] = []
     for n in grid:
         sc = setup.score(setup.val, pick(vt, vx, vp, n))
         points.append(
