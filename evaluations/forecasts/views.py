@@ -89,14 +89,14 @@ MAX_DATES = 366
 def scores_over_time(forecaster: Forecaster) -> OverTime | None:
     """The mean Brier score of the resolved predictions made each date (each week when a
     record spans more than MAX_DATES dates), and the running mean of the record up to each.
-    Aggregated in SQL: one row a date or week, never one a prediction. None before the
-    first resolved one."""
+    Read from the forecaster's stored figures (one row a date, stored by the re-score),
+    never one a prediction. None before the first resolved one."""
     from tracker import charts, plain
 
-    periods = queries.brier_by_period(forecaster, "day")
+    periods = queries.stored_brier_by_period(forecaster, "day")
     period = "date"
     if len(periods) > MAX_DATES:
-        periods, period = queries.brier_by_period(forecaster, "week"), "week"
+        periods, period = queries.stored_brier_by_period(forecaster, "week"), "week"
     if not periods:
         return None
     dots, running = [], []
