@@ -9,7 +9,8 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 
 from tracker.models import WorkerHeartbeat
-from tracker.urls import handler404, handler500, urlpatterns as project_patterns
+from tracker.urls import handler404, handler500
+from tracker.urls import urlpatterns as project_patterns
 
 REFERENCE = engines["django"].from_string("""{% extends "base.html" %}
 {% block title %}Reference{% endblock %}
@@ -18,7 +19,8 @@ REFERENCE = engines["django"].from_string("""{% extends "base.html" %}
 <table>
   <thead><tr><th>Worker</th><th>Last seen</th><th>Heartbeats</th></tr></thead>
   <tbody>
-  {% for beat in beats %}<tr><td>{{ beat.hostname }}</td><td>{{ beat.seen_at }}</td><td>{{ beat.beats }}</td></tr>
+  {% for beat in beats %}<tr><td>{{ beat.hostname }}</td><td>{{ beat.seen_at }}</td>
+  <td>{{ beat.beats }}</td></tr>
   {% empty %}<tr><td colspan="3">No worker has reported yet.</td></tr>{% endfor %}
   </tbody>
 </table>
