@@ -214,3 +214,29 @@ def test_an_adjudicator_who_sees_only_settled_candidacies_reads_the_stored_figur
 
     monkeypatch.setattr(aggregates, "compute_market_agreement", computed)
     assert aggregates.market_agreement(market, ada).overall == public.overall
+
+
+def test_the_assessments_list_total_is_the_visible_count_read_narrower(
+        client, tiny, ada, ben, cleo, sam):
+    from evaluations.admin.assessments import visible_count
+
+    market = tiny["market"]
+    na = "not_applicable"
+    score(ada, tiny["x"], {"useful": "met", "beats": "met", "note": na})
+    score(ben, tiny["x"], {"useful": "met", "beats": "not_met", "note": na})
+    score(ben, tiny["y"], {"useful": "not_met", "beats": "met", "note": na})
+    score(cleo, tiny["y"], {"useful": "met", "beats": "met", "note": na}, submit=False)
+    settled = Candidacy.objects.create(
+        market=market, paper=Paper.objects.create(slug="settled", title="Settled"))
+    score(cleo, settled, {"useful": "met", "beats": "met", "note": na})
+    Candidacy.objects.filter(pk=settled.pk).update(status=Candidacy.Status.DECIDED)
+    services.refresh_verdict(candidacy=settled)
+    for user in (ada, ben, cleo, sam):
+        expected = services.assessments_visible_to(user).count()
+        assert visible_count(user) == expected
+        client.force_login(user)
+        page = client.get("/admin/evaluations/assessment/").content.decode()
+        assert f"{expected} assessment" in page
+        drafts = client.get("/admin/evaluations/assessment/?status=draft").content.decode()
+        n_drafts = services.assessments_visible_to(user).filter(status="draft").count()
+        assert f"{n_drafts} assessment" in drafts
