@@ -111,8 +111,10 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
                       allow_empty_first_page: bool = True) -> Paginator:
         paginator = super().get_paginator(request, queryset, per_page, orphans,
                                           allow_empty_first_page)
-        if not set(request.GET) - UNFILTERED_PARAMS and services.is_adjudicator(request.user):
-            paginator.count = visible_count(request.user)  # the same total, read narrower
+        user = request.user
+        if (not set(request.GET) - UNFILTERED_PARAMS and isinstance(user, User)
+                and services.is_adjudicator(user)):
+            paginator.count = visible_count(user)  # the same total, read narrower
         return paginator
 
     def get_actions(self, request: HttpRequest):
