@@ -185,6 +185,7 @@ def store_stats(forecaster_ids: set[int] | None = None) -> int:
     stats = []
     for row in rows:
         s, frame = row.summary, row.frame
+        assert frame is not None  # compute_rows gives every row its scores
         p = frame["probability"].to_numpy(dtype=np.float64)
         y = frame["happened"].to_numpy(dtype=bool)
         index = np.minimum((p * CALIBRATION_BINS).astype(np.intp), CALIBRATION_BINS - 1)
