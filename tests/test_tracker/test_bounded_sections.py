@@ -179,3 +179,16 @@ def test_the_liveness_probe_is_one_select(client, django_assert_num_queries):
         response = client.get("/health/live/")
     assert response.status_code == 200 and response.content == b"ok"
     assert response["Content-Type"].startswith("text/plain")
+
+
+def test_the_benchmarks_reference_page_is_one_query_through_the_base_template(
+        client, settings, django_assert_num_queries):
+    settings.ROOT_URLCONF = "benchmarks.bench_urls"  # served only by benchmarks/pages.py
+    with django_assert_num_queries(1):
+        response = client.get("/bench/reference/")
+    page = response.content.decode()
+    assert response.status_code == 200 and "<h1>Workers</h1>" in page
+    assert '<main id="content">' in page  # the site's base template
+    assert client.get("/health/live/").status_code == 200  # the project's URLs as well
+    settings.ROOT_URLCONF = "tracker.urls"
+    assert client.get("/bench/reference/").status_code == 404  # not a production URL
