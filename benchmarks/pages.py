@@ -13,8 +13,10 @@ If the tree has a `rebuild_aggregates` command it runs it (stored aggregates are
 data, rebuilt after bulk inserts that bypass the services). Then it serves the tenant with
 gunicorn on 127.0.0.1 (DEBUG=0, 2 sync workers) and requests each URL one at a time:
 p50/p95 over a bounded number of requests (--requests, and at most --seconds per URL), the
-ratio of each to the reference page (/health/live/: one SELECT 1, no template; and, for
-comparison, to /health/, which reads the queues) in the same run, response bytes,
+ratio of each to the reference page in the same run (/bench/reference/: one query rendered
+through the site's base template, as /health/ was when issue 13 measured against it; it is
+served only here, by benchmarks/bench_settings.py's URLconf; and, as a second, harsher
+reference, to /health/live/: one SELECT 1, no template), response bytes,
 the workers' peak RSS (VmHWM, cumulative, so a jump shows where memory grew), and the load
 average. SQL queries per request come from a separate in-process pass with Django's test
 client under CaptureQueriesContext. Not a test: nothing is asserted.
@@ -54,7 +56,9 @@ def configure(args: argparse.Namespace) -> None:
     var = Path(args.var_dir)
     var.mkdir(parents=True, exist_ok=True)
     os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        # The project's settings plus the reference page's URL, where the tree has them.
+        "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"
+        if (ROOT / "benchmarks" / "bench_settings.py").exists() else "tracker.settings",
         "TRACKER_VAR_DIR": str(var),
         "DEBUG": "0",
         "SECRET_KEY": SECRET,
@@ -399,6 +403,7 @@ def urls() -> tuple[list[tuple[str, str, bool]], str]:
     m = f"/markets/{MARKET}"
     return [
         (f"reference: {reference_path()}", reference_path(), False),
+        *([(f"reference 2: {live}", live, False)] if (live := live_path()) else []),
         *([("/health/", "/health/", False)] if reference_path() != "/health/" else []),
         ("/", "/", False),
         ("/markets/<slug>/", f"{m}/", False),
@@ -433,14 +438,25 @@ def urls() -> tuple[list[tuple[str, str, bool]], str]:
 
 
 def reference_path() -> str:
-    """The reference page: /health/live/ (one SELECT 1, no template) where the tree has
-    it; /health/ (one query before issue 14, six after) in older trees."""
+    """The reference page: /bench/reference/ (one query through the base template, served by
+    the benchmark's URLconf) where the tree has it; else /health/live/ (one SELECT 1, no
+    template); /health/ (one query before issue 14, six after) in older trees."""
+    return _path("bench-reference") or _path("tracker:live") or "/health/"
+
+
+def live_path() -> str | None:
+    """The second reference, /health/live/, when the first is /bench/reference/."""
+    live = _path("tracker:live")
+    return live if live and live != reference_path() else None
+
+
+def _path(name: str) -> str | None:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        return reverse("tracker:live")
+        return reverse(name)
     except NoReverseMatch:
-        return "/health/"
+        return None
 
 
 # --- Measuring ---------------------------------------------------------------------------------
@@ -585,18 +601,21 @@ def main() -> int:
     server = start_gunicorn(args.port, args.timeout)
     loads = [os.getloadavg()[0]]
     rows = []
-    reference: tuple[list[float], int, str] = ([], 0, "")
+    pooled: dict[str, tuple[list[float], int, str]] = {}
     try:
-        for label, path, as_adjudicator in targets + targets[:1]:
+        references = [t for t in targets if t[0].startswith("reference")]
+        for label, path, as_adjudicator in targets + references:
             if label.startswith("reference"):
                 # Measured first and last with more requests, pooled: the ratio's
                 # denominator then spans the whole run's load.
                 times, size, status = time_url(args.port, path, None, 2 * args.requests,
                                                args.seconds)
-                reference = (reference[0] + times, size, status)
-                measured = summarise(*reference)
-                if rows:
-                    rows[0] = (label, {**rows[0][1], **measured})
+                before = pooled.get(label, ([], 0, ""))
+                pooled[label] = (before[0] + times, size, status)
+                measured = summarise(*pooled[label])
+                index = next((i for i, (known, _) in enumerate(rows) if known == label), None)
+                if index is not None:
+                    rows[index] = (label, {**rows[index][1], **measured})
                     continue
             else:
                 measured = summarise(*time_url(args.port, path, cookie if as_adjudicator
@@ -609,6 +628,7 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     reference = rows[0][1]
+    live = next((m for label, m in rows if label.startswith("reference 2")), None)
     health = next((m for label, m in rows if label == "/health/"), None)
     import django
 
@@ -617,13 +637,13 @@ def main() -> int:
     print(f"load average (1 min) during the run: start {loads[0]:.2f}, end {loads[-1]:.2f}, "
           f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f}; "
           f"{os.cpu_count()} CPUs")
-    against = " p95 / health |" if health else ""
-    print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref |" + against +
+    extra = [(name, m) for name, m in (("live", live), ("health", health)) if m]
+    print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref |" +
+          "".join(f" p95 / {name} |" for name, _ in extra) +
           " queries | bytes | worker RSS MiB (peak) | status |")
-    print("|---|---:|---:|---:|---:|---:|" + ("---:|" if health else "") +
-          "---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(extra) + "---:|---:|---:|---|")
     for label, m in rows:
-        versus = f" {m['p95'] / health['p95']:.1f}x |" if health else ""
+        versus = "".join(f" {m['p95'] / other['p95']:.1f}x |" for _, other in extra)
         print(f"| {label} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
               f"{m['p50'] / reference['p50']:.1f}x | {m['p95'] / reference['p95']:.1f}x |"
               f"{versus} {queries.get(label, '')} | {m['bytes']:,} | "

@@ -47,10 +47,9 @@ def _submitted_ratings(**filters):
     )
 
 
-def compute_market_agreement(market_id: int, visible: Q | None = None) -> dict:
-    """The overall and per-criterion kappas of a market, from the submitted assessments
-    of the candidacies matching ``visible`` (a filter on candidacies; None: all), the same
-    items as ``services.measure_agreement``."""
+def _ratings(market_id: int, visible: Q | None) -> dict[tuple[int, str], list[str]]:
+    """The votes per item (candidacy, criterion key) of the market's submitted assessments
+    on the candidacies matching ``visible`` (None: all)."""
     ratings: dict[tuple[int, str], list[str]] = defaultdict(list)
     assessments = _submitted_ratings(candidacy__market_id=market_id)
     if visible is not None:
@@ -58,14 +57,87 @@ def compute_market_agreement(market_id: int, visible: Q | None = None) -> dict:
     for candidacy_id, key, vote in assessments.values_list(
             "candidacy_id", "criterion__key", "verdict").iterator(chunk_size=5000):
         ratings[(candidacy_id, key)].append(vote)
+    return ratings
+
+
+# Fleiss' kappa is a function of sums over items (items rated twice or more, the sum of
+# their agreeing-pair shares, the ratings per category, the most raters on one item):
+# sums over disjoint sets of items add up. The public's stored row keeps them, so that an
+# adjudicator's figures (the settled candidacies plus the few unsettled ones they
+# finished) read only their own candidacies' assessments.
+Sums = dict  # {"items": int, "agree": float, "totals": {category: int}, "raters": int}
+
+
+def _item_sums(items: Iterable[list[str]]) -> Sums:
+    sums: Sums = {"items": 0, "agree": 0.0, "totals": {}, "raters": 0}
+    for ratings in items:
+        n = len(ratings)
+        sums["raters"] = max(sums["raters"], n)
+        if n < 2:
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for vote in ratings:
+            counts[vote] += 1
+        sums["items"] += 1
+        sums["agree"] += sum(c * (c - 1) for c in counts.values()) / (n * (n - 1))
+        for vote, c in counts.items():
+            sums["totals"][vote] = sums["totals"].get(vote, 0) + c
+    return sums
+
+
+def _add_sums(a: Sums, b: Sums) -> Sums:
+    totals = dict(a["totals"])
+    for vote, c in b["totals"].items():
+        totals[vote] = totals.get(vote, 0) + c
+    return {"items": a["items"] + b["items"], "agree": a["agree"] + b["agree"],
+            "totals": totals, "raters": max(a["raters"], b["raters"])}
+
+
+def _kappa_of(sums: Sums) -> agreement_maths.Agreement:
+    """``agreement.fleiss_kappa`` from the sums (the same formula and reasons)."""
+    if not sums["items"]:
+        return agreement_maths.Agreement(None, 0, sums["raters"],
+                                         "fewer than two raters on every item")
+    observed = sums["agree"] / sums["items"]
+    all_ratings = sum(sums["totals"].values())
+    expected = sum((c / all_ratings) ** 2 for c in sums["totals"].values())
+    if expected >= 1.0:
+        return agreement_maths.Agreement(None, sums["items"], sums["raters"],
+                                         "every rating is in the same category")
+    return agreement_maths.Agreement((observed - expected) / (1.0 - expected), sums["items"],
+                                     sums["raters"])
+
+
+def _sums_of(ratings: dict[tuple[int, str], list[str]]) -> dict:
     per_criterion: dict[str, list[list[str]]] = defaultdict(list)
     for (_, key), votes in ratings.items():
         per_criterion[key].append(votes)
+    return {"overall": _item_sums(ratings.values()),
+            "by_criterion": {k: _item_sums(v) for k, v in per_criterion.items()}}
+
+
+def _figures_of(sums: dict) -> dict:
     return {
-        "overall": asdict(agreement_maths.fleiss_kappa(list(ratings.values()))),
-        "by_criterion": {k: asdict(agreement_maths.fleiss_kappa(v))
-                         for k, v in per_criterion.items()},
+        "overall": asdict(_kappa_of(sums["overall"])),
+        "by_criterion": {k: asdict(_kappa_of(v)) for k, v in sums["by_criterion"].items()},
+        "sums": sums,
     }
+
+
+def _combined(a: dict, b: dict) -> dict:
+    """Sums over two disjoint sets of items."""
+    empty: Sums = {"items": 0, "agree": 0.0, "totals": {}, "raters": 0}
+    keys = set(a["by_criterion"]) | set(b["by_criterion"])
+    return {"overall": _add_sums(a["overall"], b["overall"]),
+            "by_criterion": {k: _add_sums(a["by_criterion"].get(k, empty),
+                                          b["by_criterion"].get(k, empty)) for k in keys}}
+
+
+def compute_market_agreement(market_id: int, visible: Q | None = None) -> dict:
+    """The overall and per-criterion kappas of a market, from the submitted assessments
+    of the candidacies matching ``visible`` (a filter on candidacies; None: all), the same
+    items as ``services.measure_agreement``; with the sums they come from."""
+    return _figures_of(_sums_of(_ratings(market_id, visible)))
 
 
 def _signature(market: Market) -> list:
@@ -98,8 +170,8 @@ def stored_agreement(market: Market, scope: str) -> dict:
 
     row, _ = StoredAgreement.objects.get_or_create(market_id=market.pk, scope=scope)
     signature = _signature(market) if scope == StoredAgreement.Scope.SETTLED else None
-    if (row.figures is not None and row.computed_generation == row.generation
-            and row.signature == signature):
+    if (row.figures is not None and "sums" in row.figures
+            and row.computed_generation == row.generation and row.signature == signature):
         return row.figures
     visible = settled_candidacies() if scope == StoredAgreement.Scope.SETTLED else None
     figures = compute_market_agreement(market.pk, visible)
@@ -125,23 +197,28 @@ def market_agreement(market: Market, viewer=None, seen=None):
     seen = seen or sight(viewer=viewer, market=market)
     if seen.everything:
         return _as_result(stored_agreement(market, StoredAgreement.Scope.ALL))
-    if not seen.adjudicator or not _unsettled_in_sight(market, seen):
+    unsettled = _unsettled_in_sight(market, seen) if seen.adjudicator else []
+    if not unsettled:
         # An adjudicator who sees nothing beyond the settled candidacies (every one of a
         # resolved market, or none of theirs still open) sees the public's figures.
         return _as_result(stored_agreement(market, StoredAgreement.Scope.SETTLED))
-    return _as_result(compute_market_agreement(market.pk, seen.visible()))
+    # The public's stored sums over the settled candidacies plus the adjudicator's few
+    # unsettled ones: their assessments only, not the market's.
+    settled = stored_agreement(market, StoredAgreement.Scope.SETTLED)["sums"]
+    own = _sums_of(_ratings(market.pk, Q(pk__in=unsettled)))
+    return _as_result(_figures_of(_combined(settled, own)))
 
 
-def _unsettled_in_sight(market: Market, seen) -> bool:
-    """Whether the adjudicator sees an unsettled candidacy's assessments (one they
+def _unsettled_in_sight(market: Market, seen) -> list[int]:
+    """The unsettled candidacies whose assessments the adjudicator sees (ones they
     finished, or are conflicted with as a resolver): a query only when they have any."""
     from evaluations.services import settled_candidacies
 
     ids = set(seen.done) | (set(seen.conflicted) if seen.privileged else set())
     if not ids or market.is_settled:
-        return False
-    return Candidacy.objects.filter(pk__in=sorted(ids), market_id=market.pk).exclude(
-        settled_candidacies()).exists()
+        return []
+    return list(Candidacy.objects.filter(pk__in=sorted(ids), market_id=market.pk)
+                .exclude(settled_candidacies()).order_by("pk").values_list("pk", flat=True))
 
 
 def candidacy_agreements(candidacy_ids: Iterable[int]) -> dict[int, agreement_maths.Agreement]:

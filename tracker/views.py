@@ -58,6 +58,7 @@ def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "criteria": market.criteria.all(),
         "page": _page(request, queries.market_candidacies(market)),
         "current": current,
+        "events": events,  # the resolution panel's history: read once
         "dates": reader.market_dates(market, current),
         "matrix": matrix,
         "probability": reader.probability_chart(market, current),

@@ -227,6 +227,12 @@ class ForecasterStats(models.Model):
         default=list, help_text="Per 10% bin: [forecasts, happened, sum of probabilities]."
     )
     murphy = models.JSONField(null=True, help_text="Murphy's decomposition (exact groups).")
+    over_time = models.JSONField(
+        null=True,
+        help_text="Per date predictions were made, oldest first: [ISO date, resolved "
+                  "predictions, sum of their Brier scores] (the scores-over-time chart); "
+                  "null until the next re-score or rebuild_aggregates.",
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

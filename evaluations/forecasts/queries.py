@@ -195,6 +195,7 @@ def store_stats(forecaster_ids: set[int] | None = None) -> int:
             np.bincount(index, weights=p, minlength=CALIBRATION_BINS),
         ], axis=1)
         murphy = scoring.murphy_decomposition(p, y)._asdict() if len(p) else None
+        by_day = frame.groupby("made_on")["brier"].agg(["size", "sum"]).sort_index()
         stats.append(ForecasterStats(
             forecaster_id=row.forecaster.pk, n_resolved=s.n_resolved, brier=s.brier,
             log_score=s.log_score, points=s.points, shrunk_brier=s.shrunk_brier,
@@ -202,6 +203,8 @@ def store_stats(forecaster_ids: set[int] | None = None) -> int:
             n_vs_crowd=s.n_vs_crowd,
             calibration=[[int(n), int(h), float(sp)] for n, h, sp in bins.tolist()],
             murphy=murphy,
+            over_time=[[day.isoformat(), int(n), float(total)]
+                       for day, n, total in by_day.itertuples()],
         ))
     ids = [row.forecaster.pk for row in rows]
     ForecasterStats.objects.filter(forecaster_id__in=ids).delete()
@@ -314,6 +317,27 @@ def brier_by_period(forecaster: Forecaster, period: str = "day") -> list[tuple]:
         .annotate(n=Count("pk"), total=Sum("brier")).order_by("period")
         .values_list("period", "n", "total")
     ]
+
+
+def stored_brier_by_period(forecaster: Forecaster, period: str = "day") -> list[tuple]:
+    """``brier_by_period`` from the forecaster's stored figures (``ForecasterStats.over_time``,
+    per date; weeks summed here): no score is read. Computed from the scores when the
+    forecaster has no stored series yet (a row stored before the field existed)."""
+    try:
+        days = forecaster.stats.over_time
+    except ForecasterStats.DoesNotExist:
+        days = None
+    if days is None:
+        return brier_by_period(forecaster, period)
+    periods: dict[dt.date, list[float]] = {}
+    for iso, n, total in days:
+        day = dt.date.fromisoformat(iso)
+        if period != "day":
+            day -= dt.timedelta(days=day.weekday())  # the week's Monday, as TruncWeek
+        slot = periods.setdefault(day, [0, 0.0])
+        slot[0] += n
+        slot[1] += total
+    return [(day, int(n), total) for day, (n, total) in sorted(periods.items())]
 
 
 def calibration(forecaster: Forecaster | None = None, bins: int = 10) -> pd.DataFrame:

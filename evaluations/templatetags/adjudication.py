@@ -39,8 +39,9 @@ def verdict_cell(context, candidacy):
 
 
 @register.inclusion_tag("evaluations/_resolution.html")
-def resolution_panel(market):
-    events = services.resolution_history(market)
+def resolution_panel(market, events=None):
+    """``events``: the market's resolution history when the page has read it already."""
+    events = services.resolution_history(market) if events is None else events
     return {"market": market, "events": events,
             "current": services.current_resolution(market, events)}
 

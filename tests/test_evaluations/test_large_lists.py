@@ -214,3 +214,72 @@ def test_an_adjudicator_who_sees_only_settled_candidacies_reads_the_stored_figur
 
     monkeypatch.setattr(aggregates, "compute_market_agreement", computed)
     assert aggregates.market_agreement(market, ada).overall == public.overall
+
+
+def test_the_assessments_list_total_is_the_visible_count_read_narrower(
+        client, tiny, ada, ben, cleo, sam):
+    from evaluations.admin.assessments import visible_count
+
+    market = tiny["market"]
+    na = "not_applicable"
+    score(ada, tiny["x"], {"useful": "met", "beats": "met", "note": na})
+    score(ben, tiny["x"], {"useful": "met", "beats": "not_met", "note": na})
+    score(ben, tiny["y"], {"useful": "not_met", "beats": "met", "note": na})
+    score(cleo, tiny["y"], {"useful": "met", "beats": "met", "note": na}, submit=False)
+    settled = Candidacy.objects.create(
+        market=market, paper=Paper.objects.create(slug="settled", title="Settled"))
+    score(cleo, settled, {"useful": "met", "beats": "met", "note": na})
+    Candidacy.objects.filter(pk=settled.pk).update(status=Candidacy.Status.DECIDED)
+    services.refresh_verdict(candidacy=settled)
+    for user in (ada, ben, cleo, sam):
+        expected = services.assessments_visible_to(user).count()
+        assert visible_count(user) == expected
+        client.force_login(user)
+        page = client.get("/admin/evaluations/assessment/").content.decode()
+        assert f"{expected} assessment" in page
+        drafts = client.get("/admin/evaluations/assessment/?status=draft").content.decode()
+        n_drafts = services.assessments_visible_to(user).filter(status="draft").count()
+        assert f"{n_drafts} assessment" in drafts
+
+
+@pytest.mark.parametrize("items", [
+    [], [["met"]], [["met", "met"], ["met", "met", "met"]],
+    [["met", "not_met"], ["met", "met", "unclear"], ["not_met"], ["met", "met"]],
+])
+def test_kappa_from_sums_is_fleiss_kappa(items):
+    from evaluations import agreement
+
+    assert aggregates._kappa_of(aggregates._item_sums(items)) == agreement.fleiss_kappa(items)
+    half = len(items) // 2
+    added = aggregates._add_sums(aggregates._item_sums(items[:half]),
+                                 aggregates._item_sums(items[half:]))
+    whole = agreement.fleiss_kappa(items)
+    assert (aggregates._kappa_of(added).items, aggregates._kappa_of(added).raters) == (
+        whole.items, whole.raters)
+    assert aggregates._kappa_of(added).kappa == pytest.approx(whole.kappa)
+
+
+def test_an_adjudicators_figures_add_their_unsettled_candidacies_to_the_stored_sums(
+        tiny, ada, ben, cleo):
+    from evaluations.leaderboard import sight
+
+    market = tiny["market"]
+    na = "not_applicable"
+    _grow(tiny, ada, ben, 4)
+    x = tiny["x"]
+    score(ada, x, {"useful": "met", "beats": "met", "note": na})
+    score(ben, x, {"useful": "met", "beats": "not_met", "note": na})
+    score(cleo, x, {"useful": "not_met", "beats": "not_met", "note": na})
+    for candidacy in Candidacy.objects.filter(paper__slug__in=["grown-0", "grown-1"]):
+        candidacy.status = Candidacy.Status.DECIDED
+        candidacy.save()
+    seen = sight(viewer=cleo, market=market)
+    assert aggregates._unsettled_in_sight(market, seen) == [x.pk]
+    expected = aggregates.compute_market_agreement(market.pk, seen.visible())
+    mine = aggregates.market_agreement(market, cleo)
+    assert mine.overall.kappa == pytest.approx(expected["overall"]["kappa"])
+    assert mine.overall.items == expected["overall"]["items"]
+    assert {k: (v.kappa, v.items) for k, v in mine.by_criterion.items()} == {
+        k: (pytest.approx(v["kappa"]), v["items"]) for k, v in expected["by_criterion"].items()}
+    public = aggregates.market_agreement(market, None)
+    assert mine.overall.items == public.overall.items + 2  # X's two rated criteria

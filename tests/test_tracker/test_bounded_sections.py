@@ -101,10 +101,11 @@ def test_the_home_page_queries_do_not_grow_with_candidates(client, seed_market):
     assert "New candidate: More 9" in client.get("/").content.decode()
 
 
-def test_the_scores_over_time_chart_has_one_dot_per_date_from_sql(seeded, client,
-                                                                   monkeypatch):
+def test_the_scores_over_time_chart_has_one_dot_per_date_from_stored_figures(
+        seeded, client, monkeypatch):
     from evaluations.forecasts import views
     from evaluations.forecasts.models import Prediction
+    from evaluations.forecasts.services import do_rescore_all
     from tests.test_forecasts.helpers import DAY, forecaster_with
 
     forecasts = [(0.9, "yes"), (0.2, "no"), (0.6, "no"), (0.7, "yes"), (0.1, "no"),
@@ -115,10 +116,11 @@ def test_the_scores_over_time_chart_has_one_dot_per_date_from_sql(seeded, client
     for prediction, day in zip(Prediction.objects.filter(prediction_set__forecaster=forecaster)
                                .order_by("position"), days, strict=True):
         Prediction.objects.filter(pk=prediction.pk).update(made_on=day)
+    do_rescore_all()  # the series is stored by the re-score
 
     with CaptureQueriesContext(connection) as queries:
         chart = views.scores_over_time(forecaster)
-    assert len(queries) == 1  # one GROUP BY, whatever the number of predictions
+    assert len(queries) == 1  # the stored row, whatever the number of predictions
     assert chart.n == 5 and chart.period == "date"
     titles = [t.text for t in ET.fromstring(chart.svg).iter(f"{SVG}title")]
     brier = {0.9: 0.01, 0.2: 0.04, 0.6: 0.36, 0.7: 0.09, 0.1: 0.01}
@@ -142,8 +144,51 @@ def test_the_scores_over_time_chart_has_one_dot_per_date_from_sql(seeded, client
                for t in titles)
 
 
+def test_the_stored_series_equals_the_one_computed_from_scores_after_a_rescore(seeded):
+    from evaluations.forecasts import queries
+    from evaluations.forecasts.models import Forecaster, Prediction
+    from evaluations.forecasts.services import do_rescore_predictions
+    from tests.test_forecasts.helpers import DAY, forecaster_with
+
+    forecaster = forecaster_with("stored-days", [(0.9, "yes"), (0.2, "no"), (0.6, "no"),
+                                                 (0.3, "yes"), (0.5, "pending")])
+    predictions = list(Prediction.objects.filter(prediction_set__forecaster=forecaster)
+                       .order_by("position"))
+    for offset, prediction in zip([0, 3, 3, 12, 12], predictions, strict=True):
+        Prediction.objects.filter(pk=prediction.pk).update(
+            made_on=DAY + dt.timedelta(days=offset))
+    Prediction.objects.filter(pk=predictions[-1].pk).update(outcome="yes")
+    do_rescore_predictions(prediction_ids=[p.pk for p in predictions])
+
+    for period in ("day", "week"):
+        fresh = Forecaster.objects.select_related("stats").get(pk=forecaster.pk)
+        stored = queries.stored_brier_by_period(fresh, period)
+        computed = queries.brier_by_period(forecaster, period)
+        assert [(d, n) for d, n, _ in stored] == [(d, n) for d, n, _ in computed]
+        assert [t for _, _, t in stored] == pytest.approx([t for _, _, t in computed])
+    assert [n for _, n, _ in queries.stored_brier_by_period(fresh, "day")] == [1, 2, 2]
+
+    # A row stored before the series existed falls back to the scores.
+    fresh.stats.over_time = None
+    assert queries.stored_brier_by_period(fresh, "week") == queries.brier_by_period(
+        forecaster, "week")
+
+
 def test_the_liveness_probe_is_one_select(client, django_assert_num_queries):
     with django_assert_num_queries(1):
         response = client.get("/health/live/")
     assert response.status_code == 200 and response.content == b"ok"
     assert response["Content-Type"].startswith("text/plain")
+
+
+def test_the_benchmarks_reference_page_is_one_query_through_the_base_template(
+        client, settings, django_assert_num_queries):
+    settings.ROOT_URLCONF = "benchmarks.bench_urls"  # served only by benchmarks/pages.py
+    with django_assert_num_queries(1):
+        response = client.get("/bench/reference/")
+    page = response.content.decode()
+    assert response.status_code == 200 and "<h1>Workers</h1>" in page
+    assert '<main id="content">' in page  # the site's base template
+    assert client.get("/health/live/").status_code == 200  # the project's URLs as well
+    settings.ROOT_URLCONF = "tracker.urls"
+    assert client.get("/bench/reference/").status_code == 404  # not a production URL
