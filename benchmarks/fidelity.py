@@ -19,6 +19,7 @@ Two tables (issue 11):
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/fidelity.py [--part both|sparse|hypothesis]
         [--datasets 17] [--seeds 5] [--skip-full-grid] [--hypothesis-spec SPEC.toml]
+        [--hypothesis-results RESULTS.json] [--hypothesaes-size 64x4|same]
 
 The 17 x 5 sparse table is an hour or more of CPU: ``--shard i/n --sae-file F --json J``
 runs datasets i, i + n, ... in one process (shard 0 first: it trains and saves the SAE that
@@ -433,9 +434,13 @@ def _authors_hypothesis(spec, prepared, M: int, K: int, seeds: int) -> dict:  # 
     }
 
 
-def hypothesis_part(spec_path: Path, results_path: Path | None, seeds: int) -> dict:
+def hypothesis_part(
+    spec_path: Path, results_path: Path | None, seeds: int, authors_size: str = "64x4"
+) -> dict:
     """``results_path``: a finished run of the same spec (its results.json) instead of a new
-    run; ``seeds``: how many of the spec's split seeds HypotheSAEs' side trains on."""
+    run; ``seeds``: how many of the spec's split seeds HypotheSAEs' side trains on;
+    ``authors_size``: HypotheSAEs' M x K ("64x4", its recommendation for about 1,000 texts),
+    or "same" for the harness run's width and k (the like-for-like check of the code)."""
     from replication.harness.api import load_spec_file, prepare, run_spec, spec_hash
 
     started = time.perf_counter()
@@ -468,7 +473,11 @@ def hypothesis_part(spec_path: Path, results_path: Path | None, seeds: int) -> d
         "dead_fraction": float(np.mean([r.get("dead_fraction") for r in training])),
     }
     prepared, _ = prepare(spec, device="cpu", progress=lambda f, m: None)
-    authors = _authors_hypothesis(spec, prepared, 64, 4, seeds)
+    if authors_size == "same":
+        M, K = harness["width"], harness["k"]
+    else:
+        M, K = (int(v) for v in authors_size.split("x"))
+    authors = _authors_hypothesis(spec, prepared, M, K, seeds)
     return {
         "spec": str(spec_path),
         "harness": harness,
@@ -519,6 +528,12 @@ def main() -> None:
     )
     parser.add_argument("--hypothesis-seeds", type=int, default=10)
     parser.add_argument(
+        "--hypothesaes-size",
+        default="64x4",
+        help="HypotheSAEs' M x K (default 64x4, the authors' choice for ~1,000 texts), or "
+        "'same' for the harness run's width and k",
+    )
+    parser.add_argument(
         "--shard", default="0/1", help="i/n: probe datasets i, i+n, ... (run shards in parallel)"
     )
     parser.add_argument(
@@ -542,7 +557,8 @@ def main() -> None:
         print_sparse(out["sparse_probing"])
     if args.part in ("both", "hypothesis") and not args.merge:
         out["hypothesis_predictivity"] = hypothesis_part(
-            args.hypothesis_spec, args.hypothesis_results, args.hypothesis_seeds
+            args.hypothesis_spec, args.hypothesis_results, args.hypothesis_seeds,
+            args.hypothesaes_size,
         )
         print_hypothesis(out["hypothesis_predictivity"])
     if args.json:
