@@ -68,5 +68,6 @@ lint: setup
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 
+# What the tracker wrote: its var folder (TRACKER_VAR_DIR, default var/) and pytest's cache.
 clean:
-	rm -rf var/ .pytest_cache
+	rm -rf "$${TRACKER_VAR_DIR:-var}" .pytest_cache

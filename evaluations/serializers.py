@@ -124,12 +124,15 @@ class ResolutionSerializer(serializers.Serializer):
     resolved_by = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField(help_text="Every change, oldest first.")
 
-    def _events(self, market: Market) -> list[ResolutionEvent]:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         # Read once per market and serializer: four fields need the history.
-        cache: dict[int, list[ResolutionEvent]] = self.__dict__.setdefault("_history_by_market", {})
-        if market.pk not in cache:
-            cache[market.pk] = resolution_history(market)
-        return cache[market.pk]
+        self._history_by_market: dict[int, list[ResolutionEvent]] = {}
+
+    def _events(self, market: Market) -> list[ResolutionEvent]:
+        if market.pk not in self._history_by_market:
+            self._history_by_market[market.pk] = resolution_history(market)
+        return self._history_by_market[market.pk]
 
     def _current(self, market: Market) -> ResolutionEvent | None:
         return current_resolution(market, self._events(market))

@@ -73,6 +73,19 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     return number
 
 
+def env_choice(name: str, default: str, *, choices: tuple[str, ...],
+               upper: bool = False) -> str:
+    """One of ``choices`` (compared in upper case when ``upper``: log levels)."""
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    if upper:
+        value = value.upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None or value == "":

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from tracker.env import (
     check_secret_key,
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -257,11 +258,13 @@ CELERY_BEAT_SCHEDULER = "tracker.beat:ReconcilingScheduler"
 TRACKER_RECONCILE_SECONDS = env_float("TRACKER_RECONCILE_SECONDS", 30.0, minimum=0.5)
 CELERY_TIMEZONE = TIME_ZONE
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", upper=True,
+                       choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 

@@ -41,6 +41,7 @@ def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.Comple
         ({"DEBUG": "0", "SECRET_KEY": "correct horse battery staple correct horse battery", "ALLOWED_HOSTS": "x"}, "SECRET_KEY is too predictable"),
         ({"ALLOWED_HOSTS": "a.org,,b.org"}, "ALLOWED_HOSTS='a.org,,b.org' has an empty item"),
         ({"CELERY_TASK_TIME_LIMIT": "an hour"}, "CELERY_TASK_TIME_LIMIT='an hour' is not an integer"),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL='VERBOSE' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         # Ingestion, forecasts and replication settings fail at start-up too, not hours later
         # in a worker. A polite delay below three seconds is a configuration error.
         ({"ARXIV_DELAY_SECONDS": "1"}, "ARXIV_DELAY_SECONDS=1.0 must be at least 3.0"),
