@@ -19,7 +19,12 @@ served only here, by benchmarks/bench_settings.py's URLconf; and, as a second, h
 reference, to /health/live/: one SELECT 1, no template), response bytes,
 the workers' peak RSS (VmHWM, cumulative, so a jump shows where memory grew), and the load
 average. SQL queries per request come from a separate in-process pass with Django's test
-client under CaptureQueriesContext. Not a test: nothing is asserted.
+client under CaptureQueriesContext (the first request of each URL: a render, never a page-cache
+hit). Anonymous requests may be answered from the page cache (tracker/page_cache.py): the
+"cache hits" column says how many of the timed answers were. With --uncached, every URL is
+also timed on a second gunicorn (--port + 1) running with PAGE_CACHE_SECONDS=0, side by side
+in the same run: the "rendered" columns are what a request costs when the page is built.
+Not a test: nothing is asserted.
 
 The database must be one of your own (it is flushed when --rebuild is given or when it
 holds a smaller tenant); never point it at the tests' database.
@@ -49,6 +54,7 @@ SIZES = {  # the issue's tenant, seed included
     "prediction_sets": 2_003, "predictions": 100_019, "runs": 541,
 }
 SECRET = secrets.token_urlsafe(50)  # a fresh key per run (settings refuse weak ones)
+CSRF_SECRET = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
 MARKET = "sae-downstream-beat-baselines"
 
 
@@ -491,20 +497,20 @@ def session_cookie(viewer: str) -> str:
     return client.cookies["sessionid"].value
 
 
-def start_gunicorn(port: int, timeout: int) -> subprocess.Popen:
+def start_gunicorn(port: int, timeout: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "tracker.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
          "--worker-class", "sync", "--timeout", str(timeout), "--chdir", str(ROOT),
          "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+        cwd=ROOT, env={**os.environ, **(env or {})}, start_new_session=True,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            status, _ = fetch(port, "/health/live/", None)
+            status, *_ = fetch(port, "/health/live/", None)
             if status == 404:
-                status, _ = fetch(port, "/health/", None)
+                status, *_ = fetch(port, "/health/", None)
             if status == 200:
                 return process
         except OSError:
@@ -514,18 +520,19 @@ def start_gunicorn(port: int, timeout: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer /health/live/ or /health/ within 60 s")
 
 
-def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int]:
+def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int, str]:
+    """(status, bytes, the X-Page-Cache header: hit, miss or empty where not cached)"""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {"Host": "127.0.0.1"}
-    if cookie:
-        headers["Cookie"] = f"sessionid={cookie}"
+    if cookie:  # a browser that has visited before also holds a CSRF cookie
+        headers["Cookie"] = f"sessionid={cookie}; csrftoken={CSRF_SECRET}"
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         size = 0
         while chunk := response.read(65536):
             size += len(chunk)
-        return response.status, size
+        return response.status, size, response.getheader("X-Page-Cache") or ""
     finally:
         connection.close()
 
@@ -546,26 +553,28 @@ def worker_memory(master: int) -> tuple[float, float]:
     return rss, hwm
 
 
-def time_url(port, path, cookie, n, seconds) -> tuple[list[float], int, str]:
+def time_url(port, path, cookie, n, seconds) -> tuple[list[float], int, str, int]:
+    """Times, response bytes, statuses seen, and how many answers were page-cache hits."""
     fetch(port, path, cookie)  # warm-up: not counted
-    times, statuses, size = [], set(), 0
+    times, statuses, size, hits = [], set(), 0, 0
     started = time.perf_counter()
     while len(times) < n and (len(times) < 3 or time.perf_counter() - started < seconds):
         t0 = time.perf_counter()
         try:
-            status, size = fetch(port, path, cookie)
+            status, size, cache = fetch(port, path, cookie)
+            hits += cache == "hit"
         except (OSError, http.client.HTTPException):
             status = "dropped"
         times.append((time.perf_counter() - t0) * 1000)
         statuses.add(status)
-    return times, size, ",".join(str(s) for s in sorted(statuses, key=str))
+    return times, size, ",".join(str(s) for s in sorted(statuses, key=str)), hits
 
 
-def summarise(times: list[float], size: int, status: str) -> dict:
+def summarise(times: list[float], size: int, status: str, hits: int = 0) -> dict:
     ordered = sorted(times)
     return {"n": len(ordered), "p50": statistics.median(ordered),
             "p95": ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))],
-            "bytes": size, "status": status}
+            "bytes": size, "status": status, "hits": hits}
 
 
 def main() -> int:
@@ -582,6 +591,9 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated substrings of labels")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--build-only", action="store_true", help="build the tenant, time nothing")
+    parser.add_argument("--uncached", action="store_true",
+                        help="also time every URL on a second server (--port + 1) with the "
+                             "page cache off, side by side in the same run")
     args = parser.parse_args()
     sizes = scaled(SIZES, 0.05 if args.small else args.scale)
     configure(args)
@@ -599,6 +611,9 @@ def main() -> int:
     cookie = session_cookie(viewer)
     connections.close_all()
     server = start_gunicorn(args.port, args.timeout)
+    # Side by side: the same tree with the page cache off, so every request renders.
+    uncached = start_gunicorn(args.port + 1, args.timeout, {"PAGE_CACHE_SECONDS": "0"}) \
+        if args.uncached else None
     loads = [os.getloadavg()[0]]
     rows = []
     pooled: dict[str, tuple[list[float], int, str]] = {}
@@ -608,8 +623,8 @@ def main() -> int:
             if label.startswith("reference"):
                 # Measured first and last with more requests, pooled: the ratio's
                 # denominator then spans the whole run's load.
-                times, size, status = time_url(args.port, path, None, 2 * args.requests,
-                                               args.seconds)
+                times, size, status, _ = time_url(args.port, path, None, 2 * args.requests,
+                                                  args.seconds)
                 before = pooled.get(label, ([], 0, ""))
                 pooled[label] = (before[0] + times, size, status)
                 measured = summarise(*pooled[label])
@@ -620,13 +635,19 @@ def main() -> int:
             else:
                 measured = summarise(*time_url(args.port, path, cookie if as_adjudicator
                                                else None, args.requests, args.seconds))
+                if uncached:
+                    measured["rendered"] = summarise(*time_url(
+                        args.port + 1, path, cookie if as_adjudicator else None,
+                        args.requests, args.seconds))
             measured["rss"], measured["hwm"] = worker_memory(server.pid)
             loads.append(os.getloadavg()[0])
             rows.append((label, measured))
             print(f"  {label}: p50 {measured['p50']:.0f} ms", file=sys.stderr, flush=True)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in (server, uncached):
+            if process:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
     reference = rows[0][1]
     live = next((m for label, m in rows if label.startswith("reference 2")), None)
     health = next((m for label, m in rows if label == "/health/"), None)
@@ -638,12 +659,19 @@ def main() -> int:
           f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f}; "
           f"{os.cpu_count()} CPUs")
     extra = [(name, m) for name, m in (("live", live), ("health", health)) if m]
+    side = " cache hits | rendered p50 ms | rendered p95 ms | rendered p95 / ref |" \
+        if args.uncached else ""
     print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref |" +
-          "".join(f" p95 / {name} |" for name, _ in extra) +
+          "".join(f" p95 / {name} |" for name, _ in extra) + side +
           " queries | bytes | worker RSS MiB (peak) | status |")
-    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(extra) + "---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(extra) +
+          ("---:|" * 4 if args.uncached else "") + "---:|---:|---:|---|")
     for label, m in rows:
         versus = "".join(f" {m['p95'] / other['p95']:.1f}x |" for _, other in extra)
+        if args.uncached:
+            r = m.get("rendered")
+            versus += (f" {m['hits']}/{m['n']} | {r['p50']:.1f} | {r['p95']:.1f} | "
+                       f"{r['p95'] / reference['p95']:.1f}x |" if r else " - | - | - | - |")
         print(f"| {label} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
               f"{m['p50'] / reference['p50']:.1f}x | {m['p95'] / reference['p95']:.1f}x |"
               f"{versus} {queries.get(label, '')} | {m['bytes']:,} | "

@@ -24,6 +24,17 @@ def eager_celery(request):
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with no cached pages: a test's rolled-back writes take the content
+    version back to a number an earlier test's pages were kept under (in production a
+    rolled-back write publishes nothing, so the version never goes back)."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    yield
+
+
 # The seed takes seconds to load through the services (every assessment recomputes its
 # verdict); many tests need it. The first test of a run loads it through `load_seed`'s own
 # code path and keeps a serialised copy that later tests restore in a fraction of the time.

@@ -8,7 +8,18 @@ class TrackerConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         make_var_dirs()
+        # After every migrate (and the tests' flushes): a table a migration added gets the
+        # content-version triggers too.
+        post_migrate.connect(install_content_triggers, sender=self)
+
+
+def install_content_triggers(using: str = "default", **kwargs) -> None:
+    from tracker import content_version
+
+    content_version.install_triggers(using=using)
 
 
 def make_var_dirs() -> None:

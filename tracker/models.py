@@ -492,3 +492,15 @@ class TriageQueueItem(Candidacy):
         proxy = True
         verbose_name = "triage queue item"
         verbose_name_plural = "triage queue"
+
+
+class ContentChange(models.Model):
+    """Written by database triggers on every write to the tables readers see
+    (tracker/content_version.py): the sum of `weight` over the rows is the published
+    content's version. Compaction folds the rows into one of the same total weight."""
+
+    id = models.BigAutoField(primary_key=True)
+    weight = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"content change {self.pk}"

@@ -8,6 +8,8 @@ from typing import Any
 
 PERIODIC_TASKS: list[tuple[str, str, int, dict[str, Any]]] = [
     ("Worker heartbeat", "tracker.heartbeat", 60, {}),
+    # The content version's log gains a row per write statement (Postgres); fold it hourly.
+    ("Content log compaction", "tracker.compact_content_log", 3600, {}),
     # Every active saved arXiv search, four times a day (arXiv announces once a day).
     ("arXiv ingestion", "tracker.ingest_arxiv", 6 * 3600, {}),
 ]

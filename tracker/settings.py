@@ -63,11 +63,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions: a hit skips them, and a response that sets a cookie is never kept.
+    "tracker.page_cache.PublishedPageCache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A signed-in reader's pages, kept per viewer (the admin opts in view by view).
+    "tracker.page_cache.SignedInPageCache",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
@@ -152,6 +156,23 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Caches ---------------------------------------------------------------------------
+# "pages": anonymous readers' pages keyed by the content version (tracker/page_cache.py).
+# Per process by default; PAGE_CACHE_URL (redis://...) shares it between web servers.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300, minimum=0)
+PAGE_CACHE_NEVER = ["/health/", "/static/"]  # path prefixes always rendered afresh
+PAGE_CACHE_URL = env_url("PAGE_CACHE_URL", "", schemes={"redis", "rediss"})
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": PAGE_CACHE_URL,
+         "KEY_PREFIX": "tracker"}
+        if PAGE_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+              "OPTIONS": {"MAX_ENTRIES": 500}}
+    ),
+}
 
 # --- Security (production: DEBUG=0) -----------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -16,6 +16,14 @@ def heartbeat(hostname: str | None = None) -> None:
     record_worker_heartbeat(hostname=hostname or socket.gethostname())
 
 
+@shared_task(name="tracker.compact_content_log", ignore_result=True)
+def compact_content_log() -> None:
+    """Keeps the content version's log short, so reading the version stays one small sum."""
+    from tracker import content_version
+
+    content_version.compact()
+
+
 @shared_task(name="tracker.ingest_arxiv", ignore_result=True)
 def ingest_arxiv(search_id: int | None = None, requested: bool = False) -> None:
     """Beat runs it for every active saved search; with an id, for that search only

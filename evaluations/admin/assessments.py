@@ -18,6 +18,7 @@ from evaluations.admin.common import RoleGuardMixin, conflict_of, submit_for
 from evaluations.forms import EvidenceField
 from evaluations.models import Assessment, CandidacyVerdict
 from evaluations.services.assessments import stale_message
+from tracker import page_cache
 from tracker.models import Candidacy
 
 
@@ -101,6 +102,11 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
     ordering = ["candidacy_id", "criterion_id", "adjudicator_id"]
     show_full_result_count = False  # one COUNT a page, not two
     list_per_page = 50  # as the scoring list: half the rows to render a page
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # Kept per viewer until the next write (tracker.page_cache.for_viewer).
+        return page_cache.for_viewer(request, lambda: super(AssessmentAdmin, self)
+                                     .changelist_view(request, extra_context))
 
     def get_queryset(self, request: HttpRequest):
         return services.assessments_visible_to(request.user).select_related(

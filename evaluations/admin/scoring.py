@@ -22,6 +22,7 @@ from evaluations.admin.common import (
 from evaluations.aggregates import candidacy_agreements
 from evaluations.comparison import compare
 from evaluations.models import CandidacyScoring
+from tracker import page_cache
 from tracker.models import Candidacy, Market
 from tracker.pagination import NarrowPaginator
 
@@ -165,7 +166,9 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         title = "My scoring queue"
         if len(markets) == 1:
             title += f" — market {markets[0]}"
-        return super().changelist_view(request, {**(extra_context or {}), "title": title})
+        return page_cache.for_viewer(request, lambda: super(CandidacyScoringAdmin, self)
+                                     .changelist_view(request, {**(extra_context or {}),
+                                                                "title": title}))
 
     # The scoring sheet replaces the change form.
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
@@ -207,7 +210,10 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
                                   args=[candidacy.pk])
                     return HttpResponseRedirect(url + ("#comparison" if submit else ""))
         else:
-            sheet = scoresheet.load_sheet(user=request.user, candidacy=candidacy)
+            return page_cache.for_viewer(request, lambda: TemplateResponse(
+                request, "evaluations/admin/scoring_sheet.html", self._sheet_context(
+                    request, candidacy,
+                    scoresheet.load_sheet(user=request.user, candidacy=candidacy), errors)))
         return TemplateResponse(request, "evaluations/admin/scoring_sheet.html",
                                 self._sheet_context(request, candidacy, sheet, errors))
 

@@ -1,0 +1,234 @@
+"""The content version and the anonymous readers' page cache (issue 13): a write of any kind
+(service, bulk update, raw SQL, delete) is on the next page a reader gets; logged-in
+readers, the admin, cookies and throttles are never served from the cache."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connection
+from django.test import RequestFactory
+from django.utils import timezone
+
+from tracker import content_version, page_cache
+from tracker.models import Authorship, ContentChange, Market, Paper, WorkerHeartbeat
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "sae-downstream-beat-baselines"
+
+
+def cached(response) -> str | None:
+    return response.headers.get(page_cache.HIT_HEADER)
+
+
+# --- The version ------------------------------------------------------------------------
+
+
+def test_every_table_readers_see_carries_the_trigger(db):
+    tables = content_version.covered_tables()
+    assert {"tracker_paper", "evaluations_assessment", "forecasts_prediction",
+            "replication_replicationrun", "auth_user", "auth_user_groups"} <= set(tables)
+    assert "tracker_workerheartbeat" not in tables and "tracker_contentchange" not in tables
+    assert set(tables) <= content_version.installed_tables()
+    assert content_version.install_triggers() == []  # idempotent: nothing left to add
+
+
+def _bulk_create(seed):
+    Paper.objects.bulk_create([Paper(slug=f"bulk-{i}", title=f"Bulk {i}") for i in range(3)])
+
+
+WRITES = {
+    "a model's save": lambda seed: User.objects.create(username="new-reader"),
+    "bulk_create": _bulk_create,
+    "queryset update": lambda seed: Paper.objects.filter(slug="sieve").update(title="Renamed"),
+    "queryset delete": lambda seed: Authorship.objects.filter(paper__slug="sieve").delete(),
+    "raw SQL": lambda seed: connection.cursor().execute(
+        "UPDATE tracker_paper SET title = 'Raw' WHERE slug = 'sieve'"),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES), ids=list(WRITES))
+def test_any_write_to_a_covered_table_moves_the_version(seed_market, write):
+    before = content_version.current()
+    WRITES[write](seed_market)
+    assert content_version.current() > before
+
+
+def test_a_workers_heartbeat_does_not_move_the_version(db):
+    before = content_version.current()
+    WorkerHeartbeat.objects.create(hostname="w1", seen_at=timezone.now())
+    WorkerHeartbeat.objects.filter(hostname="w1").update(beats=2)
+    assert content_version.current() == before
+
+
+def test_compaction_keeps_the_version_and_leaves_one_row(seed_market):
+    for title in ("a", "b", "c"):
+        Paper.objects.filter(slug="sieve").update(title=title)
+    version = content_version.current()
+    removed = content_version.compact()
+    assert content_version.current() == version
+    assert ContentChange.objects.count() == 1
+    if connection.vendor == "postgresql":  # one row per statement there, folded now
+        assert removed >= 3
+    else:  # SQLite's trigger keeps one row all along
+        assert removed == 0
+    Paper.objects.filter(slug="sieve").update(title="d")
+    assert content_version.current() > version
+
+
+# --- The cache --------------------------------------------------------------------------
+
+
+PUBLIC_URLS = [f"/markets/{SLUG}/", f"/markets/{SLUG}/leaderboard/", "/papers/",
+               "/papers/sieve/", "/forecasters/", "/replications/", f"/api/markets/{SLUG}/",
+               "/api/forecasters/"]
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_an_anonymous_reader_gets_the_second_request_from_the_cache(
+        client, seed_market, url, django_assert_num_queries):
+    rendered = client.get(url)
+    assert rendered.status_code == 200 and cached(rendered) == "miss"
+    # A market's first read may store its agreement (a write, so a new version): read again.
+    first = client.get(url)
+    with django_assert_num_queries(1):  # the version, nothing else
+        second = client.get(url)
+    assert cached(second) == "hit"
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("write", ["queryset update", "raw SQL"])
+def test_a_write_is_on_the_next_page_a_reader_gets(client, seed_market, write):
+    url = "/papers/sieve/"
+    client.get(url)
+    assert cached(client.get(url)) == "hit"
+    WRITES[write](seed_market)
+    after = client.get(url)
+    assert cached(after) == "miss"
+    assert ("Renamed" if write == "queryset update" else "Raw") in after.content.decode()
+
+
+def test_the_market_page_follows_a_bulk_rename(client, seed_market):
+    url = f"/markets/{SLUG}/"
+    client.get(url)
+    client.get(url)  # the first read may store the market's agreement (a write)
+    assert cached(client.get(url)) == "hit"
+    Market.objects.filter(slug=SLUG).update(title="A market renamed in bulk")
+    page = client.get(url)
+    assert cached(page) == "miss" and "A market renamed in bulk" in page.content.decode()
+
+
+def test_a_signed_in_reader_never_gets_the_shared_copy(client, seed_market):
+    url = f"/markets/{SLUG}/leaderboard/"
+    client.get(url)
+    client.get(url)  # the market's first read stored its agreement: rendered again
+    assert cached(client.get(url)) == "hit"  # the anonymous readers' copy is there
+    user = User.objects.create_superuser("root", "root@example.org", "pw-long-enough-1")
+    client.force_login(user)
+    mine = client.get(url)
+    assert cached(mine) == "miss"  # rendered for them, and kept for them alone
+    client.get(url)  # their first read stored their figures (a write): rendered again
+    assert cached(client.get(url)) == "hit"
+    for _ in range(2):  # the admin index is rendered every time
+        assert cached(client.get("/admin/")) is None
+
+
+def test_the_health_pages_are_never_cached(client, db):
+    for _ in range(2):
+        assert cached(client.get("/health/live/")) is None
+        assert cached(client.get("/health/")) is None
+
+
+def test_a_cached_api_answer_still_counts_against_the_throttle(client, db, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"anon": "2/min", "user": "100/min"}}
+    api_settings.reload()
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    cache.clear()  # the throttles' history of earlier tests
+    try:
+        answers = [client.get("/api/markets/") for _ in range(3)]
+    finally:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+            "anon": "120/min", "user": "600/min"}}
+        api_settings.reload()
+        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        cache.clear()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert cached(answers[1]) == "hit"
+    assert "Retry-After" in answers[2]
+
+
+def test_the_key_follows_host_scheme_query_and_accept(db):
+    factory = RequestFactory()
+
+    def key(path="/papers/", **extra):
+        return page_cache.page_key(factory.get(path, **extra), 7)
+
+    assert key() == key()
+    assert len({key(), key("/papers/?page=2"), key(HTTP_HOST="127.0.0.1"),
+                key(secure=True), key(HTTP_ACCEPT="text/html")}) == 5
+    assert page_cache.page_key(factory.get("/papers/"), 8) != key()
+
+
+SHARED_REQUESTS = [  # (what, request extras, method, shared?)
+    ("anonymous GET", {}, "get", True),
+    ("admin", {"path": "/admin/"}, "get", False),
+    ("health", {"path": "/health/"}, "get", False),
+    ("POST", {}, "post", False),
+    ("HEAD", {}, "head", False),
+    ("session cookie", {"HTTP_COOKIE": "sessionid=abc"}, "get", False),
+    ("messages cookie", {"HTTP_COOKIE": "messages=abc"}, "get", False),
+    ("CSRF cookie only", {"HTTP_COOKIE": "csrftoken=abc"}, "get", True),
+    ("Authorization", {"HTTP_AUTHORIZATION": "Basic eDp5"}, "get", False),
+]
+
+
+@pytest.mark.parametrize(("what", "extra", "method", "shared"), SHARED_REQUESTS,
+                         ids=[row[0] for row in SHARED_REQUESTS])
+def test_which_requests_share_an_answer(what, extra, method, shared, settings):
+    extra = dict(extra)
+    request = getattr(RequestFactory(), method)(extra.pop("path", "/papers/"), **extra)
+    assert page_cache.is_shared_request(request) is shared
+    settings.PAGE_CACHE_SECONDS = 0
+    assert page_cache.is_shared_request(request) is False
+
+
+def _response(status=200, cookie=False, cache_control=None, size=10):
+    from django.http import HttpResponse
+
+    response = HttpResponse(b"x" * size, status=status)
+    if cookie:
+        response.set_cookie("csrftoken", "t")
+    if cache_control:
+        response["Cache-Control"] = cache_control
+    return response
+
+
+SHARED_RESPONSES = [  # (what, response, kept?)
+    ("200", _response(), True),
+    ("404", _response(status=404), False),
+    ("302", _response(status=302), False),
+    ("sets a cookie", _response(cookie=True), False),
+    ("no-cache", _response(cache_control="max-age=0, no-cache, no-store"), False),
+    ("private", _response(cache_control="private"), False),
+    ("too big", _response(size=page_cache.MAX_BYTES + 1), False),
+]
+
+
+@pytest.mark.parametrize(("what", "response", "kept"), SHARED_RESPONSES,
+                         ids=[row[0] for row in SHARED_RESPONSES])
+def test_which_responses_are_kept(what, response, kept):
+    assert page_cache.is_shared_response(response) is kept
+
+
+def test_a_streamed_export_is_never_kept(client, seed_market):
+    response = client.get("/forecasters/scores.csv")
+    assert response.status_code == 200 and response.streaming
+    assert cached(response) is None
