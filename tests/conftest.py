@@ -35,6 +35,12 @@ def empty_page_cache():
     yield
 
 
+@pytest.fixture
+def no_page_cache(settings):
+    """For query counts: every request renders, as it does after a write."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 # The seed takes seconds to load through the services (every assessment recomputes its
 # verdict); many tests need it. The first test of a run loads it through `load_seed`'s own
 # code path and keeps a serialised copy that later tests restore in a fraction of the time.

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
 from django.urls import Resolver404, resolve
 
 from tracker import content_version
@@ -88,8 +89,8 @@ def for_viewer(request: HttpRequest, render: Callable[[], HttpResponse]) -> Http
     if stored is not None and not throttled(request):
         return restore(stored)
     response = render()
-    if callable(getattr(response, "render", None)):
-        response.render()  # a TemplateResponse: rendered here so its content can be kept
+    if isinstance(response, SimpleTemplateResponse):
+        response.render()  # rendered here so its content can be kept
     if is_viewer_response(request, response):
         caches[CACHE_ALIAS].set(key, freeze(response), settings.PAGE_CACHE_SECONDS)
         response[HIT_HEADER] = "miss"
@@ -129,9 +130,9 @@ def is_viewer_response(request: HttpRequest, response: HttpResponse) -> bool:
 
 
 def viewer_key(request: HttpRequest, version: int) -> str:
-    parts = (str(version), str(request.user.pk), request.scheme, request.get_host(),
-             request.get_full_path(), request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""))
-    return "viewer:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return "viewer:" + _digest(version, request.user.pk, request.scheme, request.get_host(),
+                               request.get_full_path(),
+                               request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""))
 
 
 def is_shared_request(request: HttpRequest) -> bool:
@@ -159,9 +160,12 @@ def is_shared_response(response: HttpResponse) -> bool:
 
 def page_key(request: HttpRequest, version: int) -> str:
     # Host and scheme: the API writes absolute `next` links. Accept: DRF negotiates on it.
-    parts = (str(version), request.scheme, request.get_host(), request.get_full_path(),
-             request.META.get("HTTP_ACCEPT", ""))
-    return "page:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return "page:" + _digest(version, request.scheme, request.get_host(),
+                             request.get_full_path(), request.META.get("HTTP_ACCEPT", ""))
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
 
 
 def freeze(response: HttpResponse) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -168,7 +168,7 @@ ADMIN_LISTS = ["/admin/evaluations/candidacyscoring/", "/admin/evaluations/asses
 
 @pytest.mark.parametrize("url", ADMIN_LISTS)
 def test_the_admin_lists_query_counts_stay_flat(client, three_raters, ada, ben, sam, rita,
-                                                url):
+                                                url, no_page_cache):
     # Sam is an author of X (conflict column); declared conflicts add more conflicted rows.
     _grow(three_raters, ada, ben, 3)
     client.force_login(rita if "marketresolution" in url else sam)

@@ -149,7 +149,8 @@ def count_queries(client, url):
 @pytest.mark.parametrize("url", ["/markets/tiny/", "/api/markets/tiny/",
                                  "/markets/tiny/leaderboard/",
                                  "/api/markets/tiny/leaderboard/", "/papers/2501.00001/"])
-def test_query_counts_do_not_grow_with_rows(client, three_raters, ada, ben, url):
+def test_query_counts_do_not_grow_with_rows(client, three_raters, ada, ben, url,
+                                            no_page_cache):
     before = count_queries(client, url)
     for index in range(3):
         paper = Paper.objects.create(slug=f"more-{index}", title=f"More {index}")

@@ -188,7 +188,7 @@ URLS = ["/forecasters/", "/api/forecasters/", "/forecasters/f-000/", "/api/forec
         "/forecasters/calibration.svg", "/forecasters/scores.csv"]
 
 
-def test_query_counts_stay_flat_as_forecasters_and_predictions_grow(client):
+def test_query_counts_stay_flat_as_forecasters_and_predictions_grow(client, no_page_cache):
     _many_forecasters(5)
     few = {url: _count(client, url) for url in URLS}
     more = Forecaster.objects.get(slug="f-000").prediction_sets.get()

@@ -85,7 +85,7 @@ def test_the_latest_changes_are_the_first_of_all_changes(seed_market):
         [c.uid for c in reader.verdict_changes(seed_market)[:2]]
 
 
-def test_the_home_page_queries_do_not_grow_with_candidates(client, seed_market):
+def test_the_home_page_queries_do_not_grow_with_candidates(client, seed_market, no_page_cache):
     from tracker.models import Candidacy, Paper
 
     def count() -> int:

@@ -95,6 +95,7 @@ def test_the_market_page_queries_do_not_grow_with_replicated_candidates(client, 
     from tests.replication_specs import make_spec, results_dict
 
     settings.VAR_DIR = tmp_path
+    settings.PAGE_CACHE_SECONDS = 0  # the render's queries (as after a write), not a hit's
 
     def replicate(slug: str) -> None:
         candidacy = seed_market.candidacies.get(paper__slug=slug)

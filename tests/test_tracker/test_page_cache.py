@@ -4,7 +4,11 @@ readers, the admin, cookies and throttles are never served from the cache."""
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
@@ -232,3 +236,56 @@ def test_a_streamed_export_is_never_kept(client, seed_market):
     response = client.get("/forecasters/scores.csv")
     assert response.status_code == 200 and response.streaming
     assert cached(response) is None
+
+
+ON_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+
+
+@pytest.mark.skipif(not ON_REDIS, reason="the Postgres + Redis pass runs it (PAGE_CACHE_URL)")
+def test_web_servers_share_one_page_cache_in_redis(client, db, settings):
+    """PAGE_CACHE_URL: a page one web process rendered is a hit for every other one."""
+    import redis
+    from django.core.cache import caches
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {**settings.CACHES, "pages": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": settings.CELERY_BROKER_URL, "KEY_PREFIX": prefix}}
+    assert cached(client.get("/papers/")) == "miss"
+    server = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    keys = server.keys(f"{prefix}:*")
+    assert len(keys) == 1  # in Redis, not in this process
+    caches["pages"].close()
+    del caches["pages"]  # as another process would open it
+    assert cached(client.get("/papers/")) == "hit"
+    server.delete(*keys)  # only ours: the broker's queues share this database
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_by_another_process_is_on_the_next_page(client):
+    """The version lives in the database: a worker, a shell or another web server that
+    writes makes this process's kept page a miss."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    paper = Paper.objects.create(slug="cross-process", title="Before", arxiv_id="2401.00001")
+    url = f"/papers/{paper.public_id}/"
+    assert client.get(url).status_code == 200
+    assert cached(client.get(url)) == "hit"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from tracker.models import Paper; "
+         "Paper.objects.filter(slug='cross-process').update(title='After, elsewhere')"],
+        cwd=root, check=True, capture_output=True, env={**os.environ, **_test_database_env()})
+    page = client.get(url)
+    assert cached(page) == "miss" and "After, elsewhere" in page.content.decode()
+
+
+def _test_database_env() -> dict[str, str]:
+    """DATABASE_URL of the test database this process uses (not the configured one)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"DATABASE_URL": f"sqlite:///{db['NAME']}"}
+    return {"DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}

@@ -91,7 +91,8 @@ def count_queries(client, url: str) -> int:
 
 
 @pytest.mark.parametrize("url", ["/", MARKET_URL, "/papers/", MARKET_URL + "?page=2"])
-def test_the_number_of_queries_does_not_grow_with_rows(client, seed_market, url):
+def test_the_number_of_queries_does_not_grow_with_rows(client, seed_market, url,
+                                                      no_page_cache):
     add_candidates(seed_market, 10, start=1)
     few = count_queries(client, url)
 
@@ -109,7 +110,8 @@ def test_the_market_page_is_paginated(client, seed_market):
     assert "page 2 of 3" in page
 
 
-def test_the_paper_page_queries_do_not_grow_with_replication_runs(client, seeded, tmp_path):
+def test_the_paper_page_queries_do_not_grow_with_replication_runs(client, seeded, tmp_path,
+                                                                  no_page_cache):
     from replication import services
     from tests.replication_specs import make_spec, results_dict
 
