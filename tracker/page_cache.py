@@ -27,6 +27,7 @@ embedded default, or shared where CACHES points it at Redis.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -37,6 +38,9 @@ from django.urls import Resolver404, resolve
 
 from tracker import content_version
 
+logger = logging.getLogger(__name__)
+
+Stored = tuple[int, list[tuple[str, str]], bytes]  # status, headers, body
 CACHE_ALIAS = "pages"
 ADMIN_PREFIX = "/admin/"
 HIT_HEADER = "X-Page-Cache"
@@ -56,12 +60,11 @@ class PublishedPageCache:
         if not is_shared_request(request):
             return self.get_response(request)
         key = page_key(request, content_version.current())
-        stored = caches[CACHE_ALIAS].get(key)
+        stored = _read(key)
         if stored is not None and not throttled(request):
             return restore(stored)
         response = self.get_response(request)
-        if is_shared_response(response):
-            caches[CACHE_ALIAS].set(key, freeze(response), settings.PAGE_CACHE_SECONDS)
+        if is_shared_response(response) and _keep(key, response):
             response[HIT_HEADER] = "miss"
         return response
 
@@ -85,16 +88,36 @@ def for_viewer(request: HttpRequest, render: Callable[[], HttpResponse]) -> Http
     if not is_viewer_request(request):
         return render()
     key = viewer_key(request, content_version.current())
-    stored = caches[CACHE_ALIAS].get(key)
+    stored = _read(key)
     if stored is not None and not throttled(request):
         return restore(stored)
     response = render()
     if isinstance(response, SimpleTemplateResponse):
         response.render()  # rendered here so its content can be kept
-    if is_viewer_response(request, response):
-        caches[CACHE_ALIAS].set(key, freeze(response), settings.PAGE_CACHE_SECONDS)
+    if is_viewer_response(request, response) and _keep(key, response):
         response[HIT_HEADER] = "miss"
     return response
+
+
+# A cache that cannot be reached (PAGE_CACHE_URL's Redis down) costs the renders it would
+# have saved, never a page: reads count as misses and nothing is kept, with a warning.
+
+
+def _read(key: str) -> Stored | None:
+    try:
+        return caches[CACHE_ALIAS].get(key)
+    except Exception as exc:  # any backend's connection error
+        logger.warning("Page cache unreachable, rendering instead: %s", exc)
+        return None
+
+
+def _keep(key: str, response: HttpResponse) -> bool:
+    try:
+        caches[CACHE_ALIAS].set(key, freeze(response), settings.PAGE_CACHE_SECONDS)
+    except Exception as exc:
+        logger.warning("Page cache unreachable, page not kept: %s", exc)
+        return False
+    return True
 
 
 def is_viewer_request(request: HttpRequest) -> bool:
@@ -168,11 +191,11 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
 
 
-def freeze(response: HttpResponse) -> tuple[int, list[tuple[str, str]], bytes]:
+def freeze(response: HttpResponse) -> Stored:
     return response.status_code, list(response.items()), response.content
 
 
-def restore(stored: tuple[int, list[tuple[str, str]], bytes]) -> HttpResponse:
+def restore(stored: Stored) -> HttpResponse:
     status, headers, content = stored
     response = HttpResponse(content, status=status)
     for name, value in headers:

@@ -289,3 +289,21 @@ def _test_database_env() -> dict[str, str]:
     if connection.vendor == "sqlite":
         return {"DATABASE_URL": f"sqlite:///{db['NAME']}"}
     return {"DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+
+
+def test_an_unreachable_page_cache_costs_renders_not_pages(client, seed_market, settings,
+                                                           caplog):
+    """PAGE_CACHE_URL's Redis down: every reader still gets the page, rendered, and the
+    log says why it was not kept."""
+    settings.CACHES = {**settings.CACHES, "pages": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0"}}  # the discard port: nothing listens
+    for url in ("/papers/", "/papers/", f"/api/markets/{SLUG}/"):
+        response = client.get(url)
+        assert response.status_code == 200 and cached(response) is None
+    assert "Page cache unreachable, rendering instead" in caplog.text
+    assert "Page cache unreachable, page not kept" in caplog.text
+    user = User.objects.create_user("reader", password="pw-long-enough-1")
+    client.force_login(user)
+    page = client.get("/papers/")
+    assert page.status_code == 200 and cached(page) is None

@@ -42,6 +42,8 @@ def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.Comple
         ({"ALLOWED_HOSTS": "a.org,,b.org"}, "ALLOWED_HOSTS='a.org,,b.org' has an empty item"),
         ({"CELERY_TASK_TIME_LIMIT": "an hour"}, "CELERY_TASK_TIME_LIMIT='an hour' is not an integer"),
         ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL='VERBOSE' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"PAGE_CACHE_SECONDS": "-1"}, "PAGE_CACHE_SECONDS=-1 must be at least 0"),
+        ({"PAGE_CACHE_URL": "memcached://127.0.0.1"}, "PAGE_CACHE_URL='memcached://127.0.0.1' is not a supported URL"),
         # Ingestion, forecasts and replication settings fail at start-up too, not hours later
         # in a worker. A polite delay below three seconds is a configuration error.
         ({"ARXIV_DELAY_SECONDS": "1"}, "ARXIV_DELAY_SECONDS=1.0 must be at least 3.0"),
