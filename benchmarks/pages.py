@@ -440,6 +440,7 @@ def urls() -> tuple[list[tuple[str, str, bool]], str]:
         ("admin: candidacies to score", "/admin/evaluations/candidacyscoring/", True),
         ("admin: assessments", "/admin/evaluations/assessment/", True),
         ("admin: scoring page", f"/admin/evaluations/candidacyscoring/{drafted}/change/", True),
+        ("admin: index (the adjudicator's queue)", "/admin/", True),
     ], viewer
 
 

@@ -33,16 +33,18 @@ COMPACT_LOCK = 0x7C0_17E17  # pg advisory lock key: one compaction at a time
 
 def covered_tables() -> list[str]:
     """The tables whose writes move the version: every model table of the catalogue's apps
-    (their many-to-many tables included), the users and their groups (names and roles
-    appear on public pages), less IGNORED_MODELS."""
+    and of auth and the admin (many-to-many tables included), less IGNORED_MODELS."""
     tables: set[str] = set()
     ignored = {label.lower() for label in IGNORED_MODELS}
     for label in COVERED_APPS:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
             if model._meta.label_lower not in ignored and not model._meta.proxy:
                 tables.add(model._meta.db_table)
-    user = apps.get_model("auth", "User")
-    tables.update({user._meta.db_table, user.groups.through._meta.db_table})
+    # Users, groups and permissions: names and roles on pages, what the admin offers whom;
+    # the admin's log: the recent actions on its index.
+    for label in ("auth", "admin"):
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            tables.add(model._meta.db_table)
     return sorted(tables)
 
 

@@ -70,14 +70,16 @@ class PublishedPageCache:
 
 
 class SignedInPageCache:
-    """Middleware, after authentication and messages: a signed-in reader's public pages and
-    API answers, kept per viewer (`for_viewer`). The admin opts in view by view instead."""
+    """Middleware, after authentication and messages: a signed-in reader's public pages, API
+    answers and the admin's index, kept per viewer (`for_viewer`). The rest of the admin
+    opts in view by view (forms, actions and history pages are always rendered)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(ADMIN_PREFIX):
+        # The admin's index (an adjudicator's queue counts) is a page like the others.
+        if request.path.startswith(ADMIN_PREFIX) and request.path != ADMIN_PREFIX:
             return self.get_response(request)
         return for_viewer(request, lambda: self.get_response(request))
 

@@ -84,3 +84,13 @@ def test_the_cache_can_be_turned_off(client, tiny, ada, settings):
     signed_in(client, ada)
     url = reverse("admin:evaluations_assessment_changelist")
     assert cached(client.get(url)) is None and cached(client.get(url)) is None
+
+
+def test_the_admin_index_queue_counts_follow_a_draft(client, tiny, ada):
+    signed_in(client, ada)
+    assert cached(client.get("/admin/")) == "miss"
+    before = client.get("/admin/")
+    assert cached(before) == "hit"
+    score(ada, tiny["y"], {"useful": "met"}, submit=False)
+    after = client.get("/admin/")
+    assert cached(after) == "miss" and after.content != before.content

@@ -285,6 +285,23 @@ def test_the_queue_counts_on_the_admin_index_and_filters(client, tiny, ada, ben)
     assert rows == {"Awaiting my assessment": 3, "My drafts": 0, "Done (submitted)": 0}
 
 
+def test_the_index_counts_are_the_filtered_lists_sizes(tiny, ada, ben, sam):
+    """queue_counts (one filtered aggregate) agrees with in_queue (the list's filter) for
+    adjudicators with drafts, submissions, a conflict and nothing at all."""
+    from evaluations import queue
+    from evaluations.models import DeclaredConflict
+
+    score(ada, tiny["y"], {"useful": "met"}, submit=False)
+    score(ada, tiny["x"], {"useful": "met", "beats": "met", "note": "not_applicable"})
+    DeclaredConflict.objects.create(adjudicator=ben, paper=tiny["y"].paper, reason="Co-author.")
+    for user in (ada, ben, sam):
+        base = queue.with_my_progress(tiny["market"].candidacies.all(), user)
+        expected = {which: queue.in_queue(base, user, which).count()
+                    for which in (queue.AWAITING, queue.DRAFTS, queue.DONE)}
+        assert queue.queue_counts(user) == expected, user.username
+        assert sum(expected.values()) > 0, user.username
+
+
 def test_the_changelist_has_no_bulk_delete_and_a_submit_action(client, tiny, ada):
     client.force_login(ada)
     for name in ("candidacyscoring", "assessment"):
