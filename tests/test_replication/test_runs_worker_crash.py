@@ -3,9 +3,9 @@ redelivery or is failed by the reaper with a clear reason; never two result rows
 
 On the filesystem broker a message is removed when it is read, so a killed worker's task
 is not redelivered: the reaper path holds, and re-queueing completes the run once. On
-Redis (with acks_late) the task is redelivered after the visibility timeout, set to its
-60-second minimum for the survivor: the redelivered task re-claims the stale run as the
-next attempt and completes it once.
+Redis (with acks_late) the task is redelivered after the visibility timeout, 10 seconds
+here (tests/settings_fast_redelivery.py; production's floor is 60): the redelivered task
+re-claims the stale run as the next attempt and completes it once.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _kill_in_the_middle(run_id: int, *, queue: str, extra_env: dict[str, str]) -
 def test_on_redis_the_redelivered_task_reclaims_the_stale_run_and_completes_once(
     fast_liveness, queue
 ):
-    redelivery = {**FAST, "CELERY_VISIBILITY_TIMEOUT": "60"}
+    redelivery = {**FAST, "DJANGO_SETTINGS_MODULE": "tests.settings_fast_redelivery"}
     spec = make_spec(
         key=f"redeliver-{queue}", text=slow_spec_text(), time_limit=900, soft_time_limit=870
     )
