@@ -49,10 +49,18 @@ def covered_tables() -> list[str]:
 
 
 def current(using: str = "default") -> int:
-    """The version: one small aggregate (the log is compacted to a few rows)."""
+    """The version: the number of committed write statements (rows, on SQLite) so far."""
+    return int(stamp(using).split(".")[0])
+
+
+def stamp(using: str = "default") -> str:
+    """"<version>.<newest log id>", one small aggregate (the log is compacted to a few rows):
+    what page keys hold. The id is there for a database whose count started again (a
+    flush empties the log, but its ids go on from where they were)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(SUM(weight), 0) FROM {LOG_TABLE}")
-        return int(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COALESCE(SUM(weight), 0), COALESCE(MAX(id), 0) FROM {LOG_TABLE}")
+        total, newest = cursor.fetchone()
+    return f"{int(total)}.{int(newest)}"
 
 
 def install_triggers(using: str = "default") -> list[str]:

@@ -169,8 +169,9 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": PAGE_CACHE_URL,
          "KEY_PREFIX": "tracker"}
         if PAGE_CACHE_URL
+        # At most 256 entries of at most 512 KiB (tracker.page_store.MAX_BYTES) a process.
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
-              "OPTIONS": {"MAX_ENTRIES": 500}}
+              "OPTIONS": {"MAX_ENTRIES": 256}}
     ),
 }
 

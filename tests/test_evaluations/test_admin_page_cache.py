@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.test_evaluations.conftest import score
-from tracker import page_cache
+from tracker import page_store
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ LISTS = ["admin:evaluations_candidacyscoring_changelist", "admin:evaluations_ass
 
 
 def cached(response):
-    return response.headers.get(page_cache.HIT_HEADER)
+    return response.headers.get(page_store.HIT_HEADER)
 
 
 def signed_in(client, user):

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
-from tracker import content_version, page_cache
+from tracker import content_version, page_cache, page_store
 from tracker.models import Authorship, ContentChange, Market, Paper, WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ SLUG = "sae-downstream-beat-baselines"
 
 
 def cached(response) -> str | None:
-    return response.headers.get(page_cache.HIT_HEADER)
+    return response.headers.get(page_store.HIT_HEADER)
 
 
 # --- The version ------------------------------------------------------------------------
@@ -167,7 +167,10 @@ def test_a_cached_api_answer_still_counts_against_the_throttle(client, db, setti
         cache.clear()
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert cached(answers[1]) == "hit"
-    assert "Retry-After" in answers[2]
+    refused = answers[2]
+    assert int(refused["Retry-After"]) > 0
+    assert "Request was throttled" in refused.json()["detail"]
+    assert refused["Content-Type"] == "application/json"
 
 
 def test_the_key_follows_host_scheme_query_and_accept(db):
@@ -180,6 +183,54 @@ def test_the_key_follows_host_scheme_query_and_accept(db):
     assert len({key(), key("/papers/?page=2"), key(HTTP_HOST="127.0.0.1"),
                 key(secure=True), key(HTTP_ACCEPT="text/html")}) == 5
     assert page_cache.page_key(factory.get("/papers/"), 8) != key()
+
+
+def test_a_key_names_the_deployed_code(monkeypatch, db):
+    request = RequestFactory().get("/papers/")
+    before = page_cache.page_key(request, "7.7")
+    monkeypatch.setattr(page_store, "build_id", lambda: "another-build")
+    assert page_cache.page_key(request, "7.7") != before
+    assert len(page_store.build_id()) > 0
+
+
+def test_a_signed_in_readers_key_follows_accept(client, db):
+    user = User.objects.create_user("reader", password="pw-long-enough-1")
+    client.force_login(user)
+    as_json = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert cached(as_json) == "miss"
+    assert cached(client.get("/api/schema/", HTTP_ACCEPT="application/json")) == "hit"
+    other = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    assert cached(other) == "miss" and other["Content-Type"] != as_json["Content-Type"]
+
+
+def test_the_stamp_is_read_before_the_session_and_the_user(settings):
+    order = settings.MIDDLEWARE
+    shared = order.index("tracker.page_cache.PublishedPageCache")
+    assert shared < order.index("django.contrib.sessions.middleware.SessionMiddleware")
+    assert order.index("tracker.page_cache.SignedInPageCache") > order.index(
+        "django.contrib.auth.middleware.AuthenticationMiddleware")
+    # Without the stamp read up front (a request that did not pass that middleware), a
+    # view's for_viewer renders and keeps nothing.
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+
+    request = RequestFactory().get("/papers/")
+    request.user = AnonymousUser()
+    assert page_cache.for_viewer(request, lambda: HttpResponse("x")).headers.get(
+        page_store.HIT_HEADER) is None
+
+
+def test_an_unreadable_version_costs_renders_not_pages(client, db, monkeypatch, caplog):
+    from django.db import DatabaseError
+
+    def broken():
+        raise DatabaseError('relation "tracker_contentchange" does not exist')
+
+    monkeypatch.setattr(content_version, "stamp", broken)
+    for _ in range(2):
+        response = client.get("/api/docs/")
+        assert response.status_code == 200 and cached(response) is None
+    assert "Content version unreadable, rendering without the page cache" in caplog.text
 
 
 SHARED_REQUESTS = [  # (what, request extras, method, shared?)
@@ -223,7 +274,7 @@ SHARED_RESPONSES = [  # (what, response, kept?)
     ("sets a cookie", _response(cookie=True), False),
     ("no-cache", _response(cache_control="max-age=0, no-cache, no-store"), False),
     ("private", _response(cache_control="private"), False),
-    ("too big", _response(size=page_cache.MAX_BYTES + 1), False),
+    ("too big", _response(size=page_store.MAX_BYTES + 1), False),
 ]
 
 
