@@ -20,10 +20,11 @@ reference, to /health/live/: one SELECT 1, no template), response bytes,
 the workers' peak RSS (VmHWM, cumulative, so a jump shows where memory grew), and the load
 average. SQL queries per request come from a separate in-process pass with Django's test
 client under CaptureQueriesContext (the first request of each URL: a render, never a page-cache
-hit). Anonymous requests may be answered from the page cache (tracker/page_cache.py): the
-"cache hits" column says how many of the timed answers were. With --uncached, every URL is
-also timed on a second gunicorn (--port + 1) running with PAGE_CACHE_SECONDS=0, side by side
-in the same run: the "rendered" columns are what a request costs when the page is built.
+hit). Requests may be answered from the page cache (tracker/page_cache.py). With --uncached,
+every URL but the two references is also timed on a second gunicorn (--port + 1) running with
+PAGE_CACHE_SECONDS=0, side by side in the same run: the "rendered" columns are what a request
+costs when the page is built, and a "cache hits" column says how many of the first server's
+timed answers came from the cache.
 Not a test: nothing is asserted.
 
 The database must be one of your own (it is flushed when --rebuild is given or when it

@@ -25,12 +25,15 @@ def eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
-def empty_page_cache():
-    """Each test starts with no cached pages: a test's rolled-back writes take the content
-    version back to a number an earlier test's pages were kept under (in production a
-    rolled-back write publishes nothing, so the version never goes back)."""
+def empty_page_cache(settings):
+    """Each test starts with no cached pages, in this process: a test's rolled-back writes
+    take the content version back to a number an earlier test's pages were kept under (in
+    production a rolled-back write publishes nothing, so the version never goes back).
+    Never a PAGE_CACHE_URL's Redis, whose whole database a clear() would empty."""
     from django.core.cache import caches
 
+    settings.CACHES = {**settings.CACHES, "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-pages"}}
     caches["pages"].clear()
     yield
 

@@ -24,7 +24,8 @@ from django.db import connections, transaction
 
 LOG_TABLE = "tracker_contentchange"
 COVERED_APPS = ("tracker", "evaluations", "forecasts", "replication")
-# Written on a timer, shown on no cached page (the health page is never cached).
+# The heartbeat is written every minute and shown on no cached page (the health page is
+# never cached); the log is the version itself.
 IGNORED_MODELS = ("tracker.WorkerHeartbeat", "tracker.ContentChange")
 POSTGRES_TRIGGER = "tracker_content_changed"
 SQLITE_EVENTS = ("INSERT", "UPDATE", "DELETE")
@@ -96,7 +97,8 @@ def installed_tables(using: str = "default") -> set[str]:
 
 
 def compact(using: str = "default") -> int:
-    """Folds the log into one row of the same total weight; returns the rows removed.
+    """Folds the log into one row of the same total weight under the newest id it removed,
+    so the stamp (version and newest id) stays what it was; returns the rows removed.
     Rows of transactions still open are not visible to the DELETE, so they stay and add
     their weight when they commit. Postgres only: SQLite's trigger keeps one row."""
     connection = connections[using]
@@ -106,16 +108,21 @@ def compact(using: str = "default") -> int:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COMPACT_LOCK])
         if not cursor.fetchone()[0]:
             return 0
+        cursor.execute(f"SELECT COUNT(*) FROM {LOG_TABLE}")
+        if cursor.fetchone()[0] <= 1:
+            return 0  # nothing to fold
         cursor.execute(
-            f"WITH gone AS (DELETE FROM {LOG_TABLE} RETURNING weight) "
-            f"INSERT INTO {LOG_TABLE} (weight) SELECT COALESCE(SUM(weight), 0) FROM gone "
-            "RETURNING (SELECT COUNT(*) FROM gone)"
+            f"WITH gone AS (DELETE FROM {LOG_TABLE} RETURNING id, weight) "
+            f"INSERT INTO {LOG_TABLE} (id, weight) SELECT MAX(id), SUM(weight) FROM gone "
+            "HAVING COUNT(*) > 0 RETURNING (SELECT COUNT(*) FROM gone)"
         )
-        return max(0, int(cursor.fetchone()[0]) - 1)
+        row = cursor.fetchone()
+        return int(row[0]) - 1 if row else 0
 
 
 def _install_postgres(connection, tables: list[str]) -> list[str]:
-    missing = [table for table in tables if table not in installed_tables(connection.alias)]
+    done = installed_tables(connection.alias)
+    missing = [table for table in tables if table not in done]
     if not missing:
         return []
     quote = connection.ops.quote_name

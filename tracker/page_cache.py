@@ -70,7 +70,8 @@ class PublishedPageCache:
 class SignedInPageCache:
     """Middleware, after authentication and messages: a signed-in reader's public pages, API
     answers and the admin's index, kept per viewer (`for_viewer`). The rest of the admin
-    opts in view by view (forms, actions and history pages are always rendered)."""
+    opts in view by view (the adjudicators' lists and scoring sheet); its other pages are
+    always rendered."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -168,13 +169,13 @@ def is_viewer_response(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def page_key(request: HttpRequest, stamp: object) -> str:
+def page_key(request: HttpRequest, stamp: str) -> str:
     # Host and scheme: the API writes absolute `next` links. Accept: DRF negotiates on it.
     return page_store.key("page", stamp, request.scheme, request.get_host(),
                           request.get_full_path(), request.META.get("HTTP_ACCEPT", ""))
 
 
-def viewer_key(request: HttpRequest, stamp: object) -> str:
+def viewer_key(request: HttpRequest, stamp: str) -> str:
     return page_store.key("viewer", stamp, request.user.pk, request.scheme, request.get_host(),
                           request.get_full_path(), request.META.get("HTTP_ACCEPT", ""),
                           request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""))

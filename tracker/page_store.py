@@ -34,9 +34,22 @@ def key(kind: str, *parts: object) -> str:
 
 @functools.cache
 def build_id() -> str:
-    """A digest of the code, templates and static files (read once per process)."""
-    digest = hashlib.sha256()
-    base = Path(settings.BASE_DIR)
+    """The deployed build, read once per process: the project's code, templates and static
+    files, and the versions of Python and of the libraries that render pages."""
+    import sys
+
+    import django
+    import drf_spectacular
+    import rest_framework
+
+    versions = f"{sys.version}|{django.__version__}|{rest_framework.VERSION}|" \
+               f"{drf_spectacular.__version__}"
+    return source_digest(Path(settings.BASE_DIR), extra=versions)
+
+
+def source_digest(base: Path, *, extra: str = "") -> str:
+    """A digest of the names and contents of the source files under `base`."""
+    digest = hashlib.sha256(extra.encode())
     for folder in SOURCE_DIRS:
         for path in sorted((base / folder).rglob("*")):
             if path.suffix in SOURCE_SUFFIXES and path.is_file():
@@ -53,14 +66,14 @@ def read(cache_key: str) -> Stored | None:
         return None
 
 
-def keep(cache_key: str, response: HttpResponse) -> bool:
+def keep(cache_key: str, response: HttpResponse) -> None:
+    """Keeps the response and marks it a miss; marks nothing when the cache is away."""
     try:
         caches[CACHE_ALIAS].set(cache_key, freeze(response), settings.PAGE_CACHE_SECONDS)
     except Exception as exc:
         logger.warning("Page cache unreachable, page not kept: %s", exc)
-        return False
+        return
     response[HIT_HEADER] = "miss"
-    return True
 
 
 def freeze(response: HttpResponse) -> Stored:

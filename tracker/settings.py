@@ -158,7 +158,7 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Caches ---------------------------------------------------------------------------
-# "pages": anonymous readers' pages keyed by the content version (tracker/page_cache.py).
+# "pages": rendered pages keyed by the content version (tracker/page_cache.py).
 # Per process by default; PAGE_CACHE_URL (redis://...) shares it between web servers.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300, minimum=0)
 PAGE_CACHE_NEVER = ["/health/", "/static/"]  # path prefixes always rendered afresh

@@ -162,13 +162,15 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         return columns + [market] if Market.objects.count() > 1 else columns
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        # Kept per viewer until the next write (tracker.page_cache.for_viewer).
+        return page_cache.for_viewer(request, lambda: self._changelist(request, extra_context))
+
+    def _changelist(self, request: HttpRequest, extra_context=None):
         markets = list(Market.objects.values_list("slug", flat=True)[:2])
         title = "My scoring queue"
         if len(markets) == 1:
             title += f" — market {markets[0]}"
-        return page_cache.for_viewer(request, lambda: super(CandidacyScoringAdmin, self)
-                                     .changelist_view(request, {**(extra_context or {}),
-                                                                "title": title}))
+        return super().changelist_view(request, {**(extra_context or {}), "title": title})
 
     # The scoring sheet replaces the change form.
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
@@ -178,42 +180,43 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             raise Http404("No such candidacy.")
         if not self.has_view_permission(request, candidacy):
             raise PermissionDenied("Adjudicators and resolvers only.")
+        if request.method != "POST":  # kept per viewer until the next write
+            return page_cache.for_viewer(request, lambda: self._sheet_page(
+                request, candidacy, scoresheet.load_sheet(user=request.user, candidacy=candidacy),
+                errors=[]))
+        if not services.is_adjudicator(request.user):
+            raise PermissionDenied("Only adjudicators score candidacies.")
         errors: list[str] = []
-        if request.method == "POST":
-            if not services.is_adjudicator(request.user):
-                raise PermissionDenied("Only adjudicators score candidacies.")
-            submit = "_submit" in request.POST
-            sheet = scoresheet.load_sheet(user=request.user, candidacy=candidacy,
-                                          data=request.POST, submitting=submit)
-            if sheet.state == scoresheet.FROZEN:
-                errors.append("Nothing was saved. " + scoresheet.frozen_explanation(
-                    candidacy.market, sheet.resolution))
-            elif sheet.state == scoresheet.CONFLICTED:
-                errors.append(f"Nothing was saved: you cannot assess this paper. {sheet.conflict}")
-            else:
-                was_complete = sheet.all_submitted
-                try:
-                    saved, submitted = scoresheet.save_sheet(user=request.user, sheet=sheet,
-                                                             submit=submit)
-                except (ValidationError, PermissionDenied) as exc:
-                    errors.append(scoresheet.refused_message(exc))
-                else:
-                    if was_complete:
-                        messages.success(request, f"Saved: {saved} submitted answers changed.")
-                    elif submit:
-                        messages.success(request, f"Submitted: {submitted} answers now count. "
-                                         "The others' answers are shown below.")
-                    else:
-                        messages.success(request, f"Draft saved ({saved} answers changed). "
-                                         "Only you can see your drafts.")
-                    url = reverse("admin:evaluations_candidacyscoring_change",
-                                  args=[candidacy.pk])
-                    return HttpResponseRedirect(url + ("#comparison" if submit else ""))
+        submit = "_submit" in request.POST
+        sheet = scoresheet.load_sheet(user=request.user, candidacy=candidacy,
+                                      data=request.POST, submitting=submit)
+        if sheet.state == scoresheet.FROZEN:
+            errors.append("Nothing was saved. " + scoresheet.frozen_explanation(
+                candidacy.market, sheet.resolution))
+        elif sheet.state == scoresheet.CONFLICTED:
+            errors.append(f"Nothing was saved: you cannot assess this paper. {sheet.conflict}")
         else:
-            return page_cache.for_viewer(request, lambda: TemplateResponse(
-                request, "evaluations/admin/scoring_sheet.html", self._sheet_context(
-                    request, candidacy,
-                    scoresheet.load_sheet(user=request.user, candidacy=candidacy), errors)))
+            was_complete = sheet.all_submitted
+            try:
+                saved, submitted = scoresheet.save_sheet(user=request.user, sheet=sheet,
+                                                         submit=submit)
+            except (ValidationError, PermissionDenied) as exc:
+                errors.append(scoresheet.refused_message(exc))
+            else:
+                if was_complete:
+                    messages.success(request, f"Saved: {saved} submitted answers changed.")
+                elif submit:
+                    messages.success(request, f"Submitted: {submitted} answers now count. "
+                                     "The others' answers are shown below.")
+                else:
+                    messages.success(request, f"Draft saved ({saved} answers changed). "
+                                     "Only you can see your drafts.")
+                url = reverse("admin:evaluations_candidacyscoring_change",
+                              args=[candidacy.pk])
+                return HttpResponseRedirect(url + ("#comparison" if submit else ""))
+        return self._sheet_page(request, candidacy, sheet, errors)
+
+    def _sheet_page(self, request, candidacy, sheet, errors) -> TemplateResponse:
         return TemplateResponse(request, "evaluations/admin/scoring_sheet.html",
                                 self._sheet_context(request, candidacy, sheet, errors))
 

@@ -48,14 +48,21 @@ def test_the_scoring_page_shows_a_draft_saved_elsewhere(client, tiny, ada):
     assert "1 of 3</strong> criteria answered" in page.content.decode()
 
 
-def test_one_adjudicators_page_is_never_anothers(client, tiny, ada, ben):
+def test_one_adjudicators_page_is_never_anothers(tiny, ada, ben):
+    from django.test import Client
+
+    from tracker import content_version
+
     url = reverse("admin:evaluations_candidacyscoring_changelist")
     score(ada, tiny["y"], {"useful": "met"}, submit=False)
-    signed_in(client, ada)
-    mine = client.get(url)
-    client.logout()
-    signed_in(client, ben)
-    theirs = client.get(url)
+    hers, his = Client(), Client()
+    signed_in(hers, ada)
+    signed_in(his, ben)  # both signed in (a write: last_login) before anything is kept
+    stamp = content_version.stamp()
+    mine = hers.get(url)
+    assert cached(mine) == "miss" and cached(hers.get(url)) == "hit"
+    theirs = his.get(url)
+    assert content_version.stamp() == stamp  # same version: only the key tells them apart
     assert cached(theirs) == "miss"
     assert mine.content != theirs.content  # ada's draft shows as hers only
 

@@ -87,7 +87,8 @@ def test_replication_evidence_is_marked_on_the_criteria_it_bears_on(client, seed
 
 
 def test_the_market_page_queries_do_not_grow_with_replicated_candidates(client, seed_market,
-                                                                       tmp_path, settings):
+                                                                       tmp_path, settings,
+                                                                       no_page_cache):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -95,7 +96,6 @@ def test_the_market_page_queries_do_not_grow_with_replicated_candidates(client, 
     from tests.replication_specs import make_spec, results_dict
 
     settings.VAR_DIR = tmp_path
-    settings.PAGE_CACHE_SECONDS = 0  # the render's queries (as after a write), not a hit's
 
     def replicate(slug: str) -> None:
         candidacy = seed_market.candidacies.get(paper__slug=slug)

@@ -1,6 +1,7 @@
-"""The content version and the anonymous readers' page cache (issue 13): a write of any kind
-(service, bulk update, raw SQL, delete) is on the next page a reader gets; logged-in
-readers, the admin, cookies and throttles are never served from the cache."""
+"""The content version and the page cache (issue 13): a write of any kind (service, bulk
+update, raw SQL, delete, another process) is on the next page a reader gets; a signed-in
+reader never gets the shared copy; health pages, the admin's other pages, streamed
+exports and responses that set cookies are never kept; throttles still count hits."""
 
 from __future__ import annotations
 
@@ -67,19 +68,22 @@ def test_a_workers_heartbeat_does_not_move_the_version(db):
     assert content_version.current() == before
 
 
-def test_compaction_keeps_the_version_and_leaves_one_row(seed_market):
+def test_compaction_keeps_the_stamp_and_leaves_one_row(seed_market):
     for title in ("a", "b", "c"):
         Paper.objects.filter(slug="sieve").update(title=title)
-    version = content_version.current()
+    stamp = content_version.stamp()
     removed = content_version.compact()
-    assert content_version.current() == version
+    assert content_version.stamp() == stamp  # no page is thrown away by compacting
     assert ContentChange.objects.count() == 1
     if connection.vendor == "postgresql":  # one row per statement there, folded now
         assert removed >= 3
+        assert content_version.compact() == 0  # one row: nothing to fold
+        assert content_version.stamp() == stamp
     else:  # SQLite's trigger keeps one row all along
         assert removed == 0
     Paper.objects.filter(slug="sieve").update(title="d")
-    assert content_version.current() > version
+    assert content_version.stamp() != stamp
+    assert content_version.current() > int(stamp.split(".")[0])
 
 
 # --- The cache --------------------------------------------------------------------------
@@ -127,19 +131,29 @@ def test_the_market_page_follows_a_bulk_rename(client, seed_market):
 
 
 def test_a_signed_in_reader_never_gets_the_shared_copy(client, seed_market):
+    from django.test import Client
+
     url = f"/markets/{SLUG}/leaderboard/"
+    reader = Client()
+    reader.force_login(User.objects.create_superuser("root", "root@example.org",
+                                                     "pw-long-enough-1"))
+    for _ in range(2):  # first reads store figures (writes): done before the check
+        reader.get(url)
+        client.get(url)
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    stamp = content_version.stamp()
     client.get(url)
-    client.get(url)  # the market's first read stored its agreement: rendered again
-    assert cached(client.get(url)) == "hit"  # the anonymous readers' copy is there
-    user = User.objects.create_superuser("root", "root@example.org", "pw-long-enough-1")
-    client.force_login(user)
-    mine = client.get(url)
-    assert cached(mine) == "miss"  # rendered for them, and kept for them alone
-    client.get(url)  # their first read stored their figures (a write): rendered again
-    assert cached(client.get(url)) == "hit"
+    shared = client.get(url)
+    assert cached(shared) == "hit"  # the anonymous readers' copy is there
+    mine = reader.get(url)
+    assert content_version.stamp() == stamp  # same version: only the key tells them apart
+    assert cached(mine) == "miss"  # rendered for them (and kept for them alone)
+    assert client.get(url).content == shared.content  # the shared copy is untouched
     for _ in range(2):  # admin pages other than the index only where a view opts in
-        assert cached(client.get("/admin/auth/user/add/")) is None
-        assert cached(client.get("/admin/tracker/paper/")) is None
+        assert cached(reader.get("/admin/auth/user/add/")) is None
+        assert cached(reader.get("/admin/tracker/paper/")) is None
 
 
 def test_the_health_pages_are_never_cached(client, db):
@@ -148,10 +162,20 @@ def test_the_health_pages_are_never_cached(client, db):
         assert cached(client.get("/health/")) is None
 
 
+def _restore_throttle_rates(saved) -> None:
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    api_settings.reload()
+    SimpleRateThrottle.THROTTLE_RATES = saved
+    cache.clear()
+
+
 def test_a_cached_api_answer_still_counts_against_the_throttle(client, db, settings):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
+    saved = SimpleRateThrottle.THROTTLE_RATES
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"anon": "2/min", "user": "100/min"}}
     api_settings.reload()
@@ -160,11 +184,7 @@ def test_a_cached_api_answer_still_counts_against_the_throttle(client, db, setti
     try:
         answers = [client.get("/api/markets/") for _ in range(3)]
     finally:
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-            "anon": "120/min", "user": "600/min"}}
-        api_settings.reload()
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        cache.clear()
+        _restore_throttle_rates(saved)
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert cached(answers[1]) == "hit"
     refused = answers[2]
@@ -185,12 +205,23 @@ def test_the_key_follows_host_scheme_query_and_accept(db):
     assert page_cache.page_key(factory.get("/papers/"), 8) != key()
 
 
-def test_a_key_names_the_deployed_code(monkeypatch, db):
+def test_a_key_names_the_deployed_code(monkeypatch, db, tmp_path):
+    built = page_store.build_id()
+    assert len(built) == 16
     request = RequestFactory().get("/papers/")
     before = page_cache.page_key(request, "7.7")
     monkeypatch.setattr(page_store, "build_id", lambda: "another-build")
     assert page_cache.page_key(request, "7.7") != before
-    assert len(page_store.build_id()) > 0
+    # The digest follows the source: a changed template is another build.
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "page.html"
+    template.write_text("<p>one</p>")
+    first = page_store.source_digest(tmp_path)
+    assert page_store.source_digest(tmp_path) == first
+    template.write_text("<p>two</p>")
+    assert page_store.source_digest(tmp_path) != first
+    assert page_store.source_digest(tmp_path, extra="Django 9") != page_store.source_digest(
+        tmp_path)
 
 
 def test_a_signed_in_readers_key_follows_accept(client, db):
@@ -203,21 +234,95 @@ def test_a_signed_in_readers_key_follows_accept(client, db):
     assert cached(other) == "miss" and other["Content-Type"] != as_json["Content-Type"]
 
 
-def test_the_stamp_is_read_before_the_session_and_the_user(settings):
-    order = settings.MIDDLEWARE
-    shared = order.index("tracker.page_cache.PublishedPageCache")
-    assert shared < order.index("django.contrib.sessions.middleware.SessionMiddleware")
-    assert order.index("tracker.page_cache.SignedInPageCache") > order.index(
-        "django.contrib.auth.middleware.AuthenticationMiddleware")
-    # Without the stamp read up front (a request that did not pass that middleware), a
-    # view's for_viewer renders and keeps nothing.
-    from django.contrib.auth.models import AnonymousUser
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed in"])
+def test_the_stamp_is_read_before_anything_else(client, seed_market, signed_in):
+    """First query of a request: a write that commits after it can only make the page
+    newer than its key (the session, the user and the view's reads all come later)."""
+    from django.test.utils import CaptureQueriesContext
+
+    if signed_in:
+        client.force_login(User.objects.create_user("reader", password="pw-long-enough-1"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/papers/sieve/")
+    assert response.status_code == 200 and cached(response) == "miss"
+    assert content_version.LOG_TABLE in queries.captured_queries[0]["sql"]
+
+
+def test_a_view_calling_for_viewer_without_a_stamp_keeps_nothing(db):
+    """A request that did not pass the shared middleware (so no stamp was read first)."""
     from django.http import HttpResponse
 
     request = RequestFactory().get("/papers/")
-    request.user = AnonymousUser()
-    assert page_cache.for_viewer(request, lambda: HttpResponse("x")).headers.get(
-        page_store.HIT_HEADER) is None
+    request.user = User.objects.create_user("reader", password="pw-long-enough-1")
+    response = page_cache.for_viewer(request, lambda: HttpResponse("x"))
+    assert cached(response) is None
+
+
+def test_a_signed_in_readers_cached_api_answer_still_counts_against_the_throttle(
+        client, db, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    saved = SimpleRateThrottle.THROTTLE_RATES
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "2/min"}}
+    api_settings.reload()
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    cache.clear()
+    client.force_login(User.objects.create_user("reader", password="pw-long-enough-1"))
+    try:
+        answers = [client.get("/api/markets/") for _ in range(3)]
+    finally:
+        _restore_throttle_rates(saved)
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert cached(answers[1]) == "hit" and int(answers[2]["Retry-After"]) > 0
+
+
+def _viewer_request(cookie: str | None, made: str | None):
+    """A signed-in GET whose CSRF cookie is `cookie` and whose render used the secret
+    `made` (None: no token rendered), with a message storage as the middleware gives."""
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    request = RequestFactory().get("/papers/")
+    if cookie is not None:
+        request.COOKIES[settings.CSRF_COOKIE_NAME] = cookie
+    if made is not None:
+        request.META["CSRF_COOKIE"] = made
+    request._messages = CookieStorage(request)
+    return request
+
+
+def _viewer_case(cookie=None, made=None, sets=None, message=False, size=10):
+    from django.contrib.messages import constants
+    from django.http import HttpResponse
+
+    request = _viewer_request(cookie, made)
+    response = HttpResponse(b"x" * size)
+    for name, value in (sets or {}).items():
+        response.set_cookie(name, value)
+    if message:
+        request._messages.add(constants.SUCCESS, "Saved.")
+    return request, response
+
+
+VIEWER_RESPONSES = [  # (what, case, kept?)
+    ("no token rendered, no cookie", dict(), True),
+    ("token for the cookie's secret", dict(cookie="s" * 32, made="s" * 32), True),
+    ("the CSRF cookie renewed as it was", dict(cookie="s" * 32, made="s" * 32,
+                                               sets={"csrftoken": "s" * 32}), True),
+    ("a new secret made by the render", dict(made="n" * 32), False),
+    ("a new secret replacing the cookie's", dict(cookie="s" * 32, made="n" * 32), False),
+    ("another cookie set", dict(sets={"sessionid": "x"}), False),
+    ("a message added by the render", dict(message=True), False),
+    ("too big", dict(size=page_store.MAX_BYTES + 1), False),
+]
+
+
+@pytest.mark.parametrize(("what", "case", "kept"), VIEWER_RESPONSES,
+                         ids=[row[0] for row in VIEWER_RESPONSES])
+def test_which_viewer_responses_are_kept(what, case, kept):
+    request, response = _viewer_case(**case)
+    assert page_cache.is_viewer_response(request, response) is kept
 
 
 def test_an_unreadable_version_costs_renders_not_pages(client, db, monkeypatch, caplog):
@@ -293,7 +398,7 @@ def test_a_streamed_export_is_never_kept(client, seed_market):
 ON_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 
 
-@pytest.mark.skipif(not ON_REDIS, reason="the Postgres + Redis pass runs it (PAGE_CACHE_URL)")
+@pytest.mark.skipif(not ON_REDIS, reason="the Postgres + Redis pass runs it (on the broker's Redis)")
 def test_web_servers_share_one_page_cache_in_redis(client, db, settings):
     """PAGE_CACHE_URL: a page one web process rendered is a hit for every other one."""
     import redis
