@@ -11,8 +11,8 @@ counted when its transaction commits, and only then, so a reader never sees a ve
 newer than the data it reads next.
 
 - Postgres: one statement-level trigger per table adds a row of weight 1. `compact()`
-  replaces the rows it sees by one row of their total weight, in one statement, so the sum
-  never goes back; the beat schedule runs it every hour.
+  replaces the rows it sees by one row of their total weight under the newest of their ids,
+  in one statement, so neither the sum nor the stamp changes; beat runs it every hour.
 - SQLite (one writer at a time): a row-level trigger per table and event keeps one row
   whose weight is the running total.
 """
@@ -23,7 +23,9 @@ from django.apps import apps
 from django.db import connections, transaction
 
 LOG_TABLE = "tracker_contentchange"
-COVERED_APPS = ("tracker", "evaluations", "forecasts", "replication")
+# The catalogue's apps; auth (names and roles on pages, what the admin offers whom) and the
+# admin (its log: the recent actions on its index).
+COVERED_APPS = ("tracker", "evaluations", "forecasts", "replication", "auth", "admin")
 # The heartbeat is written every minute and shown on no cached page (the health page is
 # never cached); the log is the version itself.
 IGNORED_MODELS = ("tracker.WorkerHeartbeat", "tracker.ContentChange")
@@ -33,35 +35,36 @@ COMPACT_LOCK = 0x7C0_17E17  # pg advisory lock key: one compaction at a time
 
 
 def covered_tables() -> list[str]:
-    """The tables whose writes move the version: every model table of the catalogue's apps
-    and of auth and the admin (many-to-many tables included), less IGNORED_MODELS."""
-    tables: set[str] = set()
+    """The tables whose writes move the version: every model table of COVERED_APPS
+    (many-to-many tables included), less IGNORED_MODELS."""
     ignored = {label.lower() for label in IGNORED_MODELS}
-    for label in COVERED_APPS:
-        for model in apps.get_app_config(label).get_models(include_auto_created=True):
-            if model._meta.label_lower not in ignored and not model._meta.proxy:
-                tables.add(model._meta.db_table)
-    # Users, groups and permissions: names and roles on pages, what the admin offers whom;
-    # the admin's log: the recent actions on its index.
-    for label in ("auth", "admin"):
-        for model in apps.get_app_config(label).get_models(include_auto_created=True):
-            tables.add(model._meta.db_table)
-    return sorted(tables)
+    return sorted({
+        model._meta.db_table
+        for label in COVERED_APPS
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+        if model._meta.label_lower not in ignored and not model._meta.proxy
+    })
 
 
 def current(using: str = "default") -> int:
     """The version: the number of committed write statements (rows, on SQLite) so far."""
-    return int(stamp(using).split(".")[0])
+    return _totals(using)[0]
 
 
 def stamp(using: str = "default") -> str:
-    """"<version>.<newest log id>", one small aggregate (the log is compacted to a few rows):
-    what page keys hold. The id is there for a database whose count started again (a
-    flush empties the log, but its ids go on from where they were)."""
+    """"<version>.<newest log id>": what page keys hold. The id is there for a database
+    whose count started again (a flush empties the log, but its ids go on from where they
+    were)."""
+    total, newest = _totals(using)
+    return f"{total}.{newest}"
+
+
+def _totals(using: str) -> tuple[int, int]:
+    """One small aggregate: the log is compacted to a few rows."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM(weight), 0), COALESCE(MAX(id), 0) FROM {LOG_TABLE}")
         total, newest = cursor.fetchone()
-    return f"{int(total)}.{int(newest)}"
+    return int(total), int(newest)
 
 
 def install_triggers(using: str = "default") -> list[str]:

@@ -5,6 +5,7 @@ exports and responses that set cookies are never kept; throttles still count hit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -162,29 +163,29 @@ def test_the_health_pages_are_never_cached(client, db):
         assert cached(client.get("/health/")) is None
 
 
-def _restore_throttle_rates(saved) -> None:
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = saved
-    cache.clear()
-
-
-def test_a_cached_api_answer_still_counts_against_the_throttle(client, db, settings):
+@contextlib.contextmanager
+def throttle_rates(settings, **rates: str):
+    """DRF's throttle rates set to `rates` for the block, with no history of earlier tests;
+    the rates it replaced are back afterwards."""
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
     saved = SimpleRateThrottle.THROTTLE_RATES
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"anon": "2/min", "user": "100/min"}}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     api_settings.reload()
     SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    cache.clear()  # the throttles' history of earlier tests
+    cache.clear()
     try:
-        answers = [client.get("/api/markets/") for _ in range(3)]
+        yield
     finally:
-        _restore_throttle_rates(saved)
+        api_settings.reload()
+        SimpleRateThrottle.THROTTLE_RATES = saved
+        cache.clear()
+
+
+def test_a_cached_api_answer_still_counts_against_the_throttle(client, db, settings):
+    with throttle_rates(settings, anon="2/min", user="100/min"):
+        answers = [client.get("/api/markets/") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert cached(answers[1]) == "hit"
     refused = answers[2]
@@ -260,20 +261,9 @@ def test_a_view_calling_for_viewer_without_a_stamp_keeps_nothing(db):
 
 def test_a_signed_in_readers_cached_api_answer_still_counts_against_the_throttle(
         client, db, settings):
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
-    saved = SimpleRateThrottle.THROTTLE_RATES
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "2/min"}}
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    cache.clear()
     client.force_login(User.objects.create_user("reader", password="pw-long-enough-1"))
-    try:
+    with throttle_rates(settings, anon="100/min", user="2/min"):
         answers = [client.get("/api/markets/") for _ in range(3)]
-    finally:
-        _restore_throttle_rates(saved)
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert cached(answers[1]) == "hit" and int(answers[2]["Retry-After"]) > 0
 
