@@ -86,14 +86,20 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0.0)
 # One user name from one address: locks a guesser out without letting anyone lock a
-# known user out from everywhere.
+# known user out from everywhere (or from their own address: see BEHIND_TRUSTED_PROXY).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And one address whatever the user names: password spraying (tracker/login_lockout.py).
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+AXES_HANDLER = "tracker.login_lockout.PairAndAddressLockout"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("SECURE_PROXY_SSL", False) else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("SECURE_PROXY_SSL", False)
-    else ["REMOTE_ADDR"]
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins for this user name from your address, or from your address "
+    f"for any user name. Try again in {AXES_COOLOFF_TIME * 60:g} minutes."
 )
+# The client's address (django-ipware): the last X-Forwarded-For entry behind the one
+# trusted proxy of SECURE_PROXY_SSL=1, else REMOTE_ADDR (tracker/client_address.py).
+BEHIND_TRUSTED_PROXY = env_bool("SECURE_PROXY_SSL", False)
+AXES_CLIENT_IP_CALLABLE = "tracker.client_address.client_address"
 
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
