@@ -61,6 +61,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer carries the policy: also a 400 for a Host not in
+    # ALLOWED_HOSTS, which the middleware that checks the host answers itself.
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions: a hit skips them, and a response that sets a cookie is never kept.
@@ -73,7 +76,7 @@ MIDDLEWARE = [
     # A signed-in reader's pages, kept per viewer (the admin opts in view by view).
     "tracker.page_cache.SignedInPageCache",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "tracker.request_guard.RefuseNulInQuery",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -191,6 +194,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "tracker.views.csrf_failure"  # Django's page has an inline <style>
 
 # --- Content-Security-Policy (django-csp) -----------------------------------------------
 # No inline script or style anywhere: templates use static files and classes; the API docs

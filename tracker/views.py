@@ -122,6 +122,24 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None, *,
+                message: str = "") -> HttpResponse:
+    """The 400 page (also Django's handler400, e.g. for a Host not in ALLOWED_HOSTS):
+    rendered without context processors or database access, like the 500 page."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("400.html").render({"message": message}),
+                        status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's own page has an inline style the CSP blocks."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("403_csrf.html").render({"reason": reason}),
+                        status=403)
+
+
 def looks_like_arxiv_id(public_id: str) -> bool:
     """Slugs have no dots or slashes; anything with them is meant as an arXiv id."""
     return "." in public_id or "/" in public_id
