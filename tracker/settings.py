@@ -320,6 +320,7 @@ MANIFOLD_API_URL = env_url(
 )
 MANIFOLD_TIMEOUT_S = env_float("MANIFOLD_TIMEOUT_S", 10.0, minimum=0.1)
 MANIFOLD_RETRIES = env_int("MANIFOLD_RETRIES", 3, minimum=0)
+MANIFOLD_DEADLINE_S = env_float("MANIFOLD_DEADLINE_S", 300.0, minimum=1.0)
 FORECAST_PSEUDO_COUNT = env_int("FORECAST_PSEUDO_COUNT", 5, minimum=0)
 
 # --- Replication runs (replication.conf describes each) -----------------------------------
