@@ -159,18 +159,41 @@ def live(request: HttpRequest) -> HttpResponse:
                         content_type="text/plain; charset=utf-8")
 
 
+#: One ping per account in this many seconds: its answer shows within a few seconds.
+PING_INTERVAL_SECONDS = 10
+
+
+def may_ping(user) -> bool:
+    """Pinging queues a task: operators (superusers, or staff with the permission to add
+    worker heartbeats), adjudicators and resolvers; not other staff."""
+    from evaluations.services import can_resolve, is_adjudicator
+
+    return bool(user.is_superuser or user.has_perm("tracker.add_workerheartbeat")
+                or is_adjudicator(user) or can_resolve(user))
+
+
 @staff_member_required
 @require_POST
 def ping_worker(request: HttpRequest) -> HttpResponse:
-    """Enqueue a heartbeat from the web (staff only: each POST queues a task): the
-    worker's row appears on the health page."""
+    """Enqueue a heartbeat from the web (each POST queues a task, so only those who may,
+    at most one per account every PING_INTERVAL_SECONDS): the worker's row appears on the
+    health page."""
+    from django.core.cache import cache
+
+    def refused(error: str, status: int) -> HttpResponse:
+        return render(request, "tracker/health.html",
+                      {"health": health_state(), "error": error}, status=status)
+
+    if not may_ping(request.user):
+        return refused("Pinging the workers queues a task, so it is for operators (staff "
+                       "allowed to add worker heartbeats), adjudicators and resolvers; "
+                       "nothing was sent.", 403)
+    if not cache.add(f"tracker:ping:{request.user.pk}", 1, timeout=PING_INTERVAL_SECONDS):
+        return refused(f"You pinged the workers less than {PING_INTERVAL_SECONDS} s ago; "
+                       "the answer shows below within a few seconds. Nothing more was sent.",
+                       429)
     try:
         send_now("tracker.heartbeat")
     except QueueUnavailable as exc:
-        return render(
-            request, "tracker/health.html",
-            {"health": health_state(),
-             "error": f"The task queue cannot be reached: {exc.__cause__ or exc}"},
-            status=503,
-        )
+        return refused(f"The task queue cannot be reached: {exc.__cause__ or exc}", 503)
     return redirect("tracker:health")
