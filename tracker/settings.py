@@ -19,6 +19,7 @@ from tracker.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_url,
 )
@@ -229,8 +230,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_ANON_RATE", "120/min"),
-        "user": env_str("API_USER_RATE", "600/min"),
+        "anon": env_rate("API_ANON_RATE", "120/min"),
+        "user": env_rate("API_USER_RATE", "600/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
