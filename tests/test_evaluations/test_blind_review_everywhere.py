@@ -1,8 +1,8 @@
 """Blind review holds on every public URL, as the audit checked it: a candidacy of an open
-market is under review, Ada has submitted "met" on every criterion (its hidden verdict:
-qualifies); each kind of viewer fetches every public URL; then Ada changes one answer
-(the hidden verdict becomes "falls short") and they fetch again. Whoever may not see the
-verdict must see exactly the same pages, answers, feeds and exports before and after.
+market is under review, Ada submits "met" on every criterion (its hidden verdict:
+qualifies), then changes one answer (the hidden verdict becomes "falls short"); each kind
+of viewer fetches every public URL before she submits and after each step. Whoever may not
+see the verdict must see exactly the same pages, answers, feeds and exports throughout.
 
 The URLs come from the URLconf (every named route outside the admin, with each value its
 parameters can take here), plus the query strings the pages themselves offer (their GET
@@ -147,9 +147,9 @@ def outcome_of(candidacy) -> str:
     return CandidacyVerdict.objects.get(candidacy=candidacy).outcome
 
 
-def test_flipping_a_hidden_verdict_changes_nothing_an_outsider_sees(world, ada):
-    score(ada, world["x"], {"useful": "met", "beats": "met", "note": "met"})
-    assert outcome_of(world["x"]) == "qualifies"
+def test_a_hidden_verdict_changes_nothing_an_outsider_sees(world, ada):
+    """Three states of paper X: nothing submitted, Ada's "met" on every criterion
+    (qualifies), then one answer changed (falls short)."""
     clients = {}
     for who, person in world["people"].items():
         clients[who] = Client()
@@ -157,18 +157,25 @@ def test_flipping_a_hidden_verdict_changes_nothing_an_outsider_sees(world, ada):
             clients[who].force_login(person)
     urls = public_urls(world, clients)
     assert "/papers/?verdict=qualifies" in urls  # the pages' own filters are checked
-    before = {who: {url: seen(c, url) for url in urls} for who, c in clients.items()}
 
+    def everything_seen() -> dict[str, dict[str, tuple[int, str]]]:
+        return {who: {url: seen(c, url) for url in urls} for who, c in clients.items()}
+
+    nothing = everything_seen()
+    score(ada, world["x"], {"useful": "met", "beats": "met", "note": "met"})
+    assert outcome_of(world["x"]) == "qualifies"
+    qualifies = everything_seen()
     change_adas_answer(ada, world["x"], "beats", "not_met")
     assert outcome_of(world["x"]) == "falls_short"
-    after = {who: {url: seen(c, url) for url in urls} for who, c in clients.items()}
+    falls_short = everything_seen()
 
-    leaks = {who: [url for url in urls if before[who][url] != after[who][url]]
+    leaks = {who: sorted(url for url in urls if not
+                         nothing[who][url] == qualifies[who][url] == falls_short[who][url])
              for who in NOT_ENTITLED}
     assert leaks == {who: [] for who in NOT_ENTITLED}
     # The flip is visible to those entitled to it: the check compares real differences.
     for who in ENTITLED:
-        changed = [url for url in urls if before[who][url] != after[who][url]]
+        changed = [url for url in urls if qualifies[who][url] != falls_short[who][url]]
         assert "/papers/?verdict=qualifies" in changed, who
         assert "/markets/tiny/leaderboard/" in changed, who
 
