@@ -83,14 +83,14 @@ def papers(*, viewer, filters: Filters) -> QuerySet[Paper]:
     return rows.order_by(F("sort_date").desc(nulls_last=True), "title", "pk")
 
 
-def _verdict_filter(verdict: str, seen: services.Sight) -> Exists | Q:
+def _verdict_filter(verdict: str, seen: services.Sight) -> Q | Exists:
     """Papers with a live candidacy of this verdict as ``seen`` shows it: a verdict blind
     review hides is "undecided" to that viewer (as on the leaderboard), so what the filter
     matches never depends on it."""
     live = Candidacy.objects.filter(paper=OuterRef("pk")).exclude(
         status=Candidacy.Status.DISMISSED)
     if verdict == "none":
-        return ~Exists(live)
+        return ~Q(Exists(live))
     visible = seen.visible()
     undecided = Q(verdict__isnull=True) | Q(verdict__outcome="undecided")
     if verdict == "undecided":

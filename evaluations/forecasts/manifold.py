@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,8 +164,19 @@ def probability_history(bets: list[dict]) -> list[Point]:
             at = dt.datetime.fromtimestamp(created / 1000.0, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             continue  # a time no date can hold: not a bet to draw
+        bet_id = _storable(bet_id)
         points[bet_id] = Point(bet_id=bet_id, at=at, probability=float(prob))
     return sorted(points.values(), key=lambda point: (point.at, point.bet_id))
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: object) -> str:
+    """Text from the API as a database and a page can hold it: JSON may carry a NUL or a
+    lone surrogate (\\ud800), which no PostgreSQL text column or UTF-8 page can; each
+    becomes U+FFFD, the replacement character."""
+    return _UNSTORABLE.sub("\ufffd", "" if value is None else str(value))
 
 
 @dataclass(frozen=True)
@@ -187,10 +199,10 @@ def do_import_manifold_history(
         record, _ = ManifoldMarket.objects.update_or_create(
             manifold_id=info["id"],
             defaults={
-                "slug": info.get("slug") or "",
-                "question": (info.get("question") or info["id"])[:500],
-                "url": info.get("url") or "",
-                "resolution": info.get("resolution") or "",
+                "slug": _storable(info.get("slug")),
+                "question": _storable(info.get("question") or info["id"])[:500],
+                "url": _storable(info.get("url")),
+                "resolution": _storable(info.get("resolution")),
                 "fetched_at": timezone.now(),
                 **({"market": market} if market is not None else {}),
             },

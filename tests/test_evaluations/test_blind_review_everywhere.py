@@ -211,3 +211,15 @@ def test_the_papers_list_shows_and_filters_only_what_the_viewer_may_see(
     assert f'title="Tiny market">{badge}</span>' in listed
     assert ("Paper X" in qualifies) == in_qualifies
     assert ("Paper X" in undecided) == in_undecided
+
+
+def test_not_a_candidate_lists_only_papers_without_a_live_candidacy(client, tiny, ada):
+    from tracker.models import Paper
+
+    Paper.objects.create(slug="paper-z", title="Paper Z", arxiv_id="2501.00003")
+    score(ada, tiny["x"], {"useful": "met", "beats": "met", "note": "met"})
+
+    listed = client.get("/papers/?verdict=none").content.decode()
+
+    assert "Paper Z" in listed
+    assert "Paper X" not in listed and "Paper Y" not in listed

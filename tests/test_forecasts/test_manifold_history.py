@@ -45,6 +45,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.drip_every is not None:
             self._drip()
             return
+        if parts.path in self.server.answers:
+            self._send(200, self.server.answers[parts.path])
+            return
         if parts.path.startswith("/v0/market/"):
             name = f"market-{parts.path.rsplit('/', 1)[-1]}.json"
         elif parts.path == "/v0/bets":
@@ -92,6 +95,8 @@ class _Server(ThreadingHTTPServer):
         #: when set, every answer is a body sent one byte every this many seconds
         self.drip_every: float | None = None
         self.stop = threading.Event()
+        #: path -> JSON answer, instead of the recorded file
+        self.answers: dict[str, object] = {}
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that timed out and hung up is what one test wants
@@ -223,6 +228,27 @@ def test_no_retry_starts_that_would_end_past_the_deadline(manifold):
                        r"retrying \(GET .* answered HTTP 503\.\)"):
         client.market(MARKET_ID)
     assert len(manifold.requests) == 2  # at 0 s and after 1 s; the next pause, 2 s, would pass
+
+
+@pytest.mark.django_db
+def test_text_no_page_can_show_and_times_no_date_can_hold_are_not_stored(manifold, client):
+    """JSON may carry a lone surrogate or a NUL (PostgreSQL refused them with a traceback;
+    SQLite stored them, and a page showing them could not be encoded), and a createdTime
+    no date can hold (fromtimestamp raised)."""
+    manifold.answers[f"/v0/market/{MARKET_ID}"] = {
+        "id": MARKET_ID, "question": "Will \ud800 SAEs\u0000 win?", "url": "https://m.example/x"}
+    manifold.answers["/v0/bets"] = [
+        {"id": "b1", "probAfter": 0.4, "createdTime": 1_700_000_000_000},
+        {"id": "b2", "probAfter": 0.5, "createdTime": 10**30},
+        {"id": "b\udfff3", "probAfter": 0.6, "createdTime": 1_700_000_100_000},
+    ]
+
+    result = do_import_manifold_history(manifold_id=MARKET_ID, client=_client())
+
+    stored = ManifoldMarket.objects.get()
+    assert stored.question == "Will \ufffd SAEs\ufffd win?"
+    assert sorted(stored.points.values_list("bet_id", flat=True)) == ["b1", "b\ufffd3"]
+    assert (result.fetched_points, result.new_points) == (2, 2)
 
 
 def test_an_unknown_market_is_an_error(manifold):
