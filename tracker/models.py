@@ -92,7 +92,19 @@ class Criterion(TimeStamped):
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     description = models.TextField(help_text="In the project's own words.")
+    class NotApplicable(models.TextChoices):
+        NEVER = "never", "Not offered: every candidate is judged on it"
+        OFFERED = "offered", "Offered: an adjudicator may answer 'not applicable'"
+        DEFAULT = "default", "The default: needs no answer; unanswered, it is 'not applicable'"
+
     kind = models.CharField(max_length=15, choices=Kind.choices, default=Kind.JUDGEMENT)
+    not_applicable = models.CharField(
+        "not applicable", max_length=10, choices=NotApplicable.choices,
+        default=NotApplicable.NEVER,
+        help_text="Whether an adjudicator may answer 'not applicable' (a criterion that does "
+        "not apply to some papers), or need not answer at all (a rule about the market, not "
+        "a property of a paper). A 'not applicable' answer needs no confidence or rationale.",
+    )
     group = models.CharField(max_length=40, blank=True)
     parameters = models.JSONField(
         default=dict,
@@ -109,6 +121,15 @@ class Criterion(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.get_kind_display()})"
+
+    @property
+    def offers_not_applicable(self) -> bool:
+        return self.not_applicable != self.NotApplicable.NEVER
+
+    @property
+    def needs_answer(self) -> bool:
+        """False for a criterion whose unanswered default is 'not applicable'."""
+        return self.not_applicable != self.NotApplicable.DEFAULT
 
 
 class Author(models.Model):

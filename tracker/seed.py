@@ -59,6 +59,7 @@ def _load_criterion(market: Market, record: dict[str, Any], where: str) -> Crite
         "title": require(record, "title", where),
         "description": require(record, "description", where),
         "kind": require(record, "kind", where),
+        "not_applicable": record.get("not_applicable", Criterion.NotApplicable.NEVER),
         "group": record.get("group", ""),
         "parameters": record.get("parameters", {}),
     }

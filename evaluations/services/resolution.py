@@ -71,9 +71,12 @@ def resolve_market(
     reason: str,
     cited: Sequence[Candidacy] = (),
     resolved_at: dt.datetime | None = None,
+    date_known: bool = True,
 ) -> ResolutionEvent:
     """Resolve YES (citing at least one qualifying candidacy, verdicts recomputed from the
-    assessments) or NO. Enqueues the re-scoring of the market's predictions on commit."""
+    assessments) or NO. Enqueues the re-scoring of the market's predictions on commit.
+    ``date_known=False`` records a resolution made elsewhere on a date its sources do not
+    give: no date is stored (not the time of recording)."""
     actor = require_resolver(actor)
     if outcome not in (Market.Outcome.YES, Market.Outcome.NO):
         raise ResolutionRefused(f"Outcome must be 'yes' or 'no', not {outcome!r}.")
@@ -90,13 +93,14 @@ def resolve_market(
             )
         if outcome == Market.Outcome.YES:
             _check_yes_citations(market, cited)
+        effective_at = when if date_known else None
         event = _record_event(
             market, action=f"resolve_{outcome}", actor=actor, reason=reason.strip(),
-            effective_at=when, cited=cited,
+            effective_at=effective_at, cited=cited,
             status_after=Market.Status.RESOLVED, outcome_after=outcome,
         )
         market.status, market.outcome = Market.Status.RESOLVED, outcome
-        market.resolved_at, market.annulled_at = when, None
+        market.resolved_at, market.annulled_at = effective_at, None
         market.save(update_fields=["status", "outcome", "resolved_at", "annulled_at",
                                    "updated_at"])
         _enqueue_rescore(market.pk)
