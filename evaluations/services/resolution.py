@@ -118,13 +118,18 @@ def _check_yes_citations(market: Market, cited: list[Candidacy]) -> None:
         raise ResolutionRefused("A YES resolution must cite at least one qualifying candidacy."
                                 + hint)
     problems = []
+    titles = dict(market.criteria.values_list("key", "title"))
+
+    def named(keys: list[str]) -> str:
+        return ", ".join(titles.get(key, key) for key in keys)
+
     for candidacy in cited:
         verdict = refresh_verdict(candidacy=candidacy)
         if verdict.outcome != verdict_rule.QUALIFIES:
             detail = (
-                f"not met: {', '.join(verdict.criteria_not_met)}"
+                f"not met: {named(verdict.criteria_not_met)}"
                 if verdict.outcome == verdict_rule.FALLS_SHORT
-                else f"no majority yet on: {', '.join(verdict.deciding_criteria)}"
+                else f"no majority yet on: {named(verdict.deciding_criteria)}"
             )
             problems.append(f"{candidacy.paper} {verdict.get_outcome_display().lower()} "
                             f"({detail})")

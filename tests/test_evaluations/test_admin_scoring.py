@@ -370,7 +370,7 @@ def test_resolving_in_the_admin(client, three_raters, rita):
         "outcome": "yes", "reason": "Y is great.", "cited": [three_raters["y"].pk],
     })
     assert refused.status_code == 200
-    assert "Paper Y falls short (not met: useful)" in refused.content.decode()
+    assert "Paper Y falls short (not met: Useful task)" in refused.content.decode()
     assert Market.objects.get(pk=market.pk).status == "open"
     done = client.post(resolve_url(), {
         "action": "resolve_market", "_selected_action": [market.pk], "apply": "1",
