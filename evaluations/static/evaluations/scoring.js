@@ -57,6 +57,9 @@
     var field = id && document.getElementById(id);
     if (!field) { return; }
     field.focus({ preventScroll: true });
+    if (field.tagName === "TEXTAREA") {  // the caret back at the end of what was typed
+      field.setSelectionRange(field.value.length, field.value.length);
+    }
     field.scrollIntoView({ block: "center" });
   }
   var draftButton = form.querySelector('button[name="_save_draft"]');
