@@ -276,6 +276,14 @@ class Candidacy(TimeStamped):
     baselines_compared = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     notes = models.TextField(blank=True)
+    # A candidacy transcribed from the market's history (the seed) became a candidate when
+    # its sources say, not when the tracker loaded it.
+    from_sources = models.BooleanField(
+        default=False, help_text="Transcribed from the market's history: dated by its "
+        "sources (sources_date), not by when the tracker recorded it.")
+    sources_date = models.CharField(
+        max_length=10, blank=True, help_text="When it was put forward, as the sources date "
+        "it: YYYY, YYYY-MM or YYYY-MM-DD; empty when they give no date.")
     # Triage of candidacies proposed by arXiv ingestion.
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     found_by = models.ForeignKey(

@@ -350,6 +350,21 @@ class Change:
     url: str
     uid: str  # stable id for feed entries
     sort_key: tuple = ()
+    recorded: dt.datetime | None = None  # when the tracker recorded it (the feed's <updated>)
+
+
+UNKNOWN_DATE = "date unknown"
+
+
+def dated_by_sources(sources_date: str) -> tuple[dt.datetime | None, str]:
+    """(when, date text) of something that happened when its sources say: a full date as
+    a datetime, a month or a year as words only, nothing given as "date unknown" (never
+    the time the tracker recorded it)."""
+    if not sources_date:
+        return None, UNKNOWN_DATE
+    when = (_as_datetime(dt.date.fromisoformat(sources_date)) if len(sources_date) == 10
+            else None)
+    return when, plain.date_words(sources_date)
 
 
 def _as_datetime(day: dt.date) -> dt.datetime:
@@ -370,13 +385,15 @@ def candidate_changes(market: Market, limit: int | None = None) -> list[Change]:
     rows = (market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
             .select_related("paper").order_by("-created_at", "-pk"))
     shown: Iterable[Candidacy] = rows if limit is None else _narrow(rows, limit)
-    return [
-        Change("candidate", c.created_at, f"{c.created_at:%Y-%m-%d}",
-               f"New candidate: {c.paper}",
-               f"{c.paper.title}. {c.task}".strip(), c.paper.get_absolute_url(),
-               f"candidacy-{c.pk}", (c.created_at.timestamp(),))
-        for c in shown
-    ]
+    changes = []
+    for c in shown:
+        when, text = (dated_by_sources(c.sources_date) if c.from_sources
+                      else (c.created_at, f"{c.created_at:%Y-%m-%d}"))
+        changes.append(Change("candidate", when, text, f"New candidate: {c.paper}",
+                              f"{c.paper.title}. {c.task}".strip(), c.paper.get_absolute_url(),
+                              f"candidacy-{c.pk}", (c.created_at.timestamp(),),
+                              recorded=c.created_at))
+    return changes
 
 
 def verdict_changes(market: Market, viewer=None, limit: int | None = None) -> list[Change]:
@@ -408,20 +425,26 @@ def verdict_changes(market: Market, viewer=None, limit: int | None = None) -> li
         if c.pk in blind:
             continue
         v = c.verdict
+        when, text = (dated_by_sources(v.sources_date) if v.from_sources
+                      else (v.computed_at, f"{v.computed_at:%Y-%m-%d}"))
         changes.append(Change(
-            "verdict", v.computed_at, f"{v.computed_at:%Y-%m-%d}",
+            "verdict", when, text,
             f"{c.paper}: {labels.get(v.outcome, v.outcome)}",
             f"{plain.counted(v.submitted_count, 'submitted assessment')} by "
             f"{plain.counted(v.adjudicator_count, 'adjudicator')}.",
             c.paper.get_absolute_url(),
             f"verdict-{c.pk}-{v.outcome}-{v.computed_at:%Y%m%d%H%M%S}",
-            (v.computed_at.timestamp(),)))
+            (v.computed_at.timestamp(),), recorded=v.computed_at))
     for e in events:
         cited = ", ".join(str(c.paper) for c in e.cited.all())
+        # Unresolving is the tracker's own act; a resolution is dated as its resolver gave it.
+        dated = e.at if e.action == ResolutionEvent.Action.UNRESOLVE \
+            else sourced_resolution_date(e)
         changes.append(Change(
-            "resolution", e.at, f"{e.at:%Y-%m-%d}",
+            "resolution", dated, f"{dated:%Y-%m-%d}" if dated else UNKNOWN_DATE,
             f"{e.get_action_display()}" + (f", citing {cited}" if cited else ""),
-            e.reason, market.get_absolute_url(), f"resolution-{e.pk}", (e.at.timestamp(),)))
+            e.reason, market.get_absolute_url(), f"resolution-{e.pk}", (e.at.timestamp(),),
+            recorded=e.at))
     changes.sort(key=lambda c: c.sort_key, reverse=True)
     return changes if limit is None else changes[:limit]
 

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Value, When
-from django.db.models.functions import Coalesce, Lower, NullIf
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,6 +18,7 @@ from evaluations.aggregates import stored_all
 from evaluations.models import MarketResolution, ResolutionEvent
 from tracker.admin_mixins import ReadOnlyAdminMixin
 from tracker.models import Candidacy, Market
+from tracker.queries import shown_name
 
 
 class CitedField(forms.ModelMultipleChoiceField):
@@ -50,7 +50,7 @@ class ResolveForm(forms.Form):
         # Qualifying candidacies first (the ones a YES may cite), then by the name shown.
         field.queryset = market.candidacies.select_related("paper", "verdict").order_by(
             Case(When(verdict__outcome="qualifies", then=Value(0)), default=Value(1)),
-            Lower(Coalesce(NullIf("paper__short_name", Value("")), "paper__title")), "pk")
+            shown_name(), "pk")
 
 
 def _label_with_verdict(candidacy: Candidacy) -> str:
