@@ -59,8 +59,8 @@ def tab_into_near_the_bottom(page, element_id: str) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_bar_never_covers_the_field_being_typed_in(live_server, open_market, browser_page,
-                                                       width):  # noqa: F811
+def test_the_bar_never_covers_the_field_being_typed_in(
+        live_server, open_market, browser_page, width):  # noqa: F811 (fixtures)
     context = browser_page.context.browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     try:
@@ -82,8 +82,8 @@ def test_the_bar_never_covers_the_field_being_typed_in(live_server, open_market,
         context.close()
 
 
-def test_ctrl_s_keeps_half_an_answer_and_returns_to_the_field(live_server, open_market,
-                                                              browser_page):  # noqa: F811
+def test_ctrl_s_keeps_half_an_answer_and_returns_to_the_field(
+        live_server, open_market, browser_page):  # noqa: F811 (fixtures)
     context = browser_page.context.browser.new_context(viewport={"width": 400, "height": 900})
     page = context.new_page()
     try:
@@ -96,7 +96,7 @@ def test_ctrl_s_keeps_half_an_answer_and_returns_to_the_field(live_server, open_
         page.wait_for_selector("text=Draft saved")
         where = uncovered(page, target)
         assert where["focused"] == target  # not the top of the page, 26 Tabs away
-        assert 0 <= where["top"] and where["bottom"] <= where["bar_top"]
+        assert where["top"] >= 0 and where["bottom"] <= where["bar_top"]
         page.keyboard.type(" More.")  # typing goes on where it stopped
         assert page.input_value(f"#{target}").endswith("section 4. More.")
         saved = Assessment.objects.get(adjudicator__username="amira",
@@ -109,7 +109,7 @@ def test_ctrl_s_keeps_half_an_answer_and_returns_to_the_field(live_server, open_
 
 
 def test_thirteen_criteria_with_three_not_applicable_take_31_clicks_and_10_rationales(
-        live_server, open_market, browser_page):  # noqa: F811
+        live_server, open_market, browser_page):  # noqa: F811 (fixtures)
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, live_server.url, "amira")

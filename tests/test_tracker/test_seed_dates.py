@@ -11,7 +11,7 @@ from django.utils import timezone
 from evaluations import services
 from evaluations.models import CandidacyVerdict, ResolutionEvent
 from tracker import reader
-from tracker.models import Candidacy
+from tracker.models import Candidacy, Paper
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +55,8 @@ def test_what_happens_in_the_tracker_is_dated_when_it_happens(seed_market, djang
     services.unresolve_market(market=seed_market, actor=resolver, reason="Reopened.")
     reopened = [c for c in reader.verdict_changes(seed_market) if c.title == "Unresolved"]
     assert reopened[0].date_text == today()
-    candidacy = Candidacy.objects.create(
-        market=seed_market, paper=Candidacy.objects.first().paper.__class__.objects.create(
-            slug="new-paper", title="A new paper"))
+    Candidacy.objects.create(market=seed_market, paper=Paper.objects.create(
+        slug="new-paper", title="A new paper"))
     new = [c for c in reader.candidate_changes(seed_market) if "A new paper" in c.text]
     assert new[0].date_text == today() and new[0].when is not None
     services.resolve_market(market=seed_market, actor=resolver, outcome="no",
