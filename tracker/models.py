@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 from django.conf import settings
@@ -345,15 +346,26 @@ class Claim(TimeStamped):
 class WorkerHeartbeat(models.Model):
     """Written by a Celery task: shows that a worker consumed from the broker."""
 
-    hostname = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(
+        max_length=200, unique=True,
+        help_text="The worker's Celery node name (e.g. gpu@host): one row per worker, even "
+        "with several workers on one machine.")
     seen_at = models.DateTimeField()
     beats = models.PositiveIntegerField(default=0)
+    queues = models.JSONField(
+        default=dict, blank=True,
+        help_text="Each queue it has answered a heartbeat on, with when it last did (ISO).")
 
     class Meta:
         ordering = ["-seen_at"]
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    def seen_on(self, queue: str) -> dt.datetime | None:
+        """When it last answered on ``queue``, if ever."""
+        when = (self.queues or {}).get(queue)
+        return dt.datetime.fromisoformat(when) if when else None
 
 
 # --- arXiv ingestion and triage ---------------------------------------------------------

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('evaluations', '0005_stored_agreement'),
-        ('tracker', '0008_criterion_not_applicable_and_candidacy_dating'),
+        ('tracker', '0008_criterion_na_candidacy_dating_heartbeat_queues'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -33,5 +33,15 @@ class Migration(migrations.Migration):
             name='sources_date',
             field=models.CharField(blank=True, help_text='When it was put forward, as the sources date it: YYYY, YYYY-MM or YYYY-MM-DD; empty when they give no date.', max_length=10),
         ),
+        migrations.AddField(
+            model_name='workerheartbeat',
+            name='queues',
+            field=models.JSONField(blank=True, default=dict, help_text='Each queue it has answered a heartbeat on, with when it last did (ISO).'),
+        ),
+        migrations.AlterField(
+            model_name='workerheartbeat',
+            name='hostname',
+            field=models.CharField(help_text="The worker's Celery node name (e.g. gpu@host): one row per worker, even with several workers on one machine.", max_length=200, unique=True),
+        ),
         migrations.RunPython(by_kind, migrations.RunPython.noop),
     ]
