@@ -31,3 +31,17 @@ def test_the_market_page_sorts_candidates_by_the_names_it_shows(client, seed_mar
     page = client.get(f"/markets/{SLUG}/").context["page"]
     shown = [str(c.paper) for c in page]
     assert shown == sorted(shown, key=str.lower)
+
+
+def test_no_agreement_column_of_dashes_until_two_adjudicators_meet(client, seed_market):
+    page = client.get(f"/markets/{SLUG}/leaderboard/").content.decode()
+    assert '<th scope="col">Agreement</th>' not in page
+    assert "Nothing to measure yet: agreement (Fleiss&#x27; kappa) needs two or more" in page \
+        or "Nothing to measure yet: agreement (Fleiss' kappa) needs two or more" in page
+
+
+def test_the_agreement_column_shows_once_measured(client, three_raters, rita):
+    client.force_login(rita)  # a resolver reads the submitted assessments of open markets
+    page = client.get("/markets/tiny/leaderboard/").content.decode()
+    assert '<th scope="col">Agreement</th>' in page
+    assert 'id="agreement-none"' not in page
