@@ -175,3 +175,24 @@ def test_the_seed_says_which_criteria_may_not_apply_and_loads_does_not_apply_as_
     assert verdicts[4] == verdicts[5] == "not_applicable"
     assert all(by_order[o].offers_not_applicable for o, v in verdicts.items()
                if v == "not_applicable")
+
+
+def test_the_assessment_admin_refuses_what_the_service_would_with_a_message(client, judged, ada):
+    from django.urls import reverse
+
+    client.force_login(ada)
+    post_sheet(client, judged["y"], {k: COMPLETE for k in ("useful", "beats", "budget")}, SUBMIT)
+    useful = mine(ada)["useful"]
+    url = reverse("admin:evaluations_assessment_change", args=[useful.pk])
+    before = snapshot()
+    not_offered = client.post(url, {"verdict": "not_applicable", "confidence": "",
+                                    "rationale": "", "version": useful.version})
+    assert not_offered.status_code == 200
+    assert ("not_applicable is not one of this criterion&#x27;s answers (met, not met or "
+            "unclear).") in not_offered.content.decode()
+    incomplete = client.post(url, {"verdict": "met", "confidence": 4, "rationale": " ",
+                                   "version": useful.version})
+    assert incomplete.status_code == 200
+    assert "A submitted answer stays complete: &#x27;Useful task&#x27;: give a rationale." in \
+        incomplete.content.decode()
+    assert snapshot() == before
