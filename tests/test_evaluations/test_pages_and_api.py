@@ -27,9 +27,9 @@ def test_the_leaderboard_puts_the_qualifiers_first(client, seed_market):
     page = response.content.decode()
     assert '<th scope="col">Replication</th>' in page
     assert 'class="replication">&mdash;<' in page
-    # One adjudicator per candidate: agreement is explained once, not per row.
-    assert page.count("it needs two or more adjudicators") == 1
-    assert "undefined (fewer than two raters on every item)" in page  # the market's kappa
+    # One adjudicator per candidate: nothing to agree on, said once; no column of dashes.
+    assert page.count("needs two or more adjudicators") == 1
+    assert "Nothing to measure yet" in page and '<th scope="col">Agreement</th>' not in page
     assert "6 of 6 met" in page  # must-pass criteria as a count
 
 
