@@ -22,9 +22,6 @@ from replication.scope import scope_of
 from tracker import charts, plain
 from tracker.models import Candidacy, Criterion, Market
 
-# A resolution recorded without a date of its own gets the time it was recorded: when the
-# two are this close, the date is the tracker's, not a source's.
-RECORDED_NOT_SOURCED = dt.timedelta(minutes=1)
 
 
 # --- Dates -----------------------------------------------------------------------------------
@@ -39,15 +36,14 @@ class DateFact:
 
 
 def resolution_date_is_sourced(event: ResolutionEvent) -> bool:
-    """False when the resolver gave no date and the tracker used the time of recording."""
+    """False for a resolution whose sources give no date."""
     return sourced_resolution_date(event) is not None
 
 
 def sourced_resolution_date(event: ResolutionEvent) -> dt.datetime | None:
-    """The date the resolver gave, or None if they gave none (the tracker used the time
-    of recording)."""
-    if event.effective_at is None or abs(event.effective_at - event.at) <= RECORDED_NOT_SOURCED:
-        return None
+    """The resolution's date: the one its resolver gave, or when they resolved it in the
+    tracker; None for a resolution made elsewhere whose sources give no date (the seed's:
+    `resolve_market(date_known=False)`)."""
     return event.effective_at
 
 
@@ -67,7 +63,10 @@ def market_dates(market: Market, current: ResolutionEvent | None) -> list[DateFa
         who = current.actor.get_full_name() or current.actor.get_username()
         label = "Annulled" if current.action == "annul" else "Resolved"
         if resolution_date_is_sourced(current):
-            facts.append(DateFact(label, current.effective_at, f"as given by {who}"))
+            resolved_here = current.effective_at == current.at
+            facts.append(DateFact(label, current.effective_at,
+                                  f"when {who} recorded it here" if resolved_here
+                                  else f"as given by {who}"))
         else:
             facts.append(DateFact(
                 label, None,

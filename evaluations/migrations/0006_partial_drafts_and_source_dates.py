@@ -5,6 +5,21 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# What the seed's resolution said before it was stored without a date.
+OLD_SEED_REASON_END = "the time recorded is when the tracker loaded this judgement."
+
+
+def undate_the_seeded_resolution(apps, schema_editor):
+    """The seed's resolution was stored with the loading time as its date; its sources give
+    none: no date (the pages then say "unknown"), on the event and on the market."""
+    ResolutionEvent = apps.get_model("evaluations", "ResolutionEvent")
+    Market = apps.get_model("tracker", "Market")
+    for event in ResolutionEvent.objects.filter(reason__endswith=OLD_SEED_REASON_END):
+        Market.objects.filter(pk=event.market_id, resolved_at=event.effective_at).update(
+            resolved_at=None)
+        ResolutionEvent.objects.filter(pk=event.pk).update(effective_at=None)
+
+
 def date_transcribed_verdicts(apps, schema_editor):
     """A stored verdict resting only on transcribed judgements is dated by its sources
     (none of the existing ones has a source date: unknown), not by when it was computed."""
@@ -73,4 +88,5 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('verdict', 'not_applicable'), models.Q(models.Q(('verdict', ''), _negated=True), ('confidence__isnull', False), models.Q(('rationale', ''), _negated=True)), _connector='OR'), name='assessment_submitted_is_complete'),
         ),
         migrations.RunPython(date_transcribed_verdicts, migrations.RunPython.noop),
+        migrations.RunPython(undate_the_seeded_resolution, migrations.RunPython.noop),
     ]

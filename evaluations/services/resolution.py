@@ -30,10 +30,10 @@ class ResolutionRefused(ValidationError):
 def _record_event(
     market: Market, *, action: str, actor: Account, reason: str,
     effective_at: dt.datetime | None, cited: Sequence[Candidacy] = (),
-    status_after: str, outcome_after: str,
+    status_after: str, outcome_after: str, at: dt.datetime | None = None,
 ) -> ResolutionEvent:
     event = ResolutionEvent.objects.create(
-        market=market, action=action, actor=actor, at=timezone.now(),
+        market=market, action=action, actor=actor, at=at or timezone.now(),
         effective_at=effective_at, reason=reason,
         status_before=market.status, outcome_before=market.outcome,
         resolved_at_before=market.resolved_at, annulled_at_before=market.annulled_at,
@@ -83,7 +83,8 @@ def resolve_market(
     with transaction.atomic():
         market = lock_market(market.pk)
         _require_unresolved(market)
-        when = resolved_at or timezone.now()
+        now = timezone.now()
+        when = resolved_at or now  # no date given: resolved now, as recorded
         _check_reason_and_date(market, reason, when)
         cited = list(cited)
         strangers = [c for c in cited if c.market_id != market.pk]
@@ -97,7 +98,7 @@ def resolve_market(
         event = _record_event(
             market, action=f"resolve_{outcome}", actor=actor, reason=reason.strip(),
             effective_at=effective_at, cited=cited,
-            status_after=Market.Status.RESOLVED, outcome_after=outcome,
+            status_after=Market.Status.RESOLVED, outcome_after=outcome, at=now,
         )
         market.status, market.outcome = Market.Status.RESOLVED, outcome
         market.resolved_at, market.annulled_at = effective_at, None
@@ -148,11 +149,12 @@ def annul_market(
     with transaction.atomic():
         market = lock_market(market.pk)
         _require_unresolved(market)
-        when = annulled_at or timezone.now()
+        now = timezone.now()
+        when = annulled_at or now
         _check_reason_and_date(market, reason, when)
         event = _record_event(
             market, action=ResolutionEvent.Action.ANNUL, actor=actor, reason=reason.strip(),
-            effective_at=when, status_after=Market.Status.ANNULLED, outcome_after="",
+            effective_at=when, status_after=Market.Status.ANNULLED, outcome_after="", at=now,
         )
         market.status, market.outcome = Market.Status.ANNULLED, ""
         market.annulled_at, market.resolved_at = when, None

@@ -63,3 +63,12 @@ def test_what_happens_in_the_tracker_is_dated_when_it_happens(seed_market, djang
                             reason="Re-read.", resolved_at=timezone.now() - dt.timedelta(days=3))
     resolved = [c for c in reader.verdict_changes(seed_market) if c.title == "Resolved NO"]
     assert resolved[0].date_text == f"{timezone.now() - dt.timedelta(days=3):%Y-%m-%d}"
+    # Resolved here without a date given: dated when it was resolved, not "unknown".
+    services.unresolve_market(market=seed_market, actor=resolver, reason="Again.")
+    now = services.resolve_market(market=seed_market, actor=resolver, outcome="no",
+                                  reason="Re-read again.")
+    latest = reader.verdict_changes(seed_market)[0]
+    assert (latest.title, latest.date_text) == ("Resolved NO", today())
+    facts = {f.label: f for f in reader.market_dates(seed_market, now)}
+    assert facts["Resolved"].when == now.effective_at == now.at
+    assert facts["Resolved"].source == "when Neel Nanda recorded it here"
