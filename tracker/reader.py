@@ -22,8 +22,6 @@ from replication.scope import scope_of
 from tracker import charts, plain
 from tracker.models import Candidacy, Criterion, Market
 
-
-
 # --- Dates -----------------------------------------------------------------------------------
 
 
