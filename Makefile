@@ -16,6 +16,19 @@ PIP    := $(PY) -m pip
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PORT   ?= 8000
+# `make run` serves the site as its readers see it: DEBUG off, so a missing page is the
+# site's own 404 and an error its 500, never Django's debug page (which shows the settings).
+# It serves plain http on this machine, so the https-only settings are off, and its secret
+# is generated once into the var folder. `make run DEBUG=1` brings Django's debug pages back.
+DEBUG  ?= 0
+VAR_DIR := $(or $(TRACKER_VAR_DIR),var)
+SECRET_FILE := $(VAR_DIR)/secret_key
+LOCAL_ENV = DEBUG=$(DEBUG) SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
+	SECURE_HSTS_SECONDS=$${SECURE_HSTS_SECONDS:-0} SECURE_COOKIES=$${SECURE_COOKIES:-0} \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_FILE))}"
+manage = @echo "manage.py $(1)"; $(LOCAL_ENV) $(PY) manage.py $(1)
+#: axe-core, which the browser tests inject to check accessibility (tests/browser/package.json).
+AXE    := tests/browser/node_modules/axe-core/axe.min.js
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -46,18 +59,34 @@ setup: $(DEV_STAMP)
 # Only what `make run` needs.
 setup-run: $(RUN_STAMP)
 
-db: setup-run
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_seed
-	$(PY) manage.py setup_periodic_tasks
+# Made once; kept private to its owner.
+$(SECRET_FILE): | $(PY)
+	@mkdir -p $(VAR_DIR)
+	@umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+
+db: setup-run $(SECRET_FILE)
+	$(call manage,migrate --noinput)
+	$(call manage,load_seed)
+	$(call manage,setup_periodic_tasks)
+	$(call manage,collectstatic --noinput -v 0)
 
 # Web server, a Celery worker per queue (default, gpu) and beat, on the embedded defaults
 # (SQLite under $TRACKER_VAR_DIR, default var/, filesystem broker) unless DATABASE_URL /
 # CELERY_BROKER_URL say otherwise.
+# Ctrl-C stops every process and exits 0 (scripts/run_all.py takes the terminal's
+# foreground, so make itself is not interrupted).
 run: db
-	$(PY) scripts/run_all.py --port $(PORT)
+	@$(LOCAL_ENV) $(PY) scripts/run_all.py --port $(PORT)
 
-test: setup
+# The browser tests' npm dependencies, installed from the lock file when it changes. Without
+# npm the accessibility tests skip, and say so.
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is not installed: the browser tests' accessibility check will skip" \
+	  "(apt-get install npm, then make test again)." >&2; fi
+
+test: setup $(AXE)
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ from tracker.models import Candidacy, Criterion
 class Vote:
     verdict: str
     label: str
-    confidence: int
+    confidence: int | None
     rationale: str
 
 

@@ -6,12 +6,21 @@ from __future__ import annotations
 from django import forms
 
 from evaluations.models import Assessment, validate_rationale, validate_url_list
-from evaluations.services.assessments import StaleAssessment, stale_message
+from evaluations.services.assessments import (
+    StaleAssessment,
+    allowed_words,
+    stale_message,
+    verdict_choices,
+)
 from tracker.models import Criterion
 
 CONFIDENCE_CHOICES = [(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")]
 CONFIDENCE_ERROR = "Confidence is a whole number from 1 (a guess) to 5 (certain)."
-VERDICT_MISSING = "Choose a verdict (met, not met or unclear) before submitting."
+
+
+def verdict_missing(criterion: Criterion) -> str:
+    """The error of a submission without a verdict, naming the answers this criterion allows."""
+    return f"Choose a verdict ({allowed_words(criterion)}) before submitting."
 
 
 class EvidenceField(forms.CharField):
@@ -33,21 +42,11 @@ class EvidenceField(forms.CharField):
         validate_url_list(value)
 
 
-def verdict_choices(criterion: Criterion) -> list[tuple[str, str]]:
-    """Met / not met / unclear; informational criteria also offer "not applicable" (their
-    usual answer, left out of the agreement)."""
-    V = Assessment.Verdict
-    choices: list[tuple[str, str]] = [
-        (V.MET, "Met"), (V.NOT_MET, "Not met"), (V.UNCLEAR, "Unclear")]
-    if criterion.kind == Criterion.Kind.INFORMATIONAL:
-        choices.append((V.NOT_APPLICABLE, "Not applicable"))
-    return choices
-
-
 class CriterionAssessmentForm(forms.Form):
-    """One criterion's answer. Every field may be empty while drafting (the criterion is
-    then left unanswered); a criterion with any answer needs a verdict, a confidence and a
-    rationale to be saved, since a stored assessment always has all three."""
+    """One criterion's answer. A draft keeps whatever part is filled in (a verdict alone, a
+    rationale alone); an empty block is left unanswered. Submitting needs a verdict and,
+    unless it is "not applicable", a confidence and a rationale. A criterion whose default
+    is "not applicable" starts with it chosen and needs nothing more."""
 
     verdict = forms.ChoiceField(required=False, widget=forms.RadioSelect)
     confidence = forms.TypedChoiceField(
@@ -76,41 +75,64 @@ class CriterionAssessmentForm(forms.Form):
                 "rationale": assessment.rationale, "evidence_urls": assessment.evidence_urls,
                 "version": assessment.version,
             }
+        elif assessment is None and not criterion.needs_answer:
+            kwargs.setdefault("initial", {"verdict": Assessment.Verdict.NOT_APPLICABLE})
         kwargs.setdefault("prefix", f"c{criterion.pk}")
         super().__init__(*args, **kwargs)
         verdict = self.fields["verdict"]
         assert isinstance(verdict, forms.ChoiceField)  # the declared field, deep-copied
         verdict.choices = verdict_choices(criterion)
         verdict.error_messages["invalid_choice"] = (
-            "%(value)s is not one of this criterion's verdicts."
+            f"%(value)s is not one of this criterion's answers ({allowed_words(criterion)})."
         )
+
+    @property
+    def complete_required(self) -> bool:
+        """Submitting, or changing an answer already submitted (which stays complete)."""
+        return self.submitting or (self.assessment is not None
+                                   and self.assessment.is_submitted)
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        cleaned["rationale"] = (cleaned.get("rationale") or "").strip()
         filled = {name for name in ("verdict", "confidence", "rationale", "evidence_urls")
                   if cleaned.get(name)}
-        cleaned["rationale"] = (cleaned.get("rationale") or "").strip()
-        if not filled and not self.submitting and self.assessment is None:
-            return cleaned  # left unanswered: fine in a draft
-        if not cleaned.get("verdict"):
-            self.add_error("verdict", VERDICT_MISSING if self.submitting or not filled
-                           else "Choose a verdict, or clear this criterion to leave it "
-                           "unanswered.")
-        if cleaned.get("confidence") is None:
-            self.add_error("confidence", "Choose a confidence from 1 to 5.")
-        if not cleaned["rationale"]:
-            self.add_error("rationale", "Say why: a rationale is required.")
+        if not filled and not self.criterion.needs_answer:
+            cleaned["verdict"] = Assessment.Verdict.NOT_APPLICABLE  # its default
+            filled = {"verdict"}
+        if not filled and not self.complete_required:
+            return cleaned  # left unanswered (a draft emptied of everything is deleted)
+        if not self.complete_required:
+            return cleaned  # a draft keeps any part of an answer
+        verdict = cleaned.get("verdict")
+        if not verdict:
+            self.add_error("verdict", verdict_missing(self.criterion))
+        elif verdict != Assessment.Verdict.NOT_APPLICABLE:
+            if cleaned.get("confidence") is None:
+                self.add_error("confidence", "Choose a confidence from 1 to 5.")
+            if not cleaned["rationale"]:
+                self.add_error("rationale", "Say why: a rationale is required.")
         return cleaned
 
+    @property
+    def emptied(self) -> bool:
+        """A saved draft whose every field was cleared: it is deleted, not kept empty."""
+        data = self.cleaned_data
+        return (self.assessment is not None and not self.assessment.is_submitted
+                and not any(data.get(name) for name in
+                            ("verdict", "confidence", "rationale", "evidence_urls")))
+
     def changed_from_saved(self) -> bool:
-        """Whether the cleaned answer differs from the stored assessment."""
+        """Whether the cleaned answer differs from the stored assessment (a new one: whether
+        it holds anything)."""
         a, data = self.assessment, self.cleaned_data
         if a is None:
-            return bool(data.get("verdict"))
+            return any(data.get(name) for name in
+                       ("verdict", "confidence", "rationale", "evidence_urls"))
         return (a.verdict, a.confidence, a.rationale, a.evidence_urls) != (
-            data.get("verdict"), data.get("confidence"), data.get("rationale"),
+            data.get("verdict") or "", data.get("confidence"), data.get("rationale"),
             data.get("evidence_urls") or [],
         )
 
@@ -130,5 +152,5 @@ def check_version(form: CriterionAssessmentForm) -> None:
         raise StaleAssessment(stale_message(form.criterion))
 
 
-__all__ = ["CONFIDENCE_ERROR", "VERDICT_MISSING", "CriterionAssessmentForm", "EvidenceField",
-           "WithdrawConflictForm", "check_version", "verdict_choices"]
+__all__ = ["CONFIDENCE_ERROR", "CriterionAssessmentForm", "EvidenceField",
+           "WithdrawConflictForm", "check_version", "verdict_choices", "verdict_missing"]

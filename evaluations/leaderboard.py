@@ -1,10 +1,11 @@
 """The candidates leaderboard of a market, for the page and the API.
 
-The order is computed in SQL (verdict, then must-pass criteria met, then not met, then
-title), so a page is a LIMIT and nothing outside it is read; rows are built only for the
-page. Blind review (``services.Sight``): a candidacy whose verdict the viewer may not see
-(under review, or one an adjudicator has not finished) ranks as "undecided, nothing met"
-and shows nothing derived from others' assessments, exactly as if its verdict were unknown.
+The order is computed in SQL (assessed candidates first; then verdict, must-pass criteria
+met, not met, and the name shown), so a page is a LIMIT and nothing outside it is read;
+rows are built only for the page. Blind review (``services.Sight``): a candidacy whose
+verdict the viewer may not see (under review, or one an adjudicator has not finished) ranks
+as unassessed and shows nothing derived from others' assessments, exactly as if its verdict
+were unknown.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from evaluations.models import Assessment, CandidacyVerdict
 from evaluations.services.visibility import Sight, sight
 from replication.status import latest_run_labels
 from tracker.models import Authorship, Candidacy, Market
+from tracker.queries import shown_name
 
 ORDER = {"qualifies": 0, "undecided": 1, "falls_short": 2}
 
@@ -72,8 +74,10 @@ def visible_filter(*, viewer, market: Market) -> Q | None:
 
 
 def ranked(*, market: Market, viewer, seen: Sight | None = None) -> QuerySet[Candidacy]:
-    """The market's candidacies in leaderboard order, as a queryset to paginate; a row
-    hidden from ``viewer`` ranks as "undecided, nothing met"."""
+    """The market's candidacies in leaderboard order, as a queryset to paginate: those with
+    submitted assessments first (qualifying, then undecided, then falling short, most
+    must-pass criteria met first), then the unassessed, each by the name shown. A row
+    hidden from ``viewer`` ranks as unassessed."""
     outcome = Case(
         When(verdict__outcome="qualifies", then=Value(ORDER["qualifies"])),
         When(verdict__outcome="falls_short", then=Value(ORDER["falls_short"])),
@@ -81,19 +85,24 @@ def ranked(*, market: Market, viewer, seen: Sight | None = None) -> QuerySet[Can
     )
     met: Expression = Coalesce(JSONArrayLength(F("verdict__criteria_met")), 0)
     not_met: Expression = Coalesce(JSONArrayLength(F("verdict__criteria_not_met")), 0)
+    unassessed: Expression = Case(When(verdict__submitted_count__gt=0, then=Value(0)),
+                                  default=Value(1))
     visible = (seen or sight(viewer=viewer, market=market)).visible()
     if visible is not None:
         outcome = Case(When(visible, then=outcome), default=Value(ORDER["undecided"]))
         met = Case(When(visible, then=met), default=Value(0))
         not_met = Case(When(visible, then=not_met), default=Value(0))
+        unassessed = Case(When(visible, then=unassessed), default=Value(1))
     return (
         market.candidacies.select_related("paper", "verdict")
         .prefetch_related(Prefetch(
             "paper__authorships",
             queryset=Authorship.objects.select_related("author").order_by("position"),
         ))
-        .annotate(rank_outcome=outcome, rank_met=met, rank_not_met=not_met)
-        .order_by("rank_outcome", "-rank_met", "rank_not_met", "paper__title", "pk")
+        .annotate(rank_unassessed=unassessed, rank_outcome=outcome, rank_met=met,
+                  rank_not_met=not_met)
+        .order_by("rank_unassessed", "rank_outcome", "-rank_met", "rank_not_met",
+                  shown_name(), "pk")
     )
 
 

@@ -123,14 +123,18 @@ class Assessment(models.Model):
     adjudicator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments"
     )
-    verdict = models.CharField(max_length=15, choices=Verdict.choices)
+    # A draft may hold any part of an answer (a verdict alone, a rationale alone); a
+    # submitted one is complete: a verdict, and unless it is "not applicable" a confidence
+    # and a rationale (the constraint below).
+    verdict = models.CharField(max_length=15, choices=Verdict.choices, blank=True)
     confidence = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-        help_text="1 = a guess, 5 = certain.",
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 = a guess, 5 = certain. Not asked of a 'not applicable' answer.",
     )
     rationale = models.TextField(
-        validators=[validate_rationale],
-        help_text="Why: required, and shown publicly once submitted.")
+        blank=True, validators=[validate_rationale],
+        help_text="Why: required to submit (except 'not applicable'), and shown "
+        "publicly once submitted.")
     evidence_urls = models.JSONField(
         default=list, blank=True, validators=[validate_url_list],
         help_text="Links that support the rationale (the paper's section, a table, a post).",
@@ -141,6 +145,11 @@ class Assessment(models.Model):
         max_length=500, blank=True,
         help_text="Set when the assessment transcribes a judgement the adjudicator published "
         "elsewhere, rather than one entered here.",
+    )
+    source_date = models.CharField(
+        max_length=10, blank=True,
+        help_text="When the transcribed judgement was published, as the source dates it: "
+        "YYYY, YYYY-MM or YYYY-MM-DD; empty when the source gives no date.",
     )
     conflict_waiver = models.TextField(
         blank=True,
@@ -161,11 +170,13 @@ class Assessment(models.Model):
                 fields=["candidacy", "criterion", "adjudicator"], name="assessment_once"
             ),
             models.CheckConstraint(
-                condition=Q(confidence__gte=1, confidence__lte=5),
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=1, confidence__lte=5),
                 name="assessment_confidence_1_to_5",
             ),
             models.CheckConstraint(
-                condition=~Q(rationale=""), name="assessment_rationale_required"
+                condition=Q(status="draft") | Q(verdict="not_applicable")
+                | (~Q(verdict="") & Q(confidence__isnull=False) & ~Q(rationale="")),
+                name="assessment_submitted_is_complete",
             ),
             models.CheckConstraint(
                 condition=Q(status="draft", submitted_at__isnull=True)
@@ -184,6 +195,16 @@ class Assessment(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
+
+    def missing(self) -> list[str]:
+        """What a submitted answer needs and this one lacks: "verdict", "confidence",
+        "rationale" (none of the last two for 'not applicable')."""
+        if not self.verdict:
+            return ["verdict"]
+        if self.verdict == self.Verdict.NOT_APPLICABLE:
+            return []
+        return [name for name, value in (("confidence", self.confidence),
+                                         ("rationale", self.rationale)) if not value]
 
 
 class CandidacyVerdict(models.Model):
@@ -208,6 +229,14 @@ class CandidacyVerdict(models.Model):
     submitted_count = models.PositiveIntegerField(default=0)
     adjudicator_count = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
+    # A verdict resting only on transcribed judgements happened when they were published,
+    # not when the tracker computed it: dated by the sources, or unknown.
+    from_sources = models.BooleanField(
+        default=False, help_text="Every submitted assessment transcribes a published "
+        "judgement: the verdict is dated by its sources, not by computed_at.")
+    sources_date = models.CharField(
+        max_length=10, blank=True, help_text="The latest source date of those judgements "
+        "(YYYY, YYYY-MM or YYYY-MM-DD); empty when any source gives no date.")
 
     class Meta:
         ordering = ["candidacy"]

@@ -1,5 +1,7 @@
-"""Each adjudicator's queue: candidacies awaiting their assessment, their drafts, and
-those they are done with. Used by the scoring list's filter and the admin index counts."""
+"""Each adjudicator's queue: candidacies awaiting their assessment, their drafts, those
+they are done with, and those closed to scoring before they began (a resolved market, a
+decided candidacy). Used by the scoring list's filter and column and the admin index
+counts, so the list and the index always agree."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from tracker.models import Candidacy
 if TYPE_CHECKING:
     from evaluations.queries import ProgressCandidacy
 
-AWAITING, DRAFTS, DONE, CONFLICT = "awaiting", "drafts", "done", "conflict"
+AWAITING, DRAFTS, DONE, CONFLICT, CLOSED = "awaiting", "drafts", "done", "conflict", "closed"
 LABELS = {
     AWAITING: "Awaiting my assessment",
     DRAFTS: "My drafts",
     DONE: "Done (submitted)",
     CONFLICT: "I have a conflict",
+    CLOSED: "Closed before I began (resolved market or decided)",
 }
 
 
@@ -41,6 +44,9 @@ def in_queue(queryset: QuerySet[ProgressCandidacy], user, which: str,
     if which == AWAITING:
         return queryset.filter(my_total=0).exclude(pk__in=conflicted).exclude(
             services.settled_candidacies())
+    if which == CLOSED:
+        return queryset.filter(services.settled_candidacies(), my_total=0).exclude(
+            pk__in=conflicted)
     if which == DRAFTS:
         return queryset.filter(my_total__gt=0).exclude(
             my_submitted__gte=F("criteria_total"))
@@ -59,14 +65,20 @@ def my_status(candidacy: ProgressCandidacy, conflicted: set[int]) -> str:
         return DONE
     if candidacy.my_total:
         return DRAFTS
+    if services.is_settled(candidacy):
+        return CLOSED
     return AWAITING
 
 
 def queue_counts(user) -> dict[str, int]:
-    """How many candidacies are awaiting the adjudicator, in draft and done."""
+    """How many candidacies are awaiting the adjudicator, in draft, done, and (when there
+    are any) closed before they began."""
     if not services.is_adjudicator(user):
         return {}
     conflicted = services.conflicted_candidacy_ids(user=user)
     base = with_my_progress(Candidacy.objects.all(), user)
-    return {which: in_queue(base, user, which, conflicted).count()
-            for which in (AWAITING, DRAFTS, DONE)}
+    counts = {which: in_queue(base, user, which, conflicted).count()
+              for which in (AWAITING, DRAFTS, DONE, CLOSED)}
+    if not counts[CLOSED]:
+        del counts[CLOSED]
+    return counts

@@ -29,6 +29,14 @@ class CriterionBlock:
     evidence: list[tuple[RunEvidence, EvidenceItem]]
 
     @property
+    def answered(self) -> bool:
+        """Has a verdict, stored or (for a criterion whose default is "not applicable")
+        by default: what the sheet's script counts as answered too."""
+        if self.assessment is not None:
+            return bool(self.assessment.verdict)
+        return not self.criterion.needs_answer
+
+    @property
     def parameters(self) -> list[tuple[str, str]]:
         """The criterion's parameters as (name, value) text: lists joined, numbers as is."""
         rows = []
@@ -61,7 +69,7 @@ class Sheet:
 
     @property
     def answered(self) -> int:
-        return sum(1 for block in self.blocks if block.assessment is not None)
+        return sum(1 for block in self.blocks if block.answered)
 
     @property
     def submitted(self) -> int:
@@ -122,12 +130,17 @@ def save_sheet(*, user, sheet: Sheet, submit: bool) -> tuple[int, int]:
         candidacy = sheet.candidacy
         for block in sheet.blocks:
             form = block.form
+            if form.emptied and block.assessment is not None:
+                services.delete_draft_assessment(adjudicator=user,
+                                                 assessment_id=block.assessment.pk)
+                saved += 1
+                continue
             if not form.changed_from_saved():
                 continue
             data = form.cleaned_data
             services.record_assessment(
                 adjudicator=user, candidacy=candidacy, criterion=block.criterion,
-                verdict=data["verdict"], confidence=data["confidence"],
+                verdict=data["verdict"] or "", confidence=data["confidence"],
                 rationale=data["rationale"], evidence_urls=data.get("evidence_urls") or [],
                 expected_version=block.assessment.version if block.assessment else None,
             )
@@ -150,9 +163,10 @@ def frozen_explanation(market: Market, resolution: ResolutionEvent | None) -> st
     what = market.get_status_display().lower()
     if resolution is not None:
         who = resolution.actor.get_full_name() or resolution.actor.get_username()
-        when = resolution.effective_at or resolution.at
-        head = (f"This market was {resolution.get_action_display().lower()} on "
-                f"{when:%Y-%m-%d} by {who}: {resolution.reason}")
+        when = (f"on {resolution.effective_at:%Y-%m-%d}" if resolution.effective_at
+                else "on a date the sources do not give")
+        head = (f"This market was {resolution.get_action_display().lower()} {when} by "
+                f"{who}: {resolution.reason}")
     else:
         head = f"This market is {what}."
     return (f"{head} Its assessments are frozen, so this page is read-only. A resolver "

@@ -10,6 +10,7 @@ that names its source. See seed/adjudication.json.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,7 @@ def _load_judgement(record: dict[str, Any], defaults: dict[str, Any],
     }
     evidence = record.get("evidence_urls", [])
     source_url = record.get("source_url", "")
+    source_date = record.get("source_date") or ""  # null: the sources give no date
     waiver = record.get("conflict_waiver", "")
     for key, criterion in criteria.items():
         item = wanted[key]
@@ -110,6 +112,7 @@ def _load_judgement(record: dict[str, Any], defaults: dict[str, Any],
             "rationale": require(item, "rationale", f"{where} {key}"),
             "evidence_urls": item.get("evidence_urls", evidence),
             "source_url": source_url,
+            "source_date": source_date,
             "conflict_waiver": waiver,
         }
         current = existing.get(key)
@@ -158,10 +161,23 @@ def _load_resolution(record: dict[str, Any], users: dict[str, User], where: str)
         services.resolve_market(
             market=market, actor=_user(users, require(record, "by", where), where),
             outcome=require(record, "outcome", where), reason=require(record, "reason", where),
-            cited=cited,
+            cited=cited, **_resolution_date(record, where),
         )
     except (ValidationError, PermissionDenied) as exc:
         raise SeedError(f"{where}: {_message(exc)}") from None
+
+
+def _resolution_date(record: dict[str, Any], where: str) -> dict[str, Any]:
+    """The resolution's date as the sources give it; null (or absent) means they give none,
+    and the market is recorded as resolved on an unknown date, not on the loading day."""
+    text = record.get("date")
+    if not text:
+        return {"date_known": False}
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise SeedError(f"{where}: date {text!r} is not YYYY-MM-DD.") from None
+    return {"resolved_at": dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)}
 
 
 def _user(users: dict[str, User], username: str, where: str) -> User:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from evaluations.serializers import MarketDetailSerializer
 from replication.serializers import PaperDetailSerializer
@@ -16,6 +19,34 @@ from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market
 from tracker.pagination import ApiPagination
 from tracker.views import looks_like_arxiv_id, paper_page
+
+
+class ApiRoot(APIView):
+    """What the API offers: each list's address, and the form of the detail addresses."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT},
+                   description="The API's endpoints: lists by name, detail URL templates, "
+                   "the OpenAPI schema and its rendered documentation.")
+    def get(self, request: Request) -> Response:
+        def url(name: str) -> str:
+            return request.build_absolute_uri(reverse(name))
+
+        return Response({
+            "markets": url("api-markets"),
+            "forecasters": url("forecasts:api-forecasters"),
+            "replications": url("replication:api-runs"),
+            "details": {
+                "market": url("api-markets") + "{slug}/",
+                "market_leaderboard": url("api-markets") + "{slug}/leaderboard/",
+                "paper": request.build_absolute_uri("/api/papers/") + "{arxiv_id_or_slug}/",
+                "forecaster": url("forecasts:api-forecasters") + "{slug}/",
+                "prediction_set": request.build_absolute_uri("/api/prediction-sets/")
+                + "{slug}/",
+                "replication": url("replication:api-runs") + "{id}/",
+            },
+            "schema": url("api-schema"),
+            "docs": url("api-docs"),
+        })
 
 
 class MarketList(generics.ListAPIView):

@@ -56,9 +56,6 @@ class _MarketFeed(Feed):
     def item_title(self, change: reader.Change) -> str:
         return change.title
 
-    def item_description(self, change: reader.Change) -> str:
-        return change.text
-
     def item_link(self, change: reader.Change) -> str:
         return change.url
 
@@ -68,10 +65,16 @@ class _MarketFeed(Feed):
     item_guid_is_permalink = False
 
     def item_pubdate(self, change: reader.Change):
-        return change.when
+        return change.when  # None when the sources give no date: no <published>
 
     def item_updateddate(self, change: reader.Change):
-        return change.when
+        # Atom's <updated> is when this entry last changed: the tracker's record of it.
+        return change.recorded or change.when
+
+    def item_description(self, change: reader.Change) -> str:
+        if change.when is None:
+            return f"{change.text} (Date: {change.date_text}.)"
+        return change.text
 
 
 class CandidatesFeed(_MarketFeed):

@@ -4,14 +4,33 @@ source of truth; no broadcast to the workers is needed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils import timezone
 
 from tracker.broker import BrokerUnavailable, queue_depths
 from tracker.models import SearchRun, WorkerHeartbeat
 
 QUEUES = ("default", "gpu")
 RECENT = 5
+# Beat sends a heartbeat to each queue every minute: a worker not heard from in three is
+# shown as silent.
+SILENT_AFTER = dt.timedelta(minutes=3)
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    depth: int | None  # None when the broker cannot be asked
+    workers: list[str]  # the workers heard from on it lately
+
+
+@dataclass(frozen=True)
+class PingAnswer:
+    queue: str
+    workers: list[WorkerHeartbeat]  # those that answered on it since the ping
 
 
 @dataclass
@@ -23,12 +42,32 @@ class Health:
     last_ingestion: SearchRun | None = None
     failed_ingestions: list[SearchRun] = field(default_factory=list)
     failed_runs: list[Any] = field(default_factory=list)
+    now: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def silent(self) -> list[WorkerHeartbeat]:
+        """Workers not heard from on any queue for SILENT_AFTER."""
+        return [b for b in self.beats if self.now - b.seen_at > SILENT_AFTER]
+
+    @property
+    def queues(self) -> list[Queue]:
+        """Every queue, with its depth and the workers lately heard from on it."""
+        return [Queue(name, self.depths.get(name) if not self.broker_error else None,
+                      [b.hostname for b in self.beats
+                       if (seen := b.seen_on(name)) and self.now - seen <= SILENT_AFTER])
+                for name in QUEUES]
+
+    def answers(self, since: dt.datetime) -> list[PingAnswer]:
+        """Per queue, the workers that answered on it after ``since`` (a ping)."""
+        return [PingAnswer(name, [b for b in self.beats
+                                  if (seen := b.seen_on(name)) and seen >= since])
+                for name in QUEUES]
 
 
 def health() -> Health:
     from replication.models import ReplicationRun
 
-    state = Health(beats=list(WorkerHeartbeat.objects.all()[:10]))
+    state = Health(beats=list(WorkerHeartbeat.objects.order_by("hostname")[:50]))
     try:
         state.depths = queue_depths(QUEUES)
     except BrokerUnavailable as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 from django.conf import settings
@@ -92,7 +93,19 @@ class Criterion(TimeStamped):
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     description = models.TextField(help_text="In the project's own words.")
+    class NotApplicable(models.TextChoices):
+        NEVER = "never", "Not offered: every candidate is judged on it"
+        OFFERED = "offered", "Offered: an adjudicator may answer 'not applicable'"
+        DEFAULT = "default", "The default: needs no answer; unanswered, it is 'not applicable'"
+
     kind = models.CharField(max_length=15, choices=Kind.choices, default=Kind.JUDGEMENT)
+    not_applicable = models.CharField(
+        "not applicable", max_length=10, choices=NotApplicable.choices,
+        default=NotApplicable.NEVER,
+        help_text="Whether an adjudicator may answer 'not applicable' (a criterion that does "
+        "not apply to some papers), or need not answer at all (a rule about the market, not "
+        "a property of a paper). A 'not applicable' answer needs no confidence or rationale.",
+    )
     group = models.CharField(max_length=40, blank=True)
     parameters = models.JSONField(
         default=dict,
@@ -109,6 +122,15 @@ class Criterion(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.get_kind_display()})"
+
+    @property
+    def offers_not_applicable(self) -> bool:
+        return self.not_applicable != self.NotApplicable.NEVER
+
+    @property
+    def needs_answer(self) -> bool:
+        """False for a criterion whose unanswered default is 'not applicable'."""
+        return self.not_applicable != self.NotApplicable.DEFAULT
 
 
 class Author(models.Model):
@@ -255,6 +277,14 @@ class Candidacy(TimeStamped):
     baselines_compared = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     notes = models.TextField(blank=True)
+    # A candidacy transcribed from the market's history (the seed) became a candidate when
+    # its sources say, not when the tracker loaded it.
+    from_sources = models.BooleanField(
+        default=False, help_text="Transcribed from the market's history: dated by its "
+        "sources (sources_date), not by when the tracker recorded it.")
+    sources_date = models.CharField(
+        max_length=10, blank=True, help_text="When it was put forward, as the sources date "
+        "it: YYYY, YYYY-MM or YYYY-MM-DD; empty when they give no date.")
     # Triage of candidacies proposed by arXiv ingestion.
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     found_by = models.ForeignKey(
@@ -316,15 +346,26 @@ class Claim(TimeStamped):
 class WorkerHeartbeat(models.Model):
     """Written by a Celery task: shows that a worker consumed from the broker."""
 
-    hostname = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(
+        max_length=200, unique=True,
+        help_text="The worker's Celery node name (e.g. gpu@host): one row per worker, even "
+        "with several workers on one machine.")
     seen_at = models.DateTimeField()
     beats = models.PositiveIntegerField(default=0)
+    queues = models.JSONField(
+        default=dict, blank=True,
+        help_text="Each queue it has answered a heartbeat on, with when it last did (ISO).")
 
     class Meta:
         ordering = ["-seen_at"]
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    def seen_on(self, queue: str) -> dt.datetime | None:
+        """When it last answered on ``queue``, if ever."""
+        when = (self.queues or {}).get(queue)
+        return dt.datetime.fromisoformat(when) if when else None
 
 
 # --- arXiv ingestion and triage ---------------------------------------------------------

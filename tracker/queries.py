@@ -3,7 +3,8 @@ so that the number of SQL queries does not grow with the number of rows."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.http import Http404
 
 from tracker.arxiv_ids import InvalidArxivId, is_arxiv_id, normalize_arxiv_id
@@ -14,11 +15,17 @@ def markets() -> QuerySet[Market]:
     return Market.objects.annotate(candidacy_count=Count("candidacies")).order_by("title")
 
 
+def shown_name(prefix: str = "paper__") -> Lower:
+    """The name a paper is shown by (its short name, else its title), for sorting: a list
+    sorted by full titles while showing short names looks unsorted."""
+    return Lower(Coalesce(NullIf(f"{prefix}short_name", Value("")), f"{prefix}title"))
+
+
 def market_candidacies(market: Market) -> QuerySet[Candidacy]:
     return (
         market.candidacies.select_related("paper", "market", "verdict")
         .prefetch_related(_authorships("paper__"))
-        .order_by("paper__title")
+        .order_by(shown_name(), "pk")
     )
 
 

@@ -22,11 +22,6 @@ from replication.scope import scope_of
 from tracker import charts, plain
 from tracker.models import Candidacy, Criterion, Market
 
-# A resolution recorded without a date of its own gets the time it was recorded: when the
-# two are this close, the date is the tracker's, not a source's.
-RECORDED_NOT_SOURCED = dt.timedelta(minutes=1)
-
-
 # --- Dates -----------------------------------------------------------------------------------
 
 
@@ -39,15 +34,14 @@ class DateFact:
 
 
 def resolution_date_is_sourced(event: ResolutionEvent) -> bool:
-    """False when the resolver gave no date and the tracker used the time of recording."""
+    """False for a resolution whose sources give no date."""
     return sourced_resolution_date(event) is not None
 
 
 def sourced_resolution_date(event: ResolutionEvent) -> dt.datetime | None:
-    """The date the resolver gave, or None if they gave none (the tracker used the time
-    of recording)."""
-    if event.effective_at is None or abs(event.effective_at - event.at) <= RECORDED_NOT_SOURCED:
-        return None
+    """The resolution's date: the one its resolver gave, or when they resolved it in the
+    tracker; None for a resolution made elsewhere whose sources give no date (the seed's:
+    `resolve_market(date_known=False)`)."""
     return event.effective_at
 
 
@@ -67,7 +61,10 @@ def market_dates(market: Market, current: ResolutionEvent | None) -> list[DateFa
         who = current.actor.get_full_name() or current.actor.get_username()
         label = "Annulled" if current.action == "annul" else "Resolved"
         if resolution_date_is_sourced(current):
-            facts.append(DateFact(label, current.effective_at, f"as given by {who}"))
+            resolved_here = current.effective_at == current.at
+            facts.append(DateFact(label, current.effective_at,
+                                  f"when {who} recorded it here" if resolved_here
+                                  else f"as given by {who}"))
         else:
             facts.append(DateFact(
                 label, None,
@@ -350,6 +347,21 @@ class Change:
     url: str
     uid: str  # stable id for feed entries
     sort_key: tuple = ()
+    recorded: dt.datetime | None = None  # when the tracker recorded it (the feed's <updated>)
+
+
+UNKNOWN_DATE = "date unknown"
+
+
+def dated_by_sources(sources_date: str) -> tuple[dt.datetime | None, str]:
+    """(when, date text) of something that happened when its sources say: a full date as
+    a datetime, a month or a year as words only, nothing given as "date unknown" (never
+    the time the tracker recorded it)."""
+    if not sources_date:
+        return None, UNKNOWN_DATE
+    when = (_as_datetime(dt.date.fromisoformat(sources_date)) if len(sources_date) == 10
+            else None)
+    return when, plain.date_words(sources_date)
 
 
 def _as_datetime(day: dt.date) -> dt.datetime:
@@ -370,13 +382,15 @@ def candidate_changes(market: Market, limit: int | None = None) -> list[Change]:
     rows = (market.candidacies.exclude(status=Candidacy.Status.DISMISSED)
             .select_related("paper").order_by("-created_at", "-pk"))
     shown: Iterable[Candidacy] = rows if limit is None else _narrow(rows, limit)
-    return [
-        Change("candidate", c.created_at, f"{c.created_at:%Y-%m-%d}",
-               f"New candidate: {c.paper}",
-               f"{c.paper.title}. {c.task}".strip(), c.paper.get_absolute_url(),
-               f"candidacy-{c.pk}", (c.created_at.timestamp(),))
-        for c in shown
-    ]
+    changes = []
+    for c in shown:
+        when, text = (dated_by_sources(c.sources_date) if c.from_sources
+                      else (c.created_at, f"{c.created_at:%Y-%m-%d}"))
+        changes.append(Change("candidate", when, text, f"New candidate: {c.paper}",
+                              f"{c.paper.title}. {c.task}".strip(), c.paper.get_absolute_url(),
+                              f"candidacy-{c.pk}", (c.created_at.timestamp(),),
+                              recorded=c.created_at))
+    return changes
 
 
 def verdict_changes(market: Market, viewer=None, limit: int | None = None) -> list[Change]:
@@ -408,20 +422,26 @@ def verdict_changes(market: Market, viewer=None, limit: int | None = None) -> li
         if c.pk in blind:
             continue
         v = c.verdict
+        when, text = (dated_by_sources(v.sources_date) if v.from_sources
+                      else (v.computed_at, f"{v.computed_at:%Y-%m-%d}"))
         changes.append(Change(
-            "verdict", v.computed_at, f"{v.computed_at:%Y-%m-%d}",
+            "verdict", when, text,
             f"{c.paper}: {labels.get(v.outcome, v.outcome)}",
             f"{plain.counted(v.submitted_count, 'submitted assessment')} by "
             f"{plain.counted(v.adjudicator_count, 'adjudicator')}.",
             c.paper.get_absolute_url(),
             f"verdict-{c.pk}-{v.outcome}-{v.computed_at:%Y%m%d%H%M%S}",
-            (v.computed_at.timestamp(),)))
+            (v.computed_at.timestamp(),), recorded=v.computed_at))
     for e in events:
         cited = ", ".join(str(c.paper) for c in e.cited.all())
+        # Unresolving is the tracker's own act; a resolution is dated as its resolver gave it.
+        dated = e.at if e.action == ResolutionEvent.Action.UNRESOLVE \
+            else sourced_resolution_date(e)
         changes.append(Change(
-            "resolution", e.at, f"{e.at:%Y-%m-%d}",
+            "resolution", dated, f"{dated:%Y-%m-%d}" if dated else UNKNOWN_DATE,
             f"{e.get_action_display()}" + (f", citing {cited}" if cited else ""),
-            e.reason, market.get_absolute_url(), f"resolution-{e.pk}", (e.at.timestamp(),)))
+            e.reason, market.get_absolute_url(), f"resolution-{e.pk}", (e.at.timestamp(),),
+            recorded=e.at))
     changes.sort(key=lambda c: c.sort_key, reverse=True)
     return changes if limit is None else changes[:limit]
 

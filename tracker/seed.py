@@ -59,6 +59,7 @@ def _load_criterion(market: Market, record: dict[str, Any], where: str) -> Crite
         "title": require(record, "title", where),
         "description": require(record, "description", where),
         "kind": require(record, "kind", where),
+        "not_applicable": record.get("not_applicable", Criterion.NotApplicable.NEVER),
         "group": record.get("group", ""),
         "parameters": record.get("parameters", {}),
     }
@@ -122,6 +123,9 @@ def _load_candidacy(market: Market, paper: Paper, record: dict[str, Any], where:
         "task": record.get("task", ""),
         "claimed_result": record.get("claimed_result", ""),
         "baselines_compared": record.get("baselines_compared", []),
+        # Put forward in the market's history: its date as the sources give it, else unknown.
+        "from_sources": True,
+        "sources_date": record.get("proposed_on") or "",
     }
     existing = Candidacy.objects.filter(market=market, paper=paper).first()
     if existing is None:

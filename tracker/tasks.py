@@ -10,10 +10,13 @@ from celery import shared_task
 from tracker.services import record_worker_heartbeat
 
 
-@shared_task(name="tracker.heartbeat", ignore_result=True)
-def heartbeat(hostname: str | None = None) -> None:
-    """Proves a worker consumes from the broker: beat runs it every minute."""
-    record_worker_heartbeat(hostname=hostname or socket.gethostname())
+@shared_task(name="tracker.heartbeat", ignore_result=True, bind=True)
+def heartbeat(self, hostname: str | None = None, queue: str = "") -> None:
+    """Proves a worker consumes from ``queue``: beat sends one to each queue every minute,
+    and "Ping the workers" on /health/ sends one to each now. Recorded under the worker's
+    node name (default@host, gpu@host), so two workers on one machine are two rows."""
+    record_worker_heartbeat(
+        hostname=hostname or self.request.hostname or socket.gethostname(), queue=queue)
 
 
 @shared_task(name="tracker.compact_content_log", ignore_result=True)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from tracker import api, api_docs
 
 api_patterns = [
+    path("", api.ApiRoot.as_view(), name="api-root"),
     path("markets/", api.MarketList.as_view(), name="api-markets"),
     path("markets/<slug:slug>/", api.MarketDetail.as_view(), name="api-market"),
     re_path(

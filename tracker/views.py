@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -145,8 +148,23 @@ def looks_like_arxiv_id(public_id: str) -> bool:
     return "." in public_id or "/" in public_id
 
 
+PING_WAIT = dt.timedelta(seconds=60)  # how long the page waits for the workers' answers
+
+
 def health(request: HttpRequest) -> HttpResponse:
-    return render(request, "tracker/health.html", {"health": health_state()})
+    """Every queue and every worker; after "Ping the workers" (``?pinged=`` its time), who
+    answered on which queue, reloading itself until all have or a minute has passed."""
+    state = health_state()
+    context: dict[str, object] = {"health": state}
+    try:
+        pinged = dt.datetime.fromtimestamp(float(request.GET["pinged"]), tz=dt.UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        pinged = None
+    if pinged is not None and dt.timedelta(0) <= state.now - pinged <= PING_WAIT * 10:
+        answers = state.answers(pinged)
+        context.update(pinged=pinged, answers=answers, waiting=(
+            any(not a.workers for a in answers) and state.now - pinged < PING_WAIT))
+    return render(request, "tracker/health.html", context)
 
 
 @never_cache
@@ -175,10 +193,12 @@ def may_ping(user) -> bool:
 @staff_member_required
 @require_POST
 def ping_worker(request: HttpRequest) -> HttpResponse:
-    """Enqueue a heartbeat from the web (each POST queues a task, so only those who may,
-    at most one per account every PING_INTERVAL_SECONDS): the worker's row appears on the
-    health page."""
+    """Send a heartbeat to every queue (each POST queues tasks, so only those who may, at
+    most once per account every PING_INTERVAL_SECONDS); the health page then shows which
+    workers answered on each."""
     from django.core.cache import cache
+
+    from tracker.health import QUEUES
 
     def refused(error: str, status: int) -> HttpResponse:
         return render(request, "tracker/health.html",
@@ -190,10 +210,12 @@ def ping_worker(request: HttpRequest) -> HttpResponse:
                        "nothing was sent.", 403)
     if not cache.add(f"tracker:ping:{request.user.pk}", 1, timeout=PING_INTERVAL_SECONDS):
         return refused(f"You pinged the workers less than {PING_INTERVAL_SECONDS} s ago; "
-                       "the answer shows below within a few seconds. Nothing more was sent.",
+                       "the answers show below within a few seconds. Nothing more was sent.",
                        429)
+    pinged = timezone.now()
     try:
-        send_now("tracker.heartbeat")
+        for queue in QUEUES:
+            send_now("tracker.heartbeat", kwargs={"queue": queue}, queue=queue)
     except QueueUnavailable as exc:
         return refused(f"The task queue cannot be reached: {exc.__cause__ or exc}", 503)
-    return redirect("tracker:health")
+    return redirect(f"{reverse('tracker:health')}?pinged={pinged.timestamp():.3f}")

@@ -17,7 +17,12 @@ from evaluations import services
 from evaluations.admin.common import RoleGuardMixin, conflict_of, submit_for
 from evaluations.forms import EvidenceField
 from evaluations.models import Assessment, CandidacyVerdict
-from evaluations.services.assessments import stale_message
+from evaluations.services.assessments import (
+    allowed_words,
+    incomplete_message,
+    stale_message,
+    verdict_choices,
+)
 from tracker import page_cache
 from tracker.models import Candidacy
 
@@ -44,6 +49,19 @@ class AssessmentForm(forms.ModelForm):
         stale = "version" in self.fields and cleaned.get("version") != self.instance.version
         if self.instance.pk and stale:
             raise ValidationError(stale_message(self.instance.criterion))
+        # The service's rules, as field errors rather than a refused save: the answers this
+        # criterion allows, and a submitted answer stays complete.
+        criterion = self.instance.criterion if self.instance.pk else cleaned.get("criterion")
+        verdict = cleaned.get("verdict")
+        if criterion is not None and verdict and not self.instance.source_url \
+                and verdict not in dict(verdict_choices(criterion)):
+            self.add_error("verdict", f"{verdict} is not one of this criterion's answers "
+                           f"({allowed_words(criterion)}).")
+        if self.instance.pk and self.instance.is_submitted and criterion is not None:
+            answer = Assessment(verdict=verdict or "", confidence=cleaned.get("confidence"),
+                                rationale=(cleaned.get("rationale") or "").strip())
+            if lacking := incomplete_message(answer, criterion):
+                raise ValidationError(f"A submitted answer stays complete: {lacking}.")
         return cleaned
 
 

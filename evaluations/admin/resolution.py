@@ -6,10 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Value, When
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
 from evaluations import services
@@ -18,6 +18,7 @@ from evaluations.aggregates import stored_all
 from evaluations.models import MarketResolution, ResolutionEvent
 from tracker.admin_mixins import ReadOnlyAdminMixin
 from tracker.models import Candidacy, Market
+from tracker.queries import shown_name
 
 
 class CitedField(forms.ModelMultipleChoiceField):
@@ -38,14 +39,18 @@ class ResolveForm(forms.Form):
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 70}))
     effective_at = forms.DateTimeField(
-        required=False, help_text="Resolution date (YYYY-MM-DD HH:MM); empty means now."
+        required=False, label="Effective at",
+        help_text="Resolution date (YYYY-MM-DD HH:MM); empty means now.",
     )
 
     def __init__(self, *args, market: Market, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["cited"]
         assert isinstance(field, CitedField)  # declared above
-        field.queryset = market.candidacies.select_related("paper", "verdict")
+        # Qualifying candidacies first (the ones a YES may cite), then by the name shown.
+        field.queryset = market.candidacies.select_related("paper", "verdict").order_by(
+            Case(When(verdict__outcome="qualifies", then=Value(0)), default=Value(1)),
+            shown_name(), "pk")
 
 
 def _label_with_verdict(candidacy: Candidacy) -> str:
@@ -135,7 +140,7 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
                     self.message_user(request, f"{market}: {data['outcome']} recorded.")
                     return HttpResponseRedirect(request.get_full_path())
         else:
-            form = ResolveForm(market=market, initial={"effective_at": timezone.now()})
+            form = ResolveForm(market=market)  # "Effective at" empty: now, as its help says
         return TemplateResponse(request, "evaluations/admin/resolve_market.html", {
             **self.admin_site.each_context(request),
             "title": f"Resolve: {market}", "market": market, "form": form,

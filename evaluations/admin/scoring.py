@@ -27,13 +27,18 @@ from tracker.models import Candidacy, Market
 from tracker.pagination import NarrowPaginator
 
 
+def frozen_markets() -> list[Market]:
+    """Resolved or annulled markets: their sheets are read-only until unresolved."""
+    return list(Market.objects.filter(status__in=Market.SETTLED_STATUSES).order_by("title"))
+
+
 class MyQueueFilter(admin.SimpleListFilter):
     title = "my queue"
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
         return [(key, queue.LABELS[key]) for key in
-                (queue.AWAITING, queue.DRAFTS, queue.DONE, queue.CONFLICT)]
+                (queue.AWAITING, queue.DRAFTS, queue.DONE, queue.CONFLICT, queue.CLOSED)]
 
     def queryset(self, request, queryset):
         if not self.value():
@@ -124,6 +129,9 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             if not services.is_adjudicator(request.user):
                 return "—"  # a resolver who does not score
             status = queue.my_status(obj, conflicted_ids(request))
+            if status == queue.CLOSED:
+                return ("closed: market " + obj.market.get_status_display().lower()
+                        if obj.market.is_settled else "closed: candidacy decided")
             label = {queue.AWAITING: "awaiting", queue.DRAFTS: "draft", queue.DONE: "done",
                      queue.CONFLICT: "conflict"}[status]
             return f"{label} ({obj.my_total} of {obj.criteria_total} answered)" \
@@ -165,12 +173,15 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         # Kept per viewer until the next write (tracker.page_cache.for_viewer).
         return page_cache.for_viewer(request, lambda: self._changelist(request, extra_context))
 
+    change_list_template = "evaluations/admin/scoring_list.html"
+
     def _changelist(self, request: HttpRequest, extra_context=None):
         markets = list(Market.objects.values_list("slug", flat=True)[:2])
         title = "My scoring queue"
         if len(markets) == 1:
             title += f" — market {markets[0]}"
-        return super().changelist_view(request, {**(extra_context or {}), "title": title})
+        return super().changelist_view(request, {
+            **(extra_context or {}), "title": title, "frozen_markets": frozen_markets()})
 
     # The scoring sheet replaces the change form.
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):

@@ -72,10 +72,34 @@ class ScoreSummary:
         return summary
 
 
+@dataclass(frozen=True)
+class CalibrationHalf:
+    """The forecasts on one side of 50%: how many, how many happened, their mean."""
+
+    label: str  # "50% or more", "under 50%"
+    n: int
+    happened: int
+    mean_forecast: float
+
+
+def calibration_halves(table: list[list[float]] | None) -> list[CalibrationHalf]:
+    """A forecaster's stored 10% bins ([forecasts, happened, sum of probabilities]) folded
+    into the two halves a reader compares at a glance on the leaderboard: of what they
+    called likely, how much happened; of what they called unlikely, how much did."""
+    halves = []
+    for label, bins in (("50% or more", (table or [])[5:]), ("under 50%", (table or [])[:5])):
+        n = int(sum(b[0] for b in bins))
+        if n:
+            halves.append(CalibrationHalf(label, n, int(sum(b[1] for b in bins)),
+                                          sum(b[2] for b in bins) / n))
+    return halves
+
+
 @dataclass
 class ForecasterRow:
     forecaster: Forecaster
     summary: ScoreSummary = field(default_factory=ScoreSummary)
+    calibration: list[CalibrationHalf] = field(default_factory=list)
     frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     """The scores the row was computed from (``compute_rows`` only)."""
 
@@ -257,7 +281,8 @@ def row_of(forecaster: Forecaster, n_predictions: int | None = None) -> Forecast
         for name in ("n_resolved", "brier", "log_score", "points", "shrunk_brier",
                      "skill_vs_uniform", "skill_vs_crowd", "n_vs_crowd"):
             setattr(summary, name, getattr(stats, name))
-    return ForecasterRow(forecaster, summary)
+    return ForecasterRow(forecaster, summary,
+                         calibration_halves(stats.calibration if stats else None))
 
 
 def _has_stats(forecaster: Forecaster) -> bool:

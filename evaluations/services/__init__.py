@@ -25,9 +25,11 @@ from evaluations.services.agreement import MarketAgreement, measure_agreement
 from evaluations.services.assessments import (
     MarketLocked,
     StaleAssessment,
+    allowed_words,
     delete_draft_assessment,
     record_assessment,
     submit_assessments,
+    verdict_choices,
 )
 from evaluations.services.conflicts import (
     ConflictOfInterest,
@@ -78,12 +80,12 @@ __all__ = [
     "BLIND", "HIDDEN_MESSAGES", "Account", "RESCORE_TASK", "UNDER_REVIEW", "Sight",
     "ConflictOfInterest", "MarketAgreement", "MarketLocked", "NotAResolver",
     "NotAnAdjudicator", "NotYourAssessment", "ResolutionRefused", "StaleAssessment", "User",
-    "access_assessment", "annul_market", "assessments_visible_to", "blind_candidacy_ids",
-    "can_resolve", "can_view_assessment", "compute_verdict",
+    "access_assessment", "allowed_words", "annul_market", "assessments_visible_to",
+    "blind_candidacy_ids", "can_resolve", "can_view_assessment", "compute_verdict",
     "conflicted_candidacy_ids", "current_resolution", "delete_draft_assessment",
     "find_conflict", "hidden_candidacies", "is_adjudicator", "is_settled",
     "measure_agreement", "names_of", "record_assessment", "record_declared_conflict",
     "refresh_verdict", "resolution_history", "resolve_market", "sees_all_submitted",
     "settled_candidacies", "sight", "signed_in", "submit_assessments", "unresolve_market",
-    "visible_assessments", "withdraw_declared_conflict",
+    "verdict_choices", "visible_assessments", "withdraw_declared_conflict",
 ]

@@ -35,6 +35,46 @@ class MarketLocked(ValidationError):
 GONE = "This assessment no longer exists (it was deleted in another tab). Reload the page."
 
 
+def verdict_choices(criterion: Criterion) -> list[tuple[str, str]]:
+    """The answers a criterion allows: met, not met, unclear, and "not applicable" where
+    the criterion offers it (`Criterion.not_applicable`)."""
+    V = Assessment.Verdict
+    choices: list[tuple[str, str]] = [
+        (V.MET, "Met"), (V.NOT_MET, "Not met"), (V.UNCLEAR, "Unclear")]
+    if criterion.offers_not_applicable:
+        choices.append((V.NOT_APPLICABLE, "Not applicable"))
+    return choices
+
+
+def allowed_words(criterion: Criterion) -> str:
+    """The allowed answers in words, for messages: "met, not met, unclear or not applicable"."""
+    words = [label.lower() for _, label in verdict_choices(criterion)]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _check_answer(criterion: Criterion, verdict: str, confidence: int | None,
+                  rationale: str, evidence_urls: Sequence[str], transcribed: bool) -> None:
+    # A transcription keeps what the published judgement said, even "does not apply" on a
+    # criterion that does not offer it here.
+    if verdict and not transcribed and verdict not in dict(verdict_choices(criterion)):
+        raise ValidationError(
+            f"'{criterion.title}': {verdict!r} is not one of its answers "
+            f"({allowed_words(criterion)}).")
+    if not (verdict or confidence is not None or rationale or evidence_urls):
+        raise ValidationError(f"'{criterion.title}': nothing to save (no verdict, "
+                              "confidence, rationale or link).")
+
+
+def incomplete_message(assessment: Assessment, criterion: Criterion) -> str:
+    """What a submitted answer to `criterion` still lacks, in words ("" when complete)."""
+    missing = assessment.missing()
+    if not missing:
+        return ""
+    if missing == ["verdict"]:
+        return f"'{criterion.title}': choose a verdict ({allowed_words(criterion)})"
+    return f"'{criterion.title}': give a {' and a '.join(missing)}"
+
+
 def lock_market(market_id: int) -> Market:
     """The market row, locked for the transaction: assessment writes and resolutions of
     one market take turns."""
@@ -55,16 +95,18 @@ def record_assessment(
     candidacy: Candidacy,
     criterion: Criterion,
     verdict: str,
-    confidence: int,
+    confidence: int | None,
     rationale: str,
     evidence_urls: Sequence[str] = (),
     expected_version: int | None = None,
     source_url: str = "",
+    source_date: str = "",
     conflict_waiver: str = "",
 ) -> Assessment:
     """Create (expected_version=None) or update (the version the form was opened at) the
-    adjudicator's own draft or submitted assessment. A stale version is refused rather
-    than overwriting. A conflicted adjudicator is refused, except for a transcription of a
+    adjudicator's own draft or submitted assessment. A draft may be partial (any of verdict,
+    confidence, rationale); a submitted one stays complete. A stale version is refused
+    rather than overwriting. A conflicted adjudicator is refused, except for a transcription of a
     judgement already published elsewhere (`source_url`) that states its `conflict_waiver`,
     recorded by a resolver."""
     adjudicator = require_adjudicator(adjudicator)
@@ -89,12 +131,15 @@ def record_assessment(
             raise ConflictOfInterest(
                 f"{conflict} Only a resolver may record a conflict waiver."
             )
+        _check_answer(criterion, verdict, confidence, rationale.strip(), evidence_urls,
+                      transcribed=bool(source_url))
         values = {
             "verdict": verdict,
             "confidence": confidence,
             "rationale": rationale.strip(),
             "evidence_urls": list(evidence_urls),
             "source_url": source_url,
+            "source_date": source_date if source_url else "",
             "conflict_waiver": conflict_waiver.strip() if conflict else "",
         }
         probe = Assessment(
@@ -120,6 +165,8 @@ def record_assessment(
         else:
             if expected_version != existing.version:
                 raise StaleAssessment(stale_message(criterion))
+            if existing.is_submitted and (lacking := incomplete_message(probe, criterion)):
+                raise ValidationError(f"A submitted answer stays complete: {lacking}.")
             changed = Assessment.objects.filter(pk=existing.pk, version=expected_version).update(
                 **values, version=F("version") + 1, updated_at=timezone.now()
             )
@@ -140,8 +187,10 @@ def stale_message(criterion: Criterion) -> str:
 
 
 def submit_assessments(*, adjudicator: User, candidacy: Candidacy) -> int:
-    """Submit the adjudicator's drafts for a candidacy; every criterion must be assessed.
-    Returns how many drafts were submitted."""
+    """Submit the adjudicator's drafts for a candidacy. Every criterion that needs an
+    answer must have a complete one; a criterion whose default is "not applicable"
+    (`Criterion.needs_answer` False) left unanswered is recorded so. Returns how many
+    answers were submitted."""
     adjudicator = require_adjudicator(adjudicator)
     with transaction.atomic():
         market = lock_market(candidacy.market_id)
@@ -153,11 +202,22 @@ def submit_assessments(*, adjudicator: User, candidacy: Candidacy) -> int:
         if conflict and not own.exists():
             raise ConflictOfInterest(conflict)
         assessed = set(own.values_list("criterion_id", flat=True))
-        missing = [c.title for c in market.criteria.all() if c.id not in assessed]
+        criteria = list(market.criteria.all())
+        missing = [c.title for c in criteria if c.id not in assessed and c.needs_answer]
         if missing:
             raise ValidationError(
                 f"Assess every criterion before submitting; missing: {', '.join(missing)}."
             )
+        by_id = {c.pk: c for c in criteria}
+        lacking = [message for a in own.filter(status=Assessment.Status.DRAFT)
+                   if (message := incomplete_message(a, by_id[a.criterion_id]))]
+        if lacking:
+            raise ValidationError(
+                f"Complete these answers before submitting: {'; '.join(lacking)}.")
+        Assessment.objects.bulk_create([
+            Assessment(candidacy=candidacy, criterion=c, adjudicator=adjudicator,
+                       verdict=Assessment.Verdict.NOT_APPLICABLE)
+            for c in criteria if c.id not in assessed])
         now = timezone.now()
         submitted = own.filter(status=Assessment.Status.DRAFT).update(
             status=Assessment.Status.SUBMITTED, submitted_at=now,

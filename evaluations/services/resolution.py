@@ -30,10 +30,10 @@ class ResolutionRefused(ValidationError):
 def _record_event(
     market: Market, *, action: str, actor: Account, reason: str,
     effective_at: dt.datetime | None, cited: Sequence[Candidacy] = (),
-    status_after: str, outcome_after: str,
+    status_after: str, outcome_after: str, at: dt.datetime | None = None,
 ) -> ResolutionEvent:
     event = ResolutionEvent.objects.create(
-        market=market, action=action, actor=actor, at=timezone.now(),
+        market=market, action=action, actor=actor, at=at or timezone.now(),
         effective_at=effective_at, reason=reason,
         status_before=market.status, outcome_before=market.outcome,
         resolved_at_before=market.resolved_at, annulled_at_before=market.annulled_at,
@@ -71,16 +71,20 @@ def resolve_market(
     reason: str,
     cited: Sequence[Candidacy] = (),
     resolved_at: dt.datetime | None = None,
+    date_known: bool = True,
 ) -> ResolutionEvent:
     """Resolve YES (citing at least one qualifying candidacy, verdicts recomputed from the
-    assessments) or NO. Enqueues the re-scoring of the market's predictions on commit."""
+    assessments) or NO. Enqueues the re-scoring of the market's predictions on commit.
+    ``date_known=False`` records a resolution made elsewhere on a date its sources do not
+    give: no date is stored (not the time of recording)."""
     actor = require_resolver(actor)
     if outcome not in (Market.Outcome.YES, Market.Outcome.NO):
         raise ResolutionRefused(f"Outcome must be 'yes' or 'no', not {outcome!r}.")
     with transaction.atomic():
         market = lock_market(market.pk)
         _require_unresolved(market)
-        when = resolved_at or timezone.now()
+        now = timezone.now()
+        when = resolved_at or now  # no date given: resolved now, as recorded
         _check_reason_and_date(market, reason, when)
         cited = list(cited)
         strangers = [c for c in cited if c.market_id != market.pk]
@@ -90,13 +94,14 @@ def resolve_market(
             )
         if outcome == Market.Outcome.YES:
             _check_yes_citations(market, cited)
+        effective_at = when if date_known else None
         event = _record_event(
             market, action=f"resolve_{outcome}", actor=actor, reason=reason.strip(),
-            effective_at=when, cited=cited,
-            status_after=Market.Status.RESOLVED, outcome_after=outcome,
+            effective_at=effective_at, cited=cited,
+            status_after=Market.Status.RESOLVED, outcome_after=outcome, at=now,
         )
         market.status, market.outcome = Market.Status.RESOLVED, outcome
-        market.resolved_at, market.annulled_at = when, None
+        market.resolved_at, market.annulled_at = effective_at, None
         market.save(update_fields=["status", "outcome", "resolved_at", "annulled_at",
                                    "updated_at"])
         _enqueue_rescore(market.pk)
@@ -114,13 +119,18 @@ def _check_yes_citations(market: Market, cited: list[Candidacy]) -> None:
         raise ResolutionRefused("A YES resolution must cite at least one qualifying candidacy."
                                 + hint)
     problems = []
+    titles = dict(market.criteria.values_list("key", "title"))
+
+    def named(keys: list[str]) -> str:
+        return ", ".join(titles.get(key, key) for key in keys)
+
     for candidacy in cited:
         verdict = refresh_verdict(candidacy=candidacy)
         if verdict.outcome != verdict_rule.QUALIFIES:
             detail = (
-                f"not met: {', '.join(verdict.criteria_not_met)}"
+                f"not met: {named(verdict.criteria_not_met)}"
                 if verdict.outcome == verdict_rule.FALLS_SHORT
-                else f"no majority yet on: {', '.join(verdict.deciding_criteria)}"
+                else f"no majority yet on: {named(verdict.deciding_criteria)}"
             )
             problems.append(f"{candidacy.paper} {verdict.get_outcome_display().lower()} "
                             f"({detail})")
@@ -139,11 +149,12 @@ def annul_market(
     with transaction.atomic():
         market = lock_market(market.pk)
         _require_unresolved(market)
-        when = annulled_at or timezone.now()
+        now = timezone.now()
+        when = annulled_at or now
         _check_reason_and_date(market, reason, when)
         event = _record_event(
             market, action=ResolutionEvent.Action.ANNUL, actor=actor, reason=reason.strip(),
-            effective_at=when, status_after=Market.Status.ANNULLED, outcome_after="",
+            effective_at=when, status_after=Market.Status.ANNULLED, outcome_after="", at=now,
         )
         market.status, market.outcome = Market.Status.ANNULLED, ""
         market.annulled_at, market.resolved_at = when, None

@@ -36,7 +36,10 @@ def refresh_verdict(*, candidacy: Candidacy) -> CandidacyVerdict:
     submitted = Assessment.objects.filter(
         candidacy=candidacy, status=Assessment.Status.SUBMITTED
     )
+    from_sources, sources_date = sources_dating(submitted)
     values = {
+        "from_sources": from_sources,
+        "sources_date": sources_date,
         "outcome": result.outcome,
         "deciding_criteria": list(result.deciding),
         "criteria_met": list(result.met),
@@ -55,3 +58,14 @@ def refresh_verdict(*, candidacy: Candidacy) -> CandidacyVerdict:
         stored.computed_at = timezone.now()
         stored.save()
     return stored
+
+
+def sources_dating(submitted) -> tuple[bool, str]:
+    """(whether every submitted assessment transcribes a published judgement, the latest of
+    their source dates or "" when any is undated). A verdict with an assessment made here
+    is dated when it was computed: (False, "")."""
+    rows = list(submitted.order_by().values_list("source_url", "source_date"))
+    if not rows or any(not url for url, _ in rows):
+        return False, ""
+    dates = [date for _, date in rows]
+    return True, "" if not all(dates) else max(dates)

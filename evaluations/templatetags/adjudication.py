@@ -53,7 +53,10 @@ def agreement_panel(context, market):
     result = market_agreement(market, getattr(request, "user", None))
     rows = [(criterion.title, result.by_criterion[criterion.key])
             for criterion in market.criteria.all() if criterion.key in result.by_criterion]
-    return {"market": market, "overall": result.overall, "rows": rows}
+    # A table of dashes and zeros says nothing: only criteria with a measured kappa.
+    measured = [(title, r) for title, r in rows if r.kappa is not None]
+    return {"market": market, "overall": result.overall, "rows": measured,
+            "unmeasured": len(rows) - len(measured)}
 
 
 @register.inclusion_tag("evaluations/_consensus.html", takes_context=True)

@@ -73,7 +73,8 @@ def tiny(db):
         Criterion.objects.create(market=market, key="beats", order=2, title="Beats baselines",
                                  description="d", kind=Criterion.Kind.MUST_PASS),
         Criterion.objects.create(market=market, key="note", order=3, title="A note",
-                                 description="d", kind=Criterion.Kind.INFORMATIONAL),
+                                 description="d", kind=Criterion.Kind.INFORMATIONAL,
+                                 not_applicable=Criterion.NotApplicable.DEFAULT),
     ]
     x = Paper.objects.create(slug="paper-x", title="Paper X", arxiv_id="2501.00001")
     y = Paper.objects.create(slug="paper-y", title="Paper Y", arxiv_id="2501.00002")

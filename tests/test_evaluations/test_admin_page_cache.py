@@ -45,7 +45,8 @@ def test_the_scoring_page_shows_a_draft_saved_elsewhere(client, tiny, ada):
     score(ada, tiny["y"], {"useful": "met"}, submit=False)
     page = client.get(url)
     assert cached(page) == "miss"
-    assert "1 of 3</strong> criteria answered" in page.content.decode()
+    # The draft's criterion and the informational one (answered by its default).
+    assert "2 of 3</strong> criteria answered" in page.content.decode()
 
 
 def test_one_adjudicators_page_is_never_anothers(tiny, ada, ben):

@@ -66,7 +66,8 @@ def test_the_sheet_has_one_block_per_criterion_with_its_text_kind_and_parameters
     page = response.content.decode()
     for text in ("Useful task", "A task someone needs.", "Must pass", "Informational",
                  "linear probe, steering vector", "0.1 (10%)", "SAE probe", "AUROC",
-                 "0 of 3</strong> criteria answered", "Save draft", "Submit all 3 answers"):
+                 # the informational criterion starts as "not applicable", its default
+                 "1 of 3</strong> criteria answered", "Save draft", "Submit all 3 answers"):
         assert text in page, text
     # labelled verdict choices and a bounded 1-5 confidence, no criterion dropdown
     assert page.count(f'type="radio" name="c{useful.pk}-verdict"') == 3
@@ -92,12 +93,14 @@ def test_saving_a_draft_records_only_the_answered_criteria(client, tiny, ada):
         "useful": ALL["useful"]}, DRAFT))
     assert response.status_code == 302
     rows = {a.criterion.key: a for a in Assessment.objects.filter(adjudicator=ada)}
-    assert set(rows) == {"useful"}
+    assert set(rows) == {"useful", "note"}  # the note: its default, "not applicable"
     assert rows["useful"].evidence_urls == ["https://example.org/a", "https://example.org/b"]
     assert rows["useful"].status == "draft"
+    assert (rows["note"].verdict, rows["note"].confidence, rows["note"].rationale) == (
+        "not_applicable", None, "")
     page = client.get(scoring_url(tiny["y"])).content.decode()
-    assert "1 of 3</strong> criteria answered" in page
-    assert "Draft saved (1 answers changed)" in page
+    assert "2 of 3</strong> criteria answered" in page
+    assert "Draft saved (2 answers changed)" in page
 
 
 def test_submitting_the_sheet_submits_every_answer_and_shows_the_comparison(client, tiny, ada):
@@ -168,19 +171,20 @@ BAD_INPUT = [
      "Confidence is a whole number from 1 (a guess) to 5 (certain)."),
     ("confidence 0", {"beats": {"confidence": 0}}, SUBMIT,
      "Confidence is a whole number from 1 (a guess) to 5 (certain)."),
-    ("a verdict missing on submit", {"note": {"verdict": ""}}, SUBMIT,
+    ("a verdict missing on submit", {"beats": {"verdict": ""}}, SUBMIT,
      "Choose a verdict (met, not met or unclear) before submitting."),
     ("a criterion left empty on submit",
-     {"note": {"verdict": "", "confidence": "", "rationale": ""}}, SUBMIT,
+     {"beats": {"verdict": "", "confidence": "", "rationale": ""}}, SUBMIT,
      "Choose a verdict (met, not met or unclear) before submitting."),
     ("an evidence link that is not a URL", {"useful": {"evidence_urls": "see table 3"}}, DRAFT,
      "&#x27;see table 3&#x27; is not an http(s) URL."),
     ("a javascript: link", {"useful": {"evidence_urls": "javascript:alert(1)"}}, SUBMIT,
      "is not an http(s) URL."),
-    ("a rationale missing", {"beats": {"rationale": "   "}}, DRAFT,
+    ("a rationale missing on submit", {"beats": {"rationale": "   "}}, SUBMIT,
      "Say why: a rationale is required."),
     ("a verdict this criterion does not offer", {"useful": {"verdict": "not_applicable"}},
-     DRAFT, "not_applicable is not one of this criterion&#x27;s verdicts."),
+     DRAFT, "not_applicable is not one of this criterion&#x27;s answers (met, not met or "
+     "unclear)."),
 ]
 
 
@@ -317,7 +321,8 @@ def test_the_submit_action_reports_what_is_missing(client, tiny, ada):
     response = client.post(reverse("admin:evaluations_candidacyscoring_changelist"), {
         "action": "submit_my_assessments", "_selected_action": [tiny["y"].pk],
     }, follow=True)
-    assert "missing: Beats baselines, A note" in response.content.decode()
+    # The informational note needs no answer: it would be recorded "not applicable".
+    assert "missing: Beats baselines." in response.content.decode()
 
 
 def test_blind_review_in_the_admin(client, tiny, ada, ben):
@@ -365,7 +370,7 @@ def test_resolving_in_the_admin(client, three_raters, rita):
         "outcome": "yes", "reason": "Y is great.", "cited": [three_raters["y"].pk],
     })
     assert refused.status_code == 200
-    assert "Paper Y falls short (not met: useful)" in refused.content.decode()
+    assert "Paper Y falls short (not met: Useful task)" in refused.content.decode()
     assert Market.objects.get(pk=market.pk).status == "open"
     done = client.post(resolve_url(), {
         "action": "resolve_market", "_selected_action": [market.pk], "apply": "1",

@@ -119,7 +119,8 @@ def test_two_adjudicators_score_blind_then_compare(live_server, open_market,
     amira.screenshot(path=str(ARTIFACTS / "queue-awaiting-1280.png"))
     actions.click(f"text={candidacy.paper}")
     amira.wait_for_url(f"{sheet_url}**")
-    assert "0 of 13" in amira.locator("#progress").inner_text()
+    # The three informational criteria start as "not applicable", their default.
+    assert "3 of 13" in amira.locator("#progress").inner_text()
     fits(amira)
     answer_everything(actions, {"downstream_interesting": "met", "sae_essential": "not_met",
                                 "personal_judgement": "not_applicable",
@@ -145,13 +146,16 @@ def test_two_adjudicators_score_blind_then_compare(live_server, open_market,
     bruno.keyboard.press("ArrowRight")     # 3 (ArrowRight from nothing checks 1, then 2, 3)
     bruno.keyboard.press("Tab")
     bruno.keyboard.type("Bruno's own reading.")
-    assert "1 of 13" in bruno.locator("#progress-live").inner_text()
+    # Criterion 1 is informational: answered already by its default, now "not met".
+    assert "3 of 13" in bruno.locator("#progress-live").inner_text()
     bruno.keyboard.press("Control+s")      # Save draft (scoring.js)
     bruno.wait_for_load_state()
     bruno.wait_for_selector("text=Draft saved")
     saved = services.visible_assessments(
         viewer=User.objects.get(username="bruno"), candidacy=candidacy)
-    assert [(a.verdict, a.confidence, a.status) for a in saved] == [("not_met", 3, "draft")]
+    assert [(a.verdict, a.confidence, a.status) for a in saved
+            if a.verdict != "not_applicable"] == [("not_met", 3, "draft")]
+    assert sum(a.verdict == "not_applicable" for a in saved) == 2  # 6 and 11's defaults
 
     # Before Bruno submits: nothing of Amira's reaches him, nor a logged-out reader.
     bruno.goto(sheet_url)

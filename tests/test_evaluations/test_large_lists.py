@@ -35,10 +35,12 @@ def _grow(tiny, ada, ben, count: int) -> None:
 
 
 def _python_order(rows):
-    """The leaderboard's rule as it was written in Python before it moved to SQL."""
-    return sorted(rows, key=lambda r: (ORDER.get(r.verdict or "undecided", 1),
+    """The leaderboard's rule in Python: assessed (and visible) candidates first, then by
+    verdict, must-pass criteria met and not met, and the name shown."""
+    return sorted(rows, key=lambda r: (0 if r.adjudicators else 1,
+                                       ORDER.get(r.verdict or "undecided", 1),
                                        -len(r.criteria_met), len(r.criteria_not_met),
-                                       r.candidacy.paper.title))
+                                       str(r.candidacy.paper).lower(), r.candidacy.pk))
 
 
 def test_the_sql_order_is_the_leaderboard_rule(three_raters, ada, ben, rita):

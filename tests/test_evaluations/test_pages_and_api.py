@@ -27,9 +27,9 @@ def test_the_leaderboard_puts_the_qualifiers_first(client, seed_market):
     page = response.content.decode()
     assert '<th scope="col">Replication</th>' in page
     assert 'class="replication">&mdash;<' in page
-    # One adjudicator per candidate: agreement is explained once, not per row.
-    assert page.count("it needs two or more adjudicators") == 1
-    assert "undefined (fewer than two raters on every item)" in page  # the market's kappa
+    # One adjudicator per candidate: nothing to agree on, said once; no column of dashes.
+    assert page.count("needs two or more adjudicators") == 1
+    assert "Nothing to measure yet" in page and '<th scope="col">Agreement</th>' not in page
     assert "6 of 6 met" in page  # must-pass criteria as a count
 
 
@@ -51,7 +51,11 @@ def test_the_market_page_shows_the_resolution_and_its_history(client, seed_marke
     assert "Neel Nanda" in page  # who
     assert "At least two works clear every must-pass criterion" in page  # why
     assert "Agreement between adjudicators" in page
-    assert "undefined (fewer than two raters" in page
+    # One adjudicator per candidate: nothing to agree on, said once instead of a table of
+    # dashes and zeros.
+    assert "Nothing to measure yet: agreement (Fleiss&#x27; kappa) needs two or more" in page \
+        or "Nothing to measure yet: agreement (Fleiss' kappa) needs two or more" in page
+    assert 'id="agreement-by-criterion"' not in page
     assert page.count('class="badge qualifies"') >= 2
 
 

@@ -50,10 +50,9 @@ def test_two_tabs_creating_the_same_assessment_do_not_overwrite(tiny, ada):
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("rationale", "   ", "rationale"),
     ("confidence", 0, "confidence"),
     ("confidence", 6, "confidence"),
-    ("verdict", "maybe", "verdict"),
+    ("verdict", "maybe", "not one of its answers (met, not met or unclear)"),
     ("evidence_urls", ["not a url"], "not an http"),
     ("evidence_urls", ["ftp://example.org/x"], "not an http"),
 ])
@@ -86,8 +85,11 @@ def test_an_adjudicator_cannot_change_someone_elses_assessment(tiny, ada, ben):
 
 def test_submitting_needs_every_criterion(tiny, ada):
     record(ada, tiny)
-    with pytest.raises(ValidationError, match="missing: Beats baselines, A note"):
+    # The informational note is not missing: unanswered, it is "not applicable".
+    with pytest.raises(ValidationError) as caught:
         services.submit_assessments(adjudicator=ada, candidacy=tiny["y"])
+    assert caught.value.messages == [
+        "Assess every criterion before submitting; missing: Beats baselines."]
 
 
 def test_submitting_stamps_the_time_and_keeps_others_drafts_alone(tiny, ada, ben):

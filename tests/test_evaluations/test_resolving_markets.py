@@ -39,7 +39,7 @@ def test_yes_without_a_citation_is_refused_with_the_reason(three_raters, rita):
 
 
 def test_yes_citing_a_candidacy_that_falls_short_is_refused(three_raters, rita):
-    with pytest.raises(services.ResolutionRefused, match=r"Paper Y falls short \(not met: useful\)"):
+    with pytest.raises(services.ResolutionRefused, match=r"Paper Y falls short \(not met: Useful task\)"):
         services.resolve_market(market=three_raters["market"], actor=rita, outcome="yes",
                                 reason="Because.", cited=[three_raters["x"], three_raters["y"]])
     assert fresh(three_raters["market"]).status == "open"

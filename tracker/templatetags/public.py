@@ -12,6 +12,16 @@ from tracker import plain
 register = template.Library()
 
 
+@register.inclusion_tag("replication/_progress.html")
+def run_progress(run, compact: bool = False) -> dict:
+    """A running replication's progress bar, elapsed time and estimate of what is left."""
+    from django.utils import timezone
+
+    from tracker.progress import progress_of
+
+    return {"run": run, "progress": progress_of(run, timezone.now()), "compact": compact}
+
+
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, prefix: str) -> str:
     """A nav link, marked aria-current when the page is in its section."""

@@ -22,13 +22,14 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         created = 0
-        for name, task, every_seconds, kwargs in _declared_tasks():
+        for name, task, every_seconds, kwargs, *queue in _declared_tasks():
             interval, _ = IntervalSchedule.objects.get_or_create(
                 every=every_seconds, period=IntervalSchedule.SECONDS
             )
             _, was_created = PeriodicTask.objects.get_or_create(
                 name=name,
-                defaults={"task": task, "interval": interval, "kwargs": json.dumps(kwargs)},
+                defaults={"task": task, "interval": interval, "kwargs": json.dumps(kwargs),
+                          "queue": queue[0] if queue else None},
             )
             created += was_created
         self.stdout.write(self.style.SUCCESS(f"Periodic tasks: {created} created."))
