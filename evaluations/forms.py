@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from evaluations.models import Assessment, validate_url_list
+from evaluations.models import Assessment, validate_rationale, validate_url_list
 from evaluations.services.assessments import (
     StaleAssessment,
     allowed_words,
@@ -54,7 +54,7 @@ class CriterionAssessmentForm(forms.Form):
         widget=forms.RadioSelect, error_messages={"invalid_choice": CONFIDENCE_ERROR},
     )
     rationale = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), validators=[validate_rationale],
         help_text="Why. Shown to the other adjudicators once they submit, and publicly once "
         "the candidacy is decided.",
     )

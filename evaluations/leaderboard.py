@@ -2,9 +2,10 @@
 
 The order is computed in SQL (assessed candidates first; then verdict, must-pass criteria
 met, not met, and the name shown), so a page is a LIMIT and nothing outside it is read;
-rows are built only for the page. Blind review: for an adjudicator, candidacies they have
-neither finished nor are conflicted with rank as unassessed and show nothing derived from others'
-assessments, exactly as if their verdict were unknown.
+rows are built only for the page. Blind review (``services.Sight``): a candidacy whose
+verdict the viewer may not see (under review, or one an adjudicator has not finished) ranks
+as unassessed and shows nothing derived from others' assessments, exactly as if its verdict
+were unknown.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from evaluations import services
 from evaluations.aggregates import candidacy_agreements
 from evaluations.agreement import Agreement
 from evaluations.models import Assessment, CandidacyVerdict
-from evaluations.queries import completed_by
+from evaluations.services.visibility import Sight, sight
 from replication.status import latest_run_labels
 from tracker.models import Authorship, Candidacy, Market
 from tracker.queries import shown_name
@@ -68,50 +68,8 @@ class Row:
         return dict(CandidacyVerdict.Outcome.choices).get(self.verdict or "", "")
 
 
-@dataclass
-class Sight:
-    """What one viewer may see of a market's candidacies under the blind-review rule of
-    ``services.hidden_candidacies``, as data read once (their finished and conflicted
-    ids: few) and usable both in SQL (``visible``) and per row (``why``)."""
-
-    everything: bool = False  # resolvers and superusers who do not score
-    adjudicator: bool = False
-    privileged: bool = False
-    done: frozenset[int] = frozenset()
-    conflicted: frozenset[int] = frozenset()
-
-    def visible(self) -> Q | None:
-        """Candidacies whose verdict and agreement the viewer sees; None for all."""
-        if self.everything:
-            return None
-        ids = set(self.done) | (set(self.conflicted) if self.privileged else set())
-        visible = services.settled_candidacies()
-        return visible | Q(pk__in=sorted(ids)) if ids else visible
-
-    def why(self, candidacy: Candidacy, market: Market) -> str:
-        """"" when visible, else services.BLIND or services.UNDER_REVIEW."""
-        if self.everything or services.is_settled(candidacy, market):
-            return ""
-        if self.adjudicator:
-            if candidacy.pk in self.done:
-                return ""
-            if candidacy.pk not in self.conflicted:
-                return services.BLIND
-            return "" if self.privileged else services.UNDER_REVIEW
-        return services.UNDER_REVIEW
-
-
-def sight(*, viewer, market: Market) -> Sight:
-    if services.is_adjudicator(viewer):
-        return Sight(
-            adjudicator=True, privileged=services.sees_all_submitted(viewer),
-            done=frozenset(completed_by(viewer, market.pk)),
-            conflicted=frozenset(services.conflicted_candidacy_ids(user=viewer, market=market)),
-        )
-    return Sight(everything=services.sees_all_submitted(viewer))
-
-
 def visible_filter(*, viewer, market: Market) -> Q | None:
+    """The candidacies of ``market`` whose verdict ``viewer`` sees (``Sight.visible``)."""
     return sight(viewer=viewer, market=market).visible()
 
 

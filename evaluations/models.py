@@ -15,9 +15,26 @@ ADJUDICATORS_GROUP = "adjudicators"
 RESOLVERS_GROUP = "resolvers"
 
 
+#: The most an assessment carries: a rationale of a few paragraphs (a longer text can be
+#: linked as evidence) and the links that carry it. A page shows every one of them.
+MAX_RATIONALE_CHARS = 10_000
+MAX_EVIDENCE_URLS = 20
+
+
+def validate_rationale(value: str) -> None:
+    if len(value) > MAX_RATIONALE_CHARS:
+        raise ValidationError(
+            f"A rationale is at most {MAX_RATIONALE_CHARS:,} characters; this one has "
+            f"{len(value):,}. Say why in a few paragraphs and link a longer text as evidence.")
+
+
 def validate_url_list(value: object) -> None:
     if not isinstance(value, list):
         raise ValidationError("Evidence links must be a list of URLs.")
+    if len(value) > MAX_EVIDENCE_URLS:
+        raise ValidationError(
+            f"At most {MAX_EVIDENCE_URLS} evidence links; this answer has {len(value):,}. "
+            "Keep the ones that carry the rationale.")
     check = URLValidator(schemes=["http", "https"])
     for url in value:
         if not isinstance(url, str):
@@ -115,7 +132,8 @@ class Assessment(models.Model):
         help_text="1 = a guess, 5 = certain. Not asked of a 'not applicable' answer.",
     )
     rationale = models.TextField(
-        blank=True, help_text="Why: required to submit (except 'not applicable'), and shown "
+        blank=True, validators=[validate_rationale],
+        help_text="Why: required to submit (except 'not applicable'), and shown "
         "publicly once submitted.")
     evidence_urls = models.JSONField(
         default=list, blank=True, validators=[validate_url_list],

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from evaluations.models import Assessment, DeclaredConflict
@@ -77,23 +77,6 @@ def completed_by(user, market_id: int | None = None) -> set[int]:
         .values_list("candidacy_id", "candidacy__market_id", "done")
         if done >= needed.get(market, 0) > 0
     }
-
-
-def visible_assessments(viewer, *, is_adjudicator: bool,
-                        conflicted: Iterable[int] = ()) -> QuerySet[Assessment]:
-    """The queryset of ``services.assessments_visible_to``: own assessments; others'
-    submitted ones, except (for an adjudicator) on candidacies they have neither finished
-    nor are conflicted with."""
-    submitted = Q(status=Assessment.Status.SUBMITTED)
-    if viewer is None or not viewer.is_authenticated:
-        return Assessment.objects.filter(submitted)
-    own = Q(adjudicator=viewer)
-    if not is_adjudicator:
-        return Assessment.objects.filter(own | submitted)
-    # The ids are read first (an index range over the viewer's own assessments) so that
-    # the filter is a hashed IN list, not a grouped subquery beside an OR.
-    seen = completed_by(viewer) | set(conflicted)
-    return Assessment.objects.filter(own | (submitted & Q(candidacy_id__in=sorted(seen))))
 
 
 def conflict_reasons(*, user, names: set[str], candidacies: Iterable[Candidacy]

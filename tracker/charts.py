@@ -8,9 +8,14 @@ attributes, never style= (the pages run under a strict Content-Security-Policy).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 560, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
@@ -71,7 +76,12 @@ def _day(value: dt.date | dt.datetime) -> float:
 def _date_range(days: list[float]) -> tuple[float, float]:
     low, high = min(days), max(days)
     pad = max((high - low) * 0.04, 15.0)  # a lone point still gets a month of width
-    return low - pad, high + pad
+    # Never past the first or last day a date can hold (0001-01-01, 9999-12-31): the
+    # ticks are dates.
+    return max(low - pad, _FIRST_DAY), min(high + pad, _LAST_DAY)
+
+
+_FIRST_DAY, _LAST_DAY = _day(dt.date.min), _day(dt.date.max)
 
 
 def _month_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
@@ -79,7 +89,7 @@ def _month_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, st
     start = dt.datetime.fromtimestamp(low * 86400.0, tz=dt.UTC).date().replace(day=1)
     months = []
     year, month = start.year, start.month
-    while True:
+    while year <= dt.MAXYEAR:
         day = dt.date(year, month, 1)
         position = _day(day)
         if position > high:
@@ -93,6 +103,30 @@ def _month_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, st
     return [(_day(d), d.strftime("%b %Y")) for d in months[::step]]
 
 
+def _or_a_note(draw: Callable[..., str]) -> Callable[..., str]:
+    """A chart whose data cannot be drawn says so in its place, and the page around it is
+    shown (the error is logged for the operators): never a 500 for a reader. A ChartError
+    (the caller asked for something undrawable) is the caller's to handle."""
+
+    @functools.wraps(draw)
+    def drawn(*, chart_id: str, title: str, **kwargs: Any) -> str:
+        try:
+            return draw(chart_id=chart_id, title=title, **kwargs)
+        except ChartError:
+            raise
+        except (ArithmeticError, ValueError, UnicodeError) as exc:
+            logger.exception("Chart %r could not be drawn", chart_id)
+            return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 40" '
+                    f'role="img" aria-labelledby="{chart_id}-title" {FONT}>'
+                    f'<title id="{chart_id}-title">{escape(title)}</title>'
+                    f'<text x="8" y="24" fill="#333">This chart could not be drawn '
+                    f'from its data ({escape(type(exc).__name__)}).</text>'
+                    "</svg>")
+
+    return drawn
+
+
+@_or_a_note
 def time_series_svg(*, chart_id: str, title: str, description: str, series: Sequence[Series],
                     axis: Axis | None = None, markers: Sequence[Marker] = (),
                     references: Sequence[Reference] = (), width: int = WIDTH,

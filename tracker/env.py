@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import zlib
 from collections import Counter
 from urllib.parse import urlsplit
@@ -83,6 +84,24 @@ def env_choice(name: str, default: str, *, choices: tuple[str, ...],
         value = value.upper()
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+#: A request rate as DRF reads it (requests/period; DRF looks only at the period's first
+#: letter, so "10/mango" would pass as per minute: the spellings are listed instead).
+_RATE = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)\Z")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate such as 120/min (at least one request per period)."""
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    match = _RATE.match(value)
+    if match is None or int(match.group(1)) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write requests/period with at least one "
+            "request, e.g. 120/min (period: s, sec, second, m, min, minute, h, hour, d, day).")
     return value
 
 

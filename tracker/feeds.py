@@ -28,13 +28,27 @@ class Subject:
         return self.market.title
 
 
+class QuietAtomFeed(Atom1Feed):
+    """An Atom feed whose <updated> without entries is a fixed date (``quiet_since``), not
+    Django's "now": an empty feed then reads the same until an entry appears, so its date
+    never tells a reader that something they may not see was written (blind review)."""
+
+    def latest_post_date(self):
+        if any(item.get("updateddate") or item.get("pubdate") for item in self.items):
+            return super().latest_post_date()
+        return self.feed.get("quiet_since") or super().latest_post_date()
+
+
 class _MarketFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = QuietAtomFeed
     # Atom requires an author on the feed (or on every entry).
     author_name = "SAE resolution tracker"
 
     def get_object(self, request, slug: str) -> Subject:
         return Subject(get_object_or_404(Market, slug=slug), getattr(request, "user", None))
+
+    def feed_extra_kwargs(self, subject: Subject) -> dict[str, Any]:
+        return {"quiet_since": subject.market.created_at}
 
     def link(self, subject: Subject) -> str:
         return subject.market.get_absolute_url()

@@ -1,6 +1,8 @@
 """The /papers/ list: newest first by the date as the sources give it (a month-only date
 sorts within its year, not at the bottom), each paper's verdicts, and filters. Filtering,
-ordering and paging happen in the database: the list grows with arXiv ingestion."""
+ordering and paging happen in the database: the list grows with arXiv ingestion. Badges
+and the verdict filter see only what blind review lets the viewer see (``services.sight``,
+the rule every page, feed and API answer applies)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from evaluations import services
 from evaluations.models import CandidacyVerdict
 from tracker import queries
-from tracker.models import Candidacy, Market, Paper
+from tracker.models import Candidacy, Paper
 
 VERDICT_CHOICES = [
     ("qualifies", "Qualifies"),
@@ -21,6 +23,11 @@ VERDICT_CHOICES = [
     ("undecided", "Undecided"),
     ("none", "Not a candidate"),
 ]
+
+
+# The badge of a verdict blind review hides (the paper page says why at length).
+HIDDEN_LABELS = {services.BLIND: "hidden until you submit",
+                 services.UNDER_REVIEW: "under review"}
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -58,18 +65,6 @@ def total() -> int:
     return Paper.objects.count()
 
 
-def _blind_ids(viewer) -> set[int]:
-    """Candidacies whose verdict the viewer may not see yet (blind review); empty for
-    anyone who is not an adjudicator, without a query."""
-    if not services.is_adjudicator(viewer):
-        return set()
-    blind: set[int] = set()
-    for market in Market.objects.all():
-        blind |= services.blind_candidacy_ids(viewer=viewer, market=market,
-                                              candidacies=market.candidacies.all())
-    return blind
-
-
 def papers(*, viewer, filters: Filters) -> QuerySet[Paper]:
     """Papers matching the filters, newest first by the date the sources give:
     'YYYY', 'YYYY-MM' and 'YYYY-MM-DD' texts sort as strings, which puts '2025-02' after
@@ -84,17 +79,24 @@ def papers(*, viewer, filters: Filters) -> QuerySet[Paper]:
     if filters.kind:
         rows = rows.filter(kind=filters.kind)
     if filters.verdict:
-        live = Candidacy.objects.filter(paper=OuterRef("pk")).exclude(
-            status=Candidacy.Status.DISMISSED).exclude(pk__in=_blind_ids(viewer))
-        if filters.verdict == "none":
-            rows = rows.exclude(Exists(Candidacy.objects.filter(paper=OuterRef("pk")).exclude(
-                status=Candidacy.Status.DISMISSED)))
-        elif filters.verdict == "undecided":
-            rows = rows.filter(Exists(live.filter(
-                Q(verdict__isnull=True) | Q(verdict__outcome="undecided"))))
-        else:
-            rows = rows.filter(Exists(live.filter(verdict__outcome=filters.verdict)))
+        rows = rows.filter(_verdict_filter(filters.verdict, services.sight(viewer=viewer)))
     return rows.order_by(F("sort_date").desc(nulls_last=True), "title", "pk")
+
+
+def _verdict_filter(verdict: str, seen: services.Sight) -> Q | Exists:
+    """Papers with a live candidacy of this verdict as ``seen`` shows it: a verdict blind
+    review hides is "undecided" to that viewer (as on the leaderboard), so what the filter
+    matches never depends on it."""
+    live = Candidacy.objects.filter(paper=OuterRef("pk")).exclude(
+        status=Candidacy.Status.DISMISSED)
+    if verdict == "none":
+        return ~Q(Exists(live))
+    visible = seen.visible()
+    undecided = Q(verdict__isnull=True) | Q(verdict__outcome="undecided")
+    if verdict == "undecided":
+        return Exists(live.filter(undecided if visible is None else undecided | ~visible))
+    shown = Q(verdict__outcome=verdict)
+    return Exists(live.filter(shown if visible is None else shown & visible))
 
 
 def attach_verdicts(papers_on_page, viewer) -> None:
@@ -103,15 +105,15 @@ def attach_verdicts(papers_on_page, viewer) -> None:
     papers_on_page = list(papers_on_page)
     verdicts = {v.candidacy_id: v for v in CandidacyVerdict.objects.filter(
         candidacy__paper__in=papers_on_page)}
-    blind = _blind_ids(viewer)
+    seen = services.sight(viewer=viewer)
     labels = dict(CandidacyVerdict.Outcome.choices)
     for paper in papers_on_page:
         found = []
         for candidacy in paper.candidacies.all():
             if candidacy.status == Candidacy.Status.DISMISSED:
                 continue
-            if candidacy.pk in blind:
-                found.append((candidacy.market, "hidden", "hidden until you submit"))
+            if why := seen.why(candidacy, candidacy.market):
+                found.append((candidacy.market, "hidden", HIDDEN_LABELS[why]))
                 continue
             stored = verdicts.get(candidacy.pk)
             outcome = stored.outcome if stored else "undecided"

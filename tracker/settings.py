@@ -19,6 +19,7 @@ from tracker.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_url,
 )
@@ -61,6 +62,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer carries the policy: also a 400 for a Host not in
+    # ALLOWED_HOSTS, which the middleware that checks the host answers itself.
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions: a hit skips them, and a response that sets a cookie is never kept.
@@ -73,7 +77,7 @@ MIDDLEWARE = [
     # A signed-in reader's pages, kept per viewer (the admin opts in view by view).
     "tracker.page_cache.SignedInPageCache",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "tracker.request_guard.RefuseNulInQuery",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -86,14 +90,20 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0.0)
 # One user name from one address: locks a guesser out without letting anyone lock a
-# known user out from everywhere.
+# known user out from everywhere (or from their own address: see BEHIND_TRUSTED_PROXY).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And one address whatever the user names: password spraying (tracker/login_lockout.py).
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+AXES_HANDLER = "tracker.login_lockout.PairAndAddressLockout"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("SECURE_PROXY_SSL", False) else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("SECURE_PROXY_SSL", False)
-    else ["REMOTE_ADDR"]
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins for this user name from your address, or from your address "
+    f"for any user name. Try again in {AXES_COOLOFF_TIME * 60:g} minutes."
 )
+# The client's address (django-ipware): the last X-Forwarded-For entry behind the one
+# trusted proxy of SECURE_PROXY_SSL=1, else REMOTE_ADDR (tracker/client_address.py).
+BEHIND_TRUSTED_PROXY = env_bool("SECURE_PROXY_SSL", False)
+AXES_CLIENT_IP_CALLABLE = "tracker.client_address.client_address"
 
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
@@ -186,6 +196,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "tracker.views.csrf_failure"  # Django's page has an inline <style>
 
 # --- Content-Security-Policy (django-csp) -----------------------------------------------
 # No inline script or style anywhere: templates use static files and classes; the API docs
@@ -220,8 +231,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_ANON_RATE", "120/min"),
-        "user": env_str("API_USER_RATE", "600/min"),
+        "anon": env_rate("API_ANON_RATE", "120/min"),
+        "user": env_rate("API_USER_RATE", "600/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -311,6 +322,7 @@ MANIFOLD_API_URL = env_url(
 )
 MANIFOLD_TIMEOUT_S = env_float("MANIFOLD_TIMEOUT_S", 10.0, minimum=0.1)
 MANIFOLD_RETRIES = env_int("MANIFOLD_RETRIES", 3, minimum=0)
+MANIFOLD_DEADLINE_S = env_float("MANIFOLD_DEADLINE_S", 300.0, minimum=1.0)
 FORECAST_PSEUDO_COUNT = env_int("FORECAST_PSEUDO_COUNT", 5, minimum=0)
 
 # --- Replication runs (replication.conf describes each) -----------------------------------

@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("replication.urls")),
 ]
 
+handler400 = "tracker.views.bad_request"
 handler404 = "tracker.views.not_found"
 handler500 = "tracker.views.server_error"

@@ -125,6 +125,24 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None, *,
+                message: str = "") -> HttpResponse:
+    """The 400 page (also Django's handler400, e.g. for a Host not in ALLOWED_HOSTS):
+    rendered without context processors or database access, like the 500 page."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("400.html").render({"message": message}),
+                        status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's own page has an inline style the CSP blocks."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("403_csrf.html").render({"reason": reason}),
+                        status=403)
+
+
 def looks_like_arxiv_id(public_id: str) -> bool:
     """Slugs have no dots or slashes; anything with them is meant as an arXiv id."""
     return "." in public_id or "/" in public_id
@@ -159,22 +177,45 @@ def live(request: HttpRequest) -> HttpResponse:
                         content_type="text/plain; charset=utf-8")
 
 
+#: One ping per account in this many seconds: its answer shows within a few seconds.
+PING_INTERVAL_SECONDS = 10
+
+
+def may_ping(user) -> bool:
+    """Pinging queues a task: operators (superusers, or staff with the permission to add
+    worker heartbeats), adjudicators and resolvers; not other staff."""
+    from evaluations.services import can_resolve, is_adjudicator
+
+    return bool(user.is_superuser or user.has_perm("tracker.add_workerheartbeat")
+                or is_adjudicator(user) or can_resolve(user))
+
+
 @staff_member_required
 @require_POST
 def ping_worker(request: HttpRequest) -> HttpResponse:
-    """Send a heartbeat to every queue (staff only: each POST queues tasks); the health page
-    then shows which workers answered on each."""
+    """Send a heartbeat to every queue (each POST queues tasks, so only those who may, at
+    most once per account every PING_INTERVAL_SECONDS); the health page then shows which
+    workers answered on each."""
+    from django.core.cache import cache
+
     from tracker.health import QUEUES
 
+    def refused(error: str, status: int) -> HttpResponse:
+        return render(request, "tracker/health.html",
+                      {"health": health_state(), "error": error}, status=status)
+
+    if not may_ping(request.user):
+        return refused("Pinging the workers queues a task, so it is for operators (staff "
+                       "allowed to add worker heartbeats), adjudicators and resolvers; "
+                       "nothing was sent.", 403)
+    if not cache.add(f"tracker:ping:{request.user.pk}", 1, timeout=PING_INTERVAL_SECONDS):
+        return refused(f"You pinged the workers less than {PING_INTERVAL_SECONDS} s ago; "
+                       "the answers show below within a few seconds. Nothing more was sent.",
+                       429)
     pinged = timezone.now()
     try:
         for queue in QUEUES:
             send_now("tracker.heartbeat", kwargs={"queue": queue}, queue=queue)
     except QueueUnavailable as exc:
-        return render(
-            request, "tracker/health.html",
-            {"health": health_state(),
-             "error": f"The task queue cannot be reached: {exc.__cause__ or exc}"},
-            status=503,
-        )
+        return refused(f"The task queue cannot be reached: {exc.__cause__ or exc}", 503)
     return redirect(f"{reverse('tracker:health')}?pinged={pinged.timestamp():.3f}")

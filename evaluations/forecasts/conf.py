@@ -9,6 +9,8 @@ Zero is a value like any other, never "unset".
 * ``MANIFOLD_TIMEOUT_S``: per-request timeout in seconds (default 10, at least 0.1).
 * ``MANIFOLD_RETRIES``: retries on connection errors and 429/5xx answers (default 3, at
   least 0).
+* ``MANIFOLD_DEADLINE_S``: the most one import may take, every request and retry included,
+  however slowly the server answers (default 300, at least 1).
 * ``FORECAST_PSEUDO_COUNT``: how many imaginary 50% forecasts the leaderboard's shrunk Brier
   score adds to each forecaster's record (default 5, at least 0: 0 is the raw Brier score).
 """
@@ -28,6 +30,10 @@ def manifold_timeout_s() -> float:
 
 def manifold_retries() -> int:
     return int(settings.MANIFOLD_RETRIES)
+
+
+def manifold_deadline_s() -> float:
+    return float(settings.MANIFOLD_DEADLINE_S)
 
 
 def pseudo_count() -> float:

@@ -65,6 +65,12 @@ MAX_LENGTHS = {
     "paper": 200,
 }
 MAX_TEXT = 20_000  # any other column
+#: Dates outside these years are refused: no forecast in this tracker's domain was made
+#: before 1900 or resolves after 2199, and placeholders such as 0001-01-01 and 9999-12-31
+#: (the audit's) would otherwise reach the pages, whose charts and weekly sums then work
+#: at the edge of what Python and PostgreSQL dates can hold.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
 _ASCII_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
 _ASCII_WHOLE = re.compile(r"\d+\Z", re.ASCII)
@@ -132,6 +138,11 @@ def read_rows(path: Path, fmt: str | None = None) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportRejected([(None, f"{path} does not exist.")]) from None
+    except IsADirectoryError:
+        raise ImportRejected([(None, f"{path} is a folder: give the CSV or JSON file "
+                                     "itself.")]) from None
+    except OSError as exc:  # no permission, a device, ...
+        raise ImportRejected([(None, f"{path} cannot be read: {exc.strerror}.")]) from None
     except UnicodeDecodeError:
         raise ImportRejected([(None, f"{path} is not UTF-8 text.")]) from None
     if "\x00" in text:
@@ -148,9 +159,14 @@ def read_rows(path: Path, fmt: str | None = None) -> list[dict[str, Any]]:
 
 def _json_rows(text: str) -> list[dict[str, Any]]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_object_refusing_repeats)
     except json.JSONDecodeError as exc:
         raise ImportRejected([(None, f"not valid JSON ({exc}).")]) from None
+    except _RepeatedKey as exc:
+        raise ImportRejected([(None, f"a JSON object gives {exc.key!r} twice: each column "
+                                     "once per row.")]) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's limit)
+        raise ImportRejected([(None, f"not valid JSON: {exc}.")]) from None
     except RecursionError:
         raise ImportRejected([(None, "the JSON is nested too deeply: rows are objects of "
                                      "plain values.")]) from None
@@ -167,12 +183,32 @@ def _json_rows(text: str) -> list[dict[str, Any]]:
     return data
 
 
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_refusing_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json keeps the last one silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(key)
+        found[key] = value
+    return found
+
+
 def _csv_rows(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     rows = []
     try:
         if not reader.fieldnames:
             raise ImportRejected([(None, "the CSV file is empty (no header row).")])
+        repeated = _repeated_columns(reader.fieldnames)
+        if repeated:  # csv.DictReader would keep the last one silently
+            raise ImportRejected([(None, f"the header names {repeated} more than once: each "
+                                         "column once.")])
         for row in reader:
             if None in row:
                 extra = row.pop(None)
@@ -186,6 +222,15 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _repeated_columns(names: Sequence[str]) -> str:
+    """The header names given more than once, with their column numbers ('' if none)."""
+    where: dict[str, list[int]] = {}
+    for number, name in enumerate(names, start=1):
+        where.setdefault(name.strip(), []).append(number)
+    return "; ".join(f"{name!r} (columns {', '.join(map(str, numbers))})"
+                     for name, numbers in where.items() if len(numbers) > 1)
+
+
 # --- Checking --------------------------------------------------------------------------
 
 
@@ -197,16 +242,23 @@ def _text(row: dict[str, Any], key: str) -> str:
 
 
 def _date(row: dict[str, Any], key: str, problems: list[str]) -> dt.date | None:
+    """A calendar date written YYYY-MM-DD (fromisoformat alone also takes week dates such
+    as 2025-W01-1 and 20250101), from FIRST_DATE to LAST_DATE."""
     value = _text(row, key)
     if not value:
         return None
     try:
-        if not value.isascii():
+        if not _ISO_DATE.match(value):
             raise ValueError
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         problems.append(f"{key} {value!r} is not a date (YYYY-MM-DD).")
         return None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        problems.append(f"{key} {value} is outside {FIRST_DATE:%Y} to {LAST_DATE:%Y}: "
+                        "a placeholder or a typo, not the date of a forecast.")
+        return None
+    return day
 
 
 def _number(value: Any) -> float | None:
@@ -215,7 +267,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+        try:
+            return float(value) if math.isfinite(value) else None
+        except OverflowError:  # a JSON integer of hundreds of digits
+            return None
     text = str(value).strip()
     if not _ASCII_NUMBER.match(text):
         return None
@@ -227,6 +282,9 @@ def _edge_problems(row: dict[str, Any]) -> list[str]:
     values longer than their column."""
     problems = []
     for key, value in row.items():
+        if not _is_unicode_text(key):
+            problems.append(f"the column name {key!r} contains a lone surrogate.")
+            continue
         if key == "__extra__" or value is None:
             continue
         if isinstance(value, dict | list):
@@ -236,10 +294,23 @@ def _edge_problems(row: dict[str, Any]) -> list[str]:
         text = str(value)
         if "\x00" in text:
             problems.append(f"{key} contains a NUL character.")
+        if not _is_unicode_text(text):
+            problems.append(f"{key} contains a lone surrogate (such as \\ud800): not text "
+                            "that can be stored.")
         limit = MAX_LENGTHS.get(key, MAX_TEXT)
         if len(text.strip()) > limit:
             problems.append(f"{key} is {len(text.strip()):,} characters long; at most {limit:,}.")
     return problems
+
+
+def _is_unicode_text(text: str) -> bool:
+    """False for a string with a lone surrogate (JSON's "\\ud800"): no UTF-8 encoding,
+    so no database, page or terminal can take it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _probability(row: dict[str, Any], problems: list[str]) -> float | None:
@@ -342,7 +413,8 @@ class _Checker:
             text = _text(row, "position")
             if isinstance(raw_position, int) and not isinstance(raw_position, bool):
                 text = str(raw_position)
-            if not _ASCII_WHOLE.match(text) or not 1 <= int(text) <= MAX_POSITION:
+            if (not _ASCII_WHOLE.match(text) or len(text) > len(str(MAX_POSITION))
+                    or not 1 <= int(text) <= MAX_POSITION):
                 problems.append(f"position {_text(row, 'position')!r} is not a whole number "
                                 f"from 1 to {MAX_POSITION}.")
             else:

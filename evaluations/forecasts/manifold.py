@@ -5,12 +5,16 @@
   paged back with ``before`` until a page comes back short.
 
 The probability over time is each bet's ``probAfter`` at its ``createdTime``. The base URL,
-timeout and retries come from evaluations.forecasts.conf (MANIFOLD_API_URL, ...).
+timeout, retries and the import's deadline come from evaluations.forecasts.conf
+(MANIFOLD_API_URL, MANIFOLD_TIMEOUT_S, MANIFOLD_RETRIES, MANIFOLD_DEADLINE_S).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,8 +22,6 @@ import requests
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from evaluations.forecasts import conf
 from evaluations.forecasts.models import (
@@ -30,6 +32,7 @@ from evaluations.forecasts.models import (
     ProbabilityPoint,
 )
 from evaluations.forecasts.services import do_rescore, scoring_in_process
+from tracker.http_deadline import cut_off_after
 from tracker.models import Market
 
 PAGE_SIZE = 1000  # Manifold's maximum for /v0/bets
@@ -40,6 +43,13 @@ class ManifoldError(Exception):
     """The API could not be reached or answered something unusable."""
 
 
+class _Retryable(ManifoldError):
+    """A network error, or an answer a retry may cure."""
+
+
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
+
+
 @dataclass(frozen=True)
 class Point:
     bet_id: str
@@ -48,6 +58,11 @@ class Point:
 
 
 class ManifoldClient:
+    """Manifold's API with a per-read timeout, retries with exponential backoff (network
+    errors, 429 and 5xx) and one deadline for everything the client fetches (an import):
+    a server that trickles its answer a byte at a time is cut off at the deadline, and no
+    retry starts that would end past it."""
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -55,31 +70,59 @@ class ManifoldClient:
         timeout: float | None = None,
         retries: int | None = None,
         backoff: float = 0.3,
+        deadline: float | None = None,
     ) -> None:
         self.base_url = (base_url or conf.manifold_api_url()).rstrip("/")
         self.timeout = timeout if timeout is not None else conf.manifold_timeout_s()
-        retry = Retry(
-            total=conf.manifold_retries() if retries is None else retries,
-            backoff_factor=backoff,
-            status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=frozenset({"GET"}),
-            raise_on_status=False,
-        )
+        self.retries = conf.manifold_retries() if retries is None else retries
+        self.backoff = backoff
+        self.deadline = conf.manifold_deadline_s() if deadline is None else deadline
+        self._deadline_at = time.monotonic() + self.deadline
         self.session = requests.Session()
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.session.headers["Accept"] = "application/json"
+
+    def _remaining(self, url: str) -> float:
+        remaining = self._deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise ManifoldError(self._late(f"before GET {url}"))
+        return remaining
+
+    def _late(self, when: str) -> str:
+        return (f"The import passed its deadline of {self.deadline:g} s (MANIFOLD_DEADLINE_S) "
+                f"{when}; nothing was stored.")
 
     def _get(self, path: str, params: dict | None = None):
         url = f"{self.base_url}{path}"
+        for attempt in range(self.retries + 1):
+            try:
+                return self._get_once(url, params)
+            except _Retryable as exc:
+                if attempt == self.retries:
+                    raise ManifoldError(str(exc)) from None
+                pause = self.backoff * 2**attempt
+                if pause >= self._remaining(url):
+                    raise ManifoldError(self._late(f"while retrying ({exc})")) from None
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _get_once(self, url: str, params: dict | None):
+        budget = self._remaining(url)
+        expired = None
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
+            response = self.session.get(url, params=params, stream=True,
+                                        timeout=min(self.timeout, budget))
+            with cut_off_after(response, budget) as expired, response:
+                if response.status_code in RETRIED_STATUSES:
+                    raise _Retryable(f"GET {url} answered HTTP {response.status_code}.")
+                if response.status_code != 200:
+                    raise ManifoldError(f"GET {url} answered HTTP {response.status_code}.")
+                body = response.content
         except requests.RequestException as exc:
-            raise ManifoldError(f"GET {url} failed: {exc}") from None
-        if response.status_code != 200:
-            raise ManifoldError(f"GET {url} answered HTTP {response.status_code}.")
+            if expired is not None and expired.is_set():
+                raise ManifoldError(self._late(f"while GET {url} was still arriving")) from None
+            raise _Retryable(f"GET {url} failed: {exc}") from None
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             raise ManifoldError(f"GET {url} did not answer JSON.") from None
 
@@ -112,13 +155,28 @@ def probability_history(bets: list[dict]) -> list[Point]:
     points: dict[str, Point] = {}
     for bet in bets:
         prob, created, bet_id = bet.get("probAfter"), bet.get("createdTime"), bet.get("id")
-        if bet.get("isCancelled") or not isinstance(prob, int | float) or created is None:
+        if bet.get("isCancelled") or not isinstance(prob, int | float) \
+                or not isinstance(created, int | float):
             continue
         if not bet_id or not 0.0 <= prob <= 1.0:
             continue
-        at = dt.datetime.fromtimestamp(created / 1000.0, tz=dt.UTC)
+        try:
+            at = dt.datetime.fromtimestamp(created / 1000.0, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            continue  # a time no date can hold: not a bet to draw
+        bet_id = _storable(bet_id)
         points[bet_id] = Point(bet_id=bet_id, at=at, probability=float(prob))
     return sorted(points.values(), key=lambda point: (point.at, point.bet_id))
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: object) -> str:
+    """Text from the API as a database and a page can hold it: JSON may carry a NUL or a
+    lone surrogate (\\ud800), which no PostgreSQL text column or UTF-8 page can; each
+    becomes U+FFFD, the replacement character."""
+    return _UNSTORABLE.sub("\ufffd", "" if value is None else str(value))
 
 
 @dataclass(frozen=True)
@@ -141,10 +199,10 @@ def do_import_manifold_history(
         record, _ = ManifoldMarket.objects.update_or_create(
             manifold_id=info["id"],
             defaults={
-                "slug": info.get("slug") or "",
-                "question": (info.get("question") or info["id"])[:500],
-                "url": info.get("url") or "",
-                "resolution": info.get("resolution") or "",
+                "slug": _storable(info.get("slug")),
+                "question": _storable(info.get("question") or info["id"])[:500],
+                "url": _storable(info.get("url")),
+                "resolution": _storable(info.get("resolution")),
                 "fetched_at": timezone.now(),
                 **({"market": market} if market is not None else {}),
             },

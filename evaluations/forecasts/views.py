@@ -3,7 +3,6 @@ calibration chart (SVG drawn here, no JavaScript) and CSV downloads of scores.""
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from evaluations import scoring
 from evaluations.forecasts import queries
 from evaluations.forecasts.conf import pseudo_count
 from evaluations.forecasts.models import Forecaster, PredictionSet
+from tracker import csv_safe
 from tracker.pagination import page_of
 from tracker.views import site_404
 
@@ -253,7 +253,7 @@ def _iso(value) -> str:
 def csv_rows(predictions) -> Iterator[str]:
     """The CSV, line by line, from plain tuples read in chunks (.iterator(): a server-side
     cursor on Postgres): memory stays at one chunk however many predictions there are."""
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())  # statements are imported text: no formulas
     yield writer.writerow(CSV_HEADER)
     rows = predictions.values_list(*CSV_FIELDS).iterator(chunk_size=2000)
     for (forecaster, set_slug, position, statement, probability, made_on, resolves_by,

@@ -3,7 +3,8 @@ one module per workflow:
 
 - `roles`: who is an adjudicator or a resolver;
 - `conflicts`: conflicts of interest, found from authorship or declared;
-- `visibility`: the blind-review rule (what each reader sees) and the checked fetch;
+- `visibility`: the blind-review rule (what each reader sees: `sight`, for rows and
+  querysets alike) and the checked fetch;
 - `assessments`: record, submit and delete an adjudicator's assessments;
 - `verdicts`: a candidacy's verdict, computed from its submitted assessments and stored;
 - `agreement`: how far the adjudicators agree (Fleiss' kappa);
@@ -62,29 +63,29 @@ from evaluations.services.visibility import (
     BLIND,
     HIDDEN_MESSAGES,
     UNDER_REVIEW,
+    Sight,
     access_assessment,
     assessments_visible_to,
     blind_candidacy_ids,
     can_view_assessment,
-    completed_candidacy_ids,
     hidden_candidacies,
     is_settled,
     sees_all_submitted,
     settled_candidacies,
+    sight,
     visible_assessments,
 )
 
 __all__ = [
-    "BLIND", "HIDDEN_MESSAGES", "Account", "RESCORE_TASK", "UNDER_REVIEW",
+    "BLIND", "HIDDEN_MESSAGES", "Account", "RESCORE_TASK", "UNDER_REVIEW", "Sight",
     "ConflictOfInterest", "MarketAgreement", "MarketLocked", "NotAResolver",
     "NotAnAdjudicator", "NotYourAssessment", "ResolutionRefused", "StaleAssessment", "User",
     "access_assessment", "allowed_words", "annul_market", "assessments_visible_to",
-    "blind_candidacy_ids",
-    "can_resolve", "can_view_assessment", "completed_candidacy_ids", "compute_verdict",
+    "blind_candidacy_ids", "can_resolve", "can_view_assessment", "compute_verdict",
     "conflicted_candidacy_ids", "current_resolution", "delete_draft_assessment",
     "find_conflict", "hidden_candidacies", "is_adjudicator", "is_settled",
     "measure_agreement", "names_of", "record_assessment", "record_declared_conflict",
     "refresh_verdict", "resolution_history", "resolve_market", "sees_all_submitted",
-    "settled_candidacies", "signed_in", "submit_assessments", "unresolve_market",
+    "settled_candidacies", "sight", "signed_in", "submit_assessments", "unresolve_market",
     "verdict_choices", "visible_assessments", "withdraw_declared_conflict",
 ]

@@ -18,9 +18,10 @@ Nobody but its author ever sees a draft.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from evaluations.models import Assessment
 from evaluations.services.conflicts import conflicted_candidacy_ids
@@ -33,7 +34,7 @@ from evaluations.services.roles import (
     require_adjudicator,
     signed_in,
 )
-from tracker.models import Candidacy, Criterion, Market
+from tracker.models import Candidacy, Market
 
 BLIND = "blind"
 UNDER_REVIEW = "under_review"
@@ -63,54 +64,66 @@ def sees_all_submitted(user: User | None) -> bool:
     return bool(active_account(user) and (user.is_superuser or can_resolve(user)))
 
 
-def completed_candidacy_ids(*, user: User | None, candidacies: Iterable[Candidacy]) -> set[int]:
-    """Candidacies for which `user` has submitted an assessment of every criterion."""
-    candidacies = list(candidacies)
-    if not signed_in(user) or not candidacies:
-        return set()
-    needed = {
-        row["market_id"]: row["n"]
-        for row in Criterion.objects.filter(
-            market_id__in={c.market_id for c in candidacies}
-        ).values("market_id").annotate(n=Count("id"))
-    }
-    submitted = (
-        Assessment.objects.filter(
-            adjudicator=user, status=Assessment.Status.SUBMITTED,
-            candidacy__in=candidacies,
-        ).values("candidacy_id").annotate(n=Count("criterion_id", distinct=True))
-    )
-    market_of = {c.id: c.market_id for c in candidacies}
-    return {
-        row["candidacy_id"] for row in submitted
-        if row["n"] >= needed.get(market_of[row["candidacy_id"]], 0) > 0
-    }
+@dataclass(frozen=True)
+class Sight:
+    """What one viewer may see of candidacies under the rule above, as data read once
+    (the ids of the candidacies they finished and of those they are conflicted with: few)
+    and usable both in SQL (`visible`, for lists, filters, counts and orderings) and per
+    row (`why`). Every page, feed, export and API answer that shows, filters, counts or
+    orders by a verdict asks one of these two, so the rule is applied in one place."""
+
+    everything: bool = False  # resolvers and superusers who do not score
+    adjudicator: bool = False
+    privileged: bool = False  # a resolver or superuser who also scores
+    done: frozenset[int] = frozenset()
+    conflicted: frozenset[int] = frozenset()
+
+    def visible(self, prefix: str = "") -> Q | None:
+        """Q for the candidacies whose verdict, assessments and agreement the viewer
+        sees (None: all); `prefix` is the path to the candidacy ("candidacies__")."""
+        if self.everything:
+            return None
+        ids = set(self.done) | (set(self.conflicted) if self.privileged else set())
+        visible = settled_candidacies(prefix)
+        return visible | Q(**{f"{prefix}pk__in": sorted(ids)}) if ids else visible
+
+    def why(self, candidacy: Candidacy, market: Market | None = None) -> str:
+        """"" when the viewer sees the candidacy, else BLIND or UNDER_REVIEW (pass
+        `market` when the caller holds it, to save a query)."""
+        if self.everything or is_settled(candidacy, market):
+            return ""
+        if self.adjudicator:
+            if candidacy.pk in self.done:
+                return ""
+            if candidacy.pk not in self.conflicted:
+                return BLIND
+            return "" if self.privileged else UNDER_REVIEW
+        return UNDER_REVIEW
+
+
+def sight(*, viewer: User | None, market: Market | None = None) -> Sight:
+    """`viewer`'s Sight over one market's candidacies, or every market's (`market` None:
+    the papers list). Two small queries for an adjudicator, none for anyone else."""
+    from evaluations.queries import completed_by
+
+    if is_adjudicator(viewer):
+        return Sight(
+            adjudicator=True, privileged=sees_all_submitted(viewer),
+            done=frozenset(completed_by(viewer, None if market is None else market.pk)),
+            conflicted=frozenset(conflicted_candidacy_ids(user=viewer, market=market)),
+        )
+    return Sight(everything=sees_all_submitted(viewer))
 
 
 def hidden_candidacies(*, viewer: User | None, market: Market,
                        candidacies: Iterable[Candidacy]) -> dict[int, str]:
     """Candidacies of `market` whose others' assessments, verdict and agreement `viewer`
-    must not see, each with why (BLIND or UNDER_REVIEW). The one place the rule is applied
-    to candidacies; pages, the API and the admin all call it (or its queryset twin)."""
+    must not see, each with why (BLIND or UNDER_REVIEW): `sight` applied to these rows."""
     pending = [c for c in candidacies if not is_settled(c, market)]
     if not pending:
         return {}
-    if is_adjudicator(viewer):
-        done = completed_candidacy_ids(user=viewer, candidacies=pending)
-        conflicted = conflicted_candidacy_ids(user=viewer, market=market)
-        privileged = sees_all_submitted(viewer)
-        hidden = {}
-        for c in pending:
-            if c.id in done:
-                continue
-            if c.id not in conflicted:
-                hidden[c.id] = BLIND
-            elif not privileged:
-                hidden[c.id] = UNDER_REVIEW
-        return hidden
-    if sees_all_submitted(viewer):
-        return {}
-    return {c.id: UNDER_REVIEW for c in pending}
+    seen = sight(viewer=viewer, market=market)
+    return {c.id: why for c in pending if (why := seen.why(c, market))}
 
 
 def blind_candidacy_ids(*, viewer: User | None, market: Market,
@@ -120,25 +133,14 @@ def blind_candidacy_ids(*, viewer: User | None, market: Market,
 
 
 def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
-    """Every assessment `viewer` may see, as one queryset (the rule above)."""
+    """Every assessment `viewer` may see, as one queryset: their own (drafts included) and
+    the submitted ones of the candidacies their `sight` over every market shows."""
     submitted = Q(status=Assessment.Status.SUBMITTED)
-    settled = settled_candidacies("candidacy__")
+    visible = sight(viewer=viewer).visible("candidacy__")
+    shown = submitted if visible is None else submitted & visible
     if not signed_in(viewer):
-        return Assessment.objects.filter(submitted & settled)
-    own = Q(adjudicator=viewer)
-    if not is_adjudicator(viewer):
-        if sees_all_submitted(viewer):
-            return Assessment.objects.filter(own | submitted)
-        return Assessment.objects.filter(own | (submitted & settled))
-    from evaluations.queries import completed_by
-
-    # The finished candidacies are read first (an index range over the viewer's own
-    # assessments), so the filter is a hashed IN list, not a grouped join beside an OR.
-    seen = completed_by(viewer)
-    if sees_all_submitted(viewer):
-        seen |= conflicted_candidacy_ids(user=viewer)
-    return Assessment.objects.filter(
-        own | (submitted & (settled | Q(candidacy_id__in=sorted(seen)))))
+        return Assessment.objects.filter(shown)
+    return Assessment.objects.filter(Q(adjudicator=viewer) | shown)
 
 
 def can_view_assessment(*, viewer: User | None, assessment: Assessment,

@@ -30,17 +30,21 @@ def people(reader, otto, ada, ben, sam, rita):
             "ben": ben, "sam": sam, "rita": rita}
 
 
-@pytest.mark.parametrize("state", RULE)
-def test_who_sees_paper_x(tiny, people, state):
-    score(people["ada"], tiny["x"], {"useful": "met", "beats": "met", "note": "not_applicable"})
-    score(people["ben"], tiny["x"], {"useful": "met"}, submit=False)
+def put_x_in(state: str, tiny, people) -> Candidacy:
     if state == "market annulled":
         services.annul_market(market=tiny["market"], actor=people["rita"], reason="Gone.")
     else:
         Candidacy.objects.filter(pk=tiny["x"].pk).update(
             status=state.split(" ")[0], dismissed_reason="Off topic." if state == "dismissed"
             else "")
-    x = Candidacy.objects.select_related("market", "paper").get(pk=tiny["x"].pk)
+    return Candidacy.objects.select_related("market", "paper").get(pk=tiny["x"].pk)
+
+
+@pytest.mark.parametrize("state", RULE)
+def test_who_sees_paper_x(tiny, people, state):
+    score(people["ada"], tiny["x"], {"useful": "met", "beats": "met", "note": "not_applicable"})
+    score(people["ben"], tiny["x"], {"useful": "met"}, submit=False)
+    x = put_x_in(state, tiny, people)
     for who, expected in zip(CAST, RULE[state], strict=True):
         viewer = people[who]
         got = services.hidden_candidacies(viewer=viewer, market=x.market, candidacies=[x])
@@ -49,3 +53,19 @@ def test_who_sees_paper_x(tiny, people, state):
                   .filter(candidacy=x)}
         own = {who} & {"ada", "ben"}  # one's own, drafts included, whatever the state
         assert owners == own | ({"ada"} if expected is SEEN else set()), (state, who)
+
+
+@pytest.mark.parametrize("state", RULE)
+def test_the_queryset_form_agrees_with_the_rule(tiny, people, state):
+    """``Sight.visible()`` (lists, filters, counts) selects exactly the candidacies
+    ``Sight.why`` (rows) shows, for one market and across every market (/papers/)."""
+    score(people["ada"], tiny["x"], {"useful": "met", "beats": "met", "note": "not_applicable"})
+    x = put_x_in(state, tiny, people)
+    for who, expected in zip(CAST, RULE[state], strict=True):
+        for market in (x.market, None):
+            seen = services.sight(viewer=people[who], market=market)
+            visible = seen.visible()
+            in_list = (Candidacy.objects.filter(pk=x.pk).filter(visible).exists()
+                       if visible is not None else True)
+            assert (seen.why(x, x.market) or None) == expected, (state, who, market)
+            assert in_list == (expected is SEEN), (state, who, market)

@@ -65,6 +65,16 @@ def _refused(path: Path) -> str:
         ({"probability": "nan"}, "row 1: probability 'nan' is not a number."),
         ({"made_on": "٢٠٢٥-01-01"}, "row 1: made_on '٢٠٢٥-01-01' is not a date"),
         ({"statement": "x" * 20_001}, "row 1: statement is 20,001 characters long; at most 20,000."),
+        # F5: accepted, then /forecasters/<slug>/ answered 500 (a chart tick before year 1).
+        ({"made_on": "0001-01-01"},
+         "row 1: made_on 0001-01-01 is outside 1900 to 2199: a placeholder or a typo"),
+        ({"made_on": "9999-12-31"}, "row 1: made_on 9999-12-31 is outside 1900 to 2199"),
+        ({"resolves_by": "9999-12-31"}, "row 1: resolves_by 9999-12-31 is outside 1900 to 2199"),
+        # Minor: ISO week dates and the basic format were taken as dates.
+        ({"made_on": "2025-W01-1"}, "row 1: made_on '2025-W01-1' is not a date (YYYY-MM-DD)."),
+        ({"outcome_date": "20250101"}, "row 1: outcome_date '20250101' is not a date"),
+        # F6: int() of 5,000 digits raised ValueError (Python's integer string limit).
+        ({"position": "1" * 5000}, "row 1: position '1111"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_row_and_reason(seeded, tmp_path, change, message):
@@ -153,3 +163,70 @@ def test_the_good_row_itself_is_imported(seeded, tmp_path):
     stored = PredictionSet.objects.get(slug="casper-edge-test")
     assert stored.source_url == "https://example.org/post"
     assert stored.predictions.get().position == 32767
+
+
+def test_json_with_a_lone_surrogate_is_refused(seeded, tmp_path):
+    """F6: psycopg's UnicodeEncodeError on PostgreSQL (SQLite stored it, then pages broke)."""
+    path = tmp_path / "surrogate.json"
+    path.write_text(json.dumps([ROW])[:-2] + ', "notes": "\\ud800"}]', encoding="utf-8")
+
+    assert "row 1: notes contains a lone surrogate (such as \\ud800)" in _refused(path)
+
+
+def test_json_with_a_lone_surrogate_in_a_column_name_is_refused(seeded, tmp_path):
+    path = tmp_path / "surrogate-key.json"
+    path.write_text(json.dumps([ROW])[:-2] + ', "\\udfff": "x"}]', encoding="utf-8")
+
+    assert "row 1: the column name '\\udfff' contains a lone surrogate." in _refused(path)
+
+
+@pytest.mark.parametrize("column", ["position", "probability"])
+def test_a_json_number_of_five_thousand_digits_is_refused(seeded, tmp_path, column):
+    """F6: a ValueError traceback (Python refuses integers of over 4,300 digits)."""
+    path = tmp_path / "digits.json"
+    path.write_text(json.dumps([ROW])[:-2] + f', "{column}": {"1" * 5000}}}]', encoding="utf-8")
+
+    assert "file: not valid JSON: Exceeds the limit (4300 digits)" in _refused(path)
+
+
+def test_a_folder_given_as_the_file_is_refused(seeded, tmp_path):
+    """F6: IsADirectoryError."""
+    folder = tmp_path / "predictions.csv"
+    folder.mkdir()
+
+    assert f"file: {folder} is a folder: give the CSV or JSON file itself." in _refused(folder)
+
+
+def test_a_column_given_twice_in_the_csv_header_is_refused(seeded, tmp_path):
+    """Minor: csv.DictReader kept the last probability silently."""
+    path = tmp_path / "twice.csv"
+    path.write_text("forecaster,set,set_title,statement,probability,made_on,probability\n"
+                    "stephen-casper,casper-edge-test,T,A statement.,0.9,2025-01-01,0.1\n",
+                    encoding="utf-8")
+
+    assert ("file: the header names 'probability' (columns 5, 7) more than once: each "
+            "column once.") in _refused(path)
+
+
+def test_a_key_given_twice_in_a_json_row_is_refused(seeded, tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps([ROW])[:-2] + ', "probability": "0.1"}]', encoding="utf-8")
+
+    assert "file: a JSON object gives 'probability' twice: each column once per row." in (
+        _refused(path))
+
+
+def test_the_first_and_last_accepted_dates_are_imported(seeded, tmp_path, client):
+    """The range's edges are dates like any other: imported, and the forecaster's page
+    draws them."""
+    path = tmp_path / "edges.csv"
+    path.write_text(_csv([{**ROW, "made_on": "1900-01-01", "outcome": "yes"},
+                          {**ROW, "statement": "Another.", "made_on": "2199-12-31",
+                           "resolves_by": "2199-12-31", "outcome": "no"}]), encoding="utf-8")
+
+    call_command("import_predictions", str(path), stdout=io.StringIO())
+
+    assert Prediction.objects.filter(prediction_set__slug="casper-edge-test").count() == 2
+    page = client.get("/forecasters/stephen-casper/")
+    assert page.status_code == 200
+    assert "Scores over time" in page.content.decode()

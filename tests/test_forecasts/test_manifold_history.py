@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
@@ -41,6 +42,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.server.hold is not None:
             self.server.hold.wait(timeout=60)  # released when the test ends
+        if self.server.drip_every is not None:
+            self._drip()
+            return
+        if parts.path in self.server.answers:
+            self._send(200, self.server.answers[parts.path])
+            return
         if parts.path.startswith("/v0/market/"):
             name = f"market-{parts.path.rsplit('/', 1)[-1]}.json"
         elif parts.path == "/v0/bets":
@@ -54,6 +61,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"message": "not found"})
             return
         self._send(200, json.loads(path.read_text()))
+
+    def _drip(self) -> None:
+        """A 200 whose body comes one byte every ``drip_every`` seconds: each read gets
+        its byte before the read timeout, so only a deadline on the whole answer ends it."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        while not self.server.stop.is_set():
+            self.wfile.write(b" ")
+            self.wfile.flush()
+            self.server.stop.wait(self.server.drip_every)
 
     def _send(self, status: int, body) -> None:
         data = json.dumps(body).encode()
@@ -73,6 +92,11 @@ class _Server(ThreadingHTTPServer):
         self.failures_left = 0
         #: when set to an Event, every answer waits for it: a server that never answers
         self.hold: threading.Event | None = None
+        #: when set, every answer is a body sent one byte every this many seconds
+        self.drip_every: float | None = None
+        self.stop = threading.Event()
+        #: path -> JSON answer, instead of the recorded file
+        self.answers: dict[str, object] = {}
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that timed out and hung up is what one test wants
@@ -93,6 +117,7 @@ def manifold(settings):
     yield server
     if server.hold is not None:
         server.hold.set()
+    server.stop.set()
     server.shutdown()
     server.server_close()
 
@@ -171,6 +196,59 @@ def test_a_slow_server_times_out(manifold):
     client = ManifoldClient(timeout=0.2, retries=0)
     with pytest.raises(ManifoldError, match="failed"):
         client.market(MARKET_ID)
+
+
+@pytest.mark.django_db
+def test_a_server_that_drips_its_answer_is_cut_off_at_the_import_deadline(manifold, settings):
+    """F7: against one byte every 5 s, the import was still running at 240 s; the read
+    timeout bounds one wait for bytes, never the answer."""
+    manifold.drip_every = 0.2
+    settings.MANIFOLD_TIMEOUT_S = 1.0  # each byte arrives well within it
+    settings.MANIFOLD_RETRIES = 3
+    settings.MANIFOLD_DEADLINE_S = 2.0
+    started = time.monotonic()
+
+    with pytest.raises(CommandError) as caught:
+        call_command("import_manifold_history", MARKET_ID)
+
+    took = time.monotonic() - started
+    assert str(caught.value) == (
+        "The import passed its deadline of 2 s (MANIFOLD_DEADLINE_S) while GET "
+        f"{manifold.url}/v0/market/{MARKET_ID} was still arriving; nothing was stored.")
+    assert took < 2.0 + 1.5  # stopped at the deadline, not after the retries
+    assert len(manifold.requests) == 1  # a cut-off answer is not asked again
+    assert ManifoldMarket.objects.count() == ProbabilityPoint.objects.count() == 0
+
+
+def test_no_retry_starts_that_would_end_past_the_deadline(manifold):
+    manifold.failures_left = 10
+    client = ManifoldClient(retries=5, backoff=1.0, deadline=1.5)
+
+    with pytest.raises(ManifoldError, match=r"deadline of 1.5 s \(MANIFOLD_DEADLINE_S\) while "
+                       r"retrying \(GET .* answered HTTP 503\.\)"):
+        client.market(MARKET_ID)
+    assert len(manifold.requests) == 2  # at 0 s and after 1 s; the next pause, 2 s, would pass
+
+
+@pytest.mark.django_db
+def test_text_no_page_can_show_and_times_no_date_can_hold_are_not_stored(manifold, client):
+    """JSON may carry a lone surrogate or a NUL (PostgreSQL refused them with a traceback;
+    SQLite stored them, and a page showing them could not be encoded), and a createdTime
+    no date can hold (fromtimestamp raised)."""
+    manifold.answers[f"/v0/market/{MARKET_ID}"] = {
+        "id": MARKET_ID, "question": "Will \ud800 SAEs\u0000 win?", "url": "https://m.example/x"}
+    manifold.answers["/v0/bets"] = [
+        {"id": "b1", "probAfter": 0.4, "createdTime": 1_700_000_000_000},
+        {"id": "b2", "probAfter": 0.5, "createdTime": 10**30},
+        {"id": "b\udfff3", "probAfter": 0.6, "createdTime": 1_700_000_100_000},
+    ]
+
+    result = do_import_manifold_history(manifold_id=MARKET_ID, client=_client())
+
+    stored = ManifoldMarket.objects.get()
+    assert stored.question == "Will \ufffd SAEs\ufffd win?"
+    assert sorted(stored.points.values_list("bet_id", flat=True)) == ["b1", "b\ufffd3"]
+    assert (result.fetched_points, result.new_points) == (2, 2)
 
 
 def test_an_unknown_market_is_an_error(manifold):

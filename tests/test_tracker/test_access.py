@@ -124,14 +124,16 @@ def test_the_generic_market_admin_never_changes_status_or_outcome(client, people
     assert not ResolutionEvent.objects.exists()
 
 
-# /health/ is public; pinging the workers queues a task, so it needs staff.
-PING = ["login", "login", "302", "302", "302"]
+# /health/ is public; pinging the workers queues a task, so it needs staff with a role
+# (issue 23: staff without one could ping without limit).
+PING = ["login", "login", "302", "403", "302"]
 
 
 @pytest.mark.parametrize("who", CAST)
 def test_pinging_the_workers_needs_staff(client, people, who):
     from tracker.models import WorkerHeartbeat
 
+    cache.clear()  # the per-account interval of an earlier test's ping
     _login(client, people, who)
 
     assert client.get("/health/").status_code == 200
@@ -144,6 +146,26 @@ def test_pinging_the_workers_needs_staff(client, people, who):
         assert set(beat.queues) == {"default", "gpu"}  # one heartbeat sent to each queue
     else:
         assert WorkerHeartbeat.objects.count() == 0
+    if PING[CAST.index(who)] == "403":
+        assert "it is for operators" in response.content.decode()
+
+
+def test_an_operator_may_ping_and_each_account_at_most_every_ten_seconds(client, db):
+    from tracker.models import WorkerHeartbeat
+
+    cache.clear()
+    operator = _user("operator", staff=True, perms=["add_workerheartbeat"])
+    client.force_login(operator)
+
+    first, second = client.post("/health/ping/"), client.post("/health/ping/")
+
+    assert first.status_code == 302
+    assert second.status_code == 429
+    assert "You pinged the workers less than 10 s ago" in second.content.decode()
+    from tracker.health import QUEUES
+
+    # One heartbeat to each queue, sent once: the second POST queued nothing.
+    assert WorkerHeartbeat.objects.get().beats == len(QUEUES)
 
 
 def test_the_health_page_shows_queues_running_work_ingestion_and_failures(client, db):

@@ -56,6 +56,12 @@ def start_django(env_overrides: dict[str, str], *args: str) -> subprocess.Comple
         ({"FORECAST_PSEUDO_COUNT": "2.5"}, "FORECAST_PSEUDO_COUNT='2.5' is not an integer"),
         ({"REPLICATION_MAX_ATTEMPTS": "0"}, "REPLICATION_MAX_ATTEMPTS=0 must be at least 1"),
         ({"REPLICATION_HEARTBEAT_SECONDS": "often"}, "REPLICATION_HEARTBEAT_SECONDS='often' is not a number"),
+        # Passed `manage.py check`, then failed the first API request (issue 23).
+        ({"API_ANON_RATE": "banana"}, "API_ANON_RATE='banana' is not a rate: write requests/period"),
+        ({"API_USER_RATE": "600/fortnight"}, "API_USER_RATE='600/fortnight' is not a rate"),
+        ({"API_ANON_RATE": "0/min"}, "API_ANON_RATE='0/min' is not a rate"),
+        ({"AXES_ADDRESS_FAILURE_LIMIT": "0"}, "AXES_ADDRESS_FAILURE_LIMIT=0 must be at least 1"),
+        ({"MANIFOLD_DEADLINE_S": "0.5"}, "MANIFOLD_DEADLINE_S=0.5 must be at least 1.0"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(env, message):
@@ -103,3 +109,14 @@ def test_make_run_stops_on_a_bad_variable_before_starting_any_process():
     assert result.returncode != 0
     assert "ARXIV_PAGE_SIZE='lots' is not an integer" in result.stderr
     assert "Tracker at" not in result.stdout
+
+
+@pytest.mark.parametrize("rate", ["5/s", "120/min", "120/minute", "1000/hour", "20000/day"])
+def test_every_rate_drf_understands_is_accepted(monkeypatch, rate):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from tracker.env import env_rate
+
+    monkeypatch.setenv("API_ANON_RATE", rate)
+    assert env_rate("API_ANON_RATE", "120/min") == rate
+    assert SimpleRateThrottle.parse_rate(None, rate)[0] == int(rate.split("/")[0])

@@ -11,10 +11,7 @@ bytes trickle in (a timer shuts the socket down), and one for the whole run.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ import requests
 from arxiv import _feed
 from lxml import etree
 
+from tracker.http_deadline import cut_off_after
 from tracker.ingestion.conf import IngestionConfig
 
 logger = logging.getLogger(__name__)
@@ -150,16 +148,12 @@ class ArxivClient(arxiv.Client):
         self._wait_politely()
         budget = min(self.config.request_deadline_seconds, self._run_remaining(url))
         self.requests_made += 1
-        expired = threading.Event()
-        timer = None
+        expired = None
         try:
             response = self._session.get(
                 url, timeout=min(self.config.timeout_seconds, budget), stream=True
             )
-            timer = threading.Timer(budget, _cut, args=(response, expired))
-            timer.daemon = True
-            timer.start()
-            with response:
+            with cut_off_after(response, budget) as expired, response:
                 if response.status_code >= 500:
                     raise arxiv.HTTPError(url, 0, response.status_code)
                 if response.status_code != 200:
@@ -167,15 +161,13 @@ class ArxivClient(arxiv.Client):
                     raise FetchError(f"arXiv answered HTTP {response.status_code} for {url}")
                 return response.content
         except requests.RequestException as exc:
-            if expired.is_set():
+            if expired is not None and expired.is_set():
                 raise RequestDeadlineExceeded(
                     f"the answer took longer than {budget:.0f} s "
                     "(ARXIV_REQUEST_DEADLINE_SECONDS)"
                 ) from exc
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
             self._last_request_dt = datetime.now()
 
     def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):
@@ -231,19 +223,6 @@ class ArxivClient(arxiv.Client):
             offset += len(results) + len(skipped)
             if offset >= feed.header.total_results:
                 return
-
-
-def _cut(response: requests.Response, expired: threading.Event) -> None:
-    """The request deadline passed: shut the socket down, which ends a blocked read at
-    once (closing it from another thread would not)."""
-    expired.set()
-    connection = getattr(response.raw, "connection", None) or getattr(
-        response.raw, "_connection", None
-    )
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _describe(exc: Exception) -> str:

@@ -1,11 +1,19 @@
 """`manage.py add_adjudicator USERNAME [--resolver]`: create or update a login that can
 score candidacies in the admin (staff flag + the adjudicators group; resolvers too with
---resolver). A new account gets the password typed at the prompt, or none with
---no-input (then set one with `manage.py changepassword USERNAME`)."""
+--resolver).
+
+A new account's password comes from DJANGO_ADJUDICATOR_PASSWORD when it is set (as
+`createsuperuser` reads DJANGO_SUPERUSER_PASSWORD: scripts and containers have no
+terminal), else from the prompt. Without a terminal and without the variable the command
+stops before writing anything, saying how to give one; with --no-input and no variable the
+account is created without a password, and the command says it cannot log in until
+`manage.py changepassword USERNAME`."""
 
 from __future__ import annotations
 
 import getpass
+import os
+import sys
 from typing import cast
 
 from django.contrib.auth import get_user_model, password_validation
@@ -14,6 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Field
 
 from evaluations.roles import grant_adjudicator
+
+PASSWORD_VARIABLE = "DJANGO_ADJUDICATOR_PASSWORD"
 
 
 class Command(BaseCommand):
@@ -26,7 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", default="", help="Used by the conflict check.")
         parser.add_argument("--last-name", default="", help="Used by the conflict check.")
         parser.add_argument("--no-input", action="store_true",
-                            help="Never prompt; a new account has no usable password.")
+                            help=f"Never prompt: a new account gets {PASSWORD_VARIABLE} as "
+                            "its password, or none (it cannot log in until "
+                            "`manage.py changepassword`).")
 
     def handle(self, *args, username: str, resolver: bool, first_name: str, last_name: str,
                no_input: bool, **options) -> None:
@@ -45,7 +57,7 @@ class Command(BaseCommand):
         if user is None:
             user = User(**{User.USERNAME_FIELD: username}, first_name=first_name,
                         last_name=last_name)
-            password = None if no_input else self._ask_password(user)
+            password = self._password(user, no_input=no_input)
             if password:
                 user.set_password(password)
             else:
@@ -61,10 +73,35 @@ class Command(BaseCommand):
         self.stdout.write(f"{what} {role} {username!r}"
                           + (f" ({', '.join(changed)})." if changed else "."))
         if not user.has_usable_password():
-            self.stdout.write(f"No password yet: run `manage.py changepassword {username}`.")
+            self.stderr.write(self.style.WARNING(
+                f"{username!r} cannot log in: it has no password. Set one with "
+                f"`manage.py changepassword {username}` (or create the account with "
+                f"{PASSWORD_VARIABLE} set)."))
         if not (user.first_name or user.last_name):
             self.stdout.write("No name given: set it (--first-name/--last-name) so the "
                               "conflict-of-interest check can match authorship.")
+
+    def _password(self, user, *, no_input: bool) -> str | None:
+        """The new account's password: the variable's, the prompt's, or none."""
+        given = os.environ.get(PASSWORD_VARIABLE)
+        if given:
+            try:
+                password_validation.validate_password(given, user)
+            except ValidationError as exc:
+                raise CommandError(f"{PASSWORD_VARIABLE} is refused: "
+                                   f"{' '.join(exc.messages)} Nothing was created.") from None
+            return given
+        if no_input:
+            return None
+        if not sys.stdin.isatty():
+            raise CommandError(
+                f"No terminal to ask for {user.get_username()!r}'s password, so nothing was "
+                f"created. Set {PASSWORD_VARIABLE}, or pass --no-input to create an account "
+                "without a password (it cannot log in until `manage.py changepassword`).")
+        try:
+            return self._ask_password(user)
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("No password was typed; nothing was created.") from None
 
     def _ask_password(self, user) -> str | None:
         for _ in range(3):
