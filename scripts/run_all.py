@@ -95,6 +95,10 @@ def main() -> int:
     args = parser.parse_args()
 
     var = var_dir()
+    # Started from a shell's background job (`make run &`, CI), SIGINT arrives ignored and
+    # Python then installs no KeyboardInterrupt: Ctrl-C would stop the workers (Celery sets
+    # its own handlers) and leave this process reporting them as "stopped by itself".
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     commands = process_commands(sys.executable, args.host, args.port)
     hand_back = take_the_terminal()
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy())

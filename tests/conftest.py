@@ -38,6 +38,17 @@ def empty_page_cache(settings):
     yield
 
 
+@pytest.fixture(autouse=True)
+def empty_default_cache():
+    """Each test starts with no throttle history: the API throttles count requests in the
+    default cache, and a whole run's requests from one test client within a minute would
+    otherwise reach the anonymous rate and answer 429 to later tests."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+
+
 @pytest.fixture
 def no_page_cache(settings):
     """For query counts: every request renders, as it does after a write."""
