@@ -10,11 +10,19 @@ locks the services take (`select_for_update`); inserts into a log never wait. A 
 counted when its transaction commits, and only then, so a reader never sees a version
 newer than the data it reads next.
 
-- Postgres: one statement-level trigger per table adds a row of weight 1. `compact()`
-  replaces the rows it sees by one row of their total weight under the newest of their ids,
-  in one statement, so neither the sum nor the stamp changes; beat runs it every hour.
-- SQLite (one writer at a time): a row-level trigger per table and event keeps one row
-  whose weight is the running total.
+Only a row that changes counts: an UPDATE whose new row equals the old one (the
+reconciler's "release the locks nobody holds", a form saved unchanged) and a statement that
+touches no row move nothing, so an idle site keeps its cached pages.
+
+- Postgres: row-level triggers (the UPDATE one with `WHEN (OLD.* IS DISTINCT FROM NEW.*)`)
+  add one row of weight 1 per table and statement that changed a row (a transaction-local
+  setting remembers the statement already counted, so a bulk write of 10,000 rows adds one
+  row, not 10,000);
+  TRUNCATE, which has no rows, keeps a statement-level trigger. `compact()` replaces the
+  rows it sees by one row of their total weight under the newest of their ids, in one
+  statement, so neither the sum nor the stamp changes; beat runs it every hour.
+- SQLite (one writer at a time): a row-level trigger per table and event (the UPDATE one
+  with a WHEN comparing every column) keeps one row whose weight is the running total.
 """
 
 from __future__ import annotations
@@ -29,8 +37,12 @@ COVERED_APPS = ("tracker", "evaluations", "forecasts", "replication", "auth", "a
 # The heartbeat is written every minute and shown on no cached page (the health page is
 # never cached); the log is the version itself.
 IGNORED_MODELS = ("tracker.WorkerHeartbeat", "tracker.ContentChange")
-POSTGRES_TRIGGER = "tracker_content_changed"
+POSTGRES_TRIGGER = "tracker_content_changed"  # TRUNCATE (statement-level)
+POSTGRES_ROW_TRIGGER = "tracker_content_row_changed"  # INSERT, DELETE
+POSTGRES_UPDATE_TRIGGER = "tracker_content_row_updated"  # UPDATE that changes the row
+POSTGRES_TRIGGERS = (POSTGRES_TRIGGER, POSTGRES_ROW_TRIGGER, POSTGRES_UPDATE_TRIGGER)
 SQLITE_EVENTS = ("INSERT", "UPDATE", "DELETE")
+SQLITE_PREFIX = "content_row_"  # before issue 27: content_changed_ (an UPDATE of no change counted)
 COMPACT_LOCK = 0x7C0_17E17  # pg advisory lock key: one compaction at a time
 
 
@@ -47,7 +59,8 @@ def covered_tables() -> list[str]:
 
 
 def current(using: str = "default") -> int:
-    """The version: the number of committed write statements (rows, on SQLite) so far."""
+    """The version: the number of committed write statements that changed a row, per table
+    (rows, on SQLite), so far."""
     return _totals(using)[0]
 
 
@@ -87,8 +100,10 @@ def installed_tables(using: str = "default") -> set[str]:
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-                           [POSTGRES_TRIGGER])
+            cursor.execute(
+                "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = ANY(%s) "
+                "GROUP BY tgrelid HAVING COUNT(DISTINCT tgname) = %s",
+                [list(POSTGRES_TRIGGERS), len(POSTGRES_TRIGGERS)])
             return {name.strip('"') for (name,) in cursor.fetchall()}
         cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
         names = cursor.fetchall()
@@ -123,6 +138,26 @@ def compact(using: str = "default") -> int:
         return int(row[0]) - 1 if row else 0
 
 
+# Counts a table once per statement: the first changed row adds the log row and notes the
+# statement's start time in a transaction-local setting (rolled back with the transaction
+# or savepoint), which the statement's other rows find there.
+POSTGRES_ROW_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {POSTGRES_ROW_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  flag text := 'tracker_content.' || TG_TABLE_NAME;
+  statement text := statement_timestamp()::text;
+BEGIN
+  IF COALESCE(current_setting(flag, true), '') <> statement THEN
+    PERFORM set_config(flag, statement, true);
+    INSERT INTO {LOG_TABLE} (weight) VALUES (1);
+  END IF;
+  RETURN NULL;
+END $$"""
+POSTGRES_STATEMENT_FUNCTION = (
+    f"CREATE OR REPLACE FUNCTION {POSTGRES_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN INSERT INTO {LOG_TABLE} (weight) VALUES (1); RETURN NULL; END $$")
+
+
 def _install_postgres(connection, tables: list[str]) -> list[str]:
     done = installed_tables(connection.alias)
     missing = [table for table in tables if table not in done]
@@ -130,17 +165,18 @@ def _install_postgres(connection, tables: list[str]) -> list[str]:
         return []
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE OR REPLACE FUNCTION {POSTGRES_TRIGGER}() RETURNS trigger "
-            f"LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {LOG_TABLE} (weight) VALUES (1); "
-            "RETURN NULL; END $$"
-        )
+        cursor.execute(POSTGRES_ROW_FUNCTION)
+        cursor.execute(POSTGRES_STATEMENT_FUNCTION)
         for table in missing:
-            cursor.execute(
-                f"CREATE OR REPLACE TRIGGER {POSTGRES_TRIGGER} "
-                f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quote(table)} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_TRIGGER}()"
-            )
+            on = quote(table)
+            cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_TRIGGER} AFTER TRUNCATE ON "
+                           f"{on} FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_TRIGGER}()")
+            cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_ROW_TRIGGER} AFTER INSERT OR "
+                           f"DELETE ON {on} FOR EACH ROW EXECUTE FUNCTION "
+                           f"{POSTGRES_ROW_TRIGGER}()")
+            cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_UPDATE_TRIGGER} AFTER UPDATE "
+                           f"ON {on} FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) "
+                           f"EXECUTE FUNCTION {POSTGRES_ROW_TRIGGER}()")
     return missing
 
 
@@ -151,9 +187,10 @@ def _install_sqlite(connection, tables: list[str]) -> list[str]:
     with connection.cursor() as cursor:
         for table in missing:
             for event in SQLITE_EVENTS:
+                when = _sqlite_changed(connection, cursor, table) if event == "UPDATE" else ""
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS {quote(_sqlite_trigger(table, event))} "
-                    f"AFTER {event} ON {quote(table)} BEGIN "
+                    f"AFTER {event} ON {quote(table)} {when} BEGIN "
                     f"INSERT INTO {LOG_TABLE} (weight) "
                     f"SELECT COALESCE(SUM(weight), 0) + 1 FROM {LOG_TABLE}; "
                     f"DELETE FROM {LOG_TABLE} WHERE id < last_insert_rowid(); END"
@@ -161,5 +198,31 @@ def _install_sqlite(connection, tables: list[str]) -> list[str]:
     return missing
 
 
+def _sqlite_changed(connection, cursor, table: str) -> str:
+    """WHEN some column's new value differs from its old one (IS NOT: NULL-safe)."""
+    columns = [column.name for column in
+               connection.introspection.get_table_description(cursor, table)]
+    quote = connection.ops.quote_name
+    return "WHEN " + " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in columns)
+
+
 def _sqlite_trigger(table: str, event: str) -> str:
-    return f"content_changed_{table}_{event.lower()}"
+    return f"{SQLITE_PREFIX}{table}_{event.lower()}"
+
+
+def drop_statement_triggers(using: str = "default") -> None:
+    """Removes the triggers of before issue 27, which counted statements that changed no
+    row (migration tracker/0009 runs it, then installs the row-level ones)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
+                           [POSTGRES_TRIGGER])
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {POSTGRES_TRIGGER} ON {table}")
+            return
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                       "AND name LIKE 'content_changed_%'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
