@@ -379,8 +379,10 @@ def counts() -> dict[str, int]:
 
     return {"papers": Paper.objects.count(), "candidacies": Candidacy.objects.count(),
             "assessments": Assessment.objects.count(),
-            "forecasters": Forecaster.objects.count(),
-            "prediction_sets": PredictionSet.objects.count(),
+            # Less the market crowd's price feed, counted apart (quote_count).
+            "forecasters": Forecaster.objects.exclude(slug="bench-crowd").count(),
+            "prediction_sets": PredictionSet.objects.exclude(
+                slug__startswith="bench-quotes-").count(),
             "predictions": Prediction.objects.count(), "runs": ReplicationRun.objects.count()}
 
 
