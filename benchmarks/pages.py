@@ -20,7 +20,7 @@ requests each URL one at a time (p50/p95 over --requests, at most --seconds per 
 /health/live/ (one SELECT 1, no template) timed first and last as the reference:
 
 - "cache off": PAGE_CACHE_SECONDS=0, every request renders (the first reader after a write);
-- "cache on, no writes": the page cache as deployed, an idle site;
+- "cache on (no writes)": the page cache as deployed, an idle site;
 - "cache on + write mix": the same while a thread writes as a live site does (`WriteMix`).
 
 Each mode ends with a concurrency pass: 8 clients on the market page, then 8 on
@@ -702,7 +702,7 @@ def concurrent_rate(port: int, path: str, clients: int, seconds: float) -> tuple
 
 MODES = {  # name: (server environment, write mix on)
     "cache off": ({"PAGE_CACHE_SECONDS": "0"}, False),
-    "cache on, no writes": ({}, False),
+    "cache on (no writes)": ({}, False),
     "cache on + write mix": ({}, True),
 }
 

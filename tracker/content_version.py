@@ -22,10 +22,17 @@ touches no row move nothing, so an idle site keeps its cached pages.
   rows it sees by one row of their total weight under the newest of their ids, in one
   statement, so neither the sum nor the stamp changes; beat runs it every hour.
 - SQLite (one writer at a time): a row-level trigger per table and event (the UPDATE one
-  with a WHEN comparing every column) keeps one row whose weight is the running total.
+  with a WHEN comparing every column) keeps one row a table whose weight is its running
+  total.
+
+Each row names its table, so a page can be keyed by the versions of the tables it reads
+(`stamp_of`, tracker/page_reads.py): a replication's progress then expires the
+pages that show runs, not the forecasters' pages.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.apps import apps
 from django.db import connections, transaction
@@ -65,15 +72,35 @@ def current(using: str = "default") -> int:
 
 
 def stamp(using: str = "default") -> str:
-    """"<version>.<newest log id>": what page keys hold. The id is there for a database
+    """"<version>.<newest log id>" of every covered table. The id is there for a database
     whose count started again (a flush empties the log, but its ids go on from where they
     were)."""
     total, newest = _totals(using)
     return f"{total}.{newest}"
 
 
+Snapshot = dict[str, tuple[int, int]]  # table ("" for rows of no table): (total, newest id)
+
+
+def snapshot(using: str = "default") -> Snapshot:
+    """Every table's (version, newest log id), in one small query (the log is compacted to
+    a row a table): the page cache reads it first thing and derives the stamp of whatever
+    tables a page reads from it (`stamp_of`)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT table_name, SUM(weight), MAX(id) FROM {LOG_TABLE} "
+                       "GROUP BY table_name")
+        return {name: (int(total), int(newest)) for name, total, newest in cursor.fetchall()}
+
+
+def stamp_of(found: Snapshot, tables: Iterable[str]) -> str:
+    """The stamp of `tables` in a snapshot: their versions' sum and newest id (rows of no
+    table, from before tables were named, count for every table)."""
+    rows = [found[name] for name in {*tables, ""} if name in found]
+    return f"{sum(total for total, _ in rows)}.{max((newest for _, newest in rows), default=0)}"
+
+
 def _totals(using: str) -> tuple[int, int]:
-    """One small aggregate: the log is compacted to a few rows."""
+    """One small aggregate: the log is compacted to a row a table."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM(weight), 0), COALESCE(MAX(id), 0) FROM {LOG_TABLE}")
         total, newest = cursor.fetchone()
@@ -115,10 +142,11 @@ def installed_tables(using: str = "default") -> set[str]:
 
 
 def compact(using: str = "default") -> int:
-    """Folds the log into one row of the same total weight under the newest id it removed,
-    so the stamp (version and newest id) stays what it was; returns the rows removed.
+    """Folds each table's rows into one row of the same total weight under the newest id it
+    removed, so every stamp (of all tables or of some) stays what it was; returns the rows
+    removed.
     Rows of transactions still open are not visible to the DELETE, so they stay and add
-    their weight when they commit. Postgres only: SQLite's trigger keeps one row."""
+    their weight when they commit. Postgres only: SQLite's trigger keeps a row a table."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return 0
@@ -126,16 +154,16 @@ def compact(using: str = "default") -> int:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COMPACT_LOCK])
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute(f"SELECT COUNT(*) FROM {LOG_TABLE}")
-        if cursor.fetchone()[0] <= 1:
-            return 0  # nothing to fold
+        cursor.execute(f"SELECT COUNT(*) - COUNT(DISTINCT table_name) FROM {LOG_TABLE}")
+        if cursor.fetchone()[0] <= 0:
+            return 0  # nothing to fold: a row a table
         cursor.execute(
-            f"WITH gone AS (DELETE FROM {LOG_TABLE} RETURNING id, weight) "
-            f"INSERT INTO {LOG_TABLE} (id, weight) SELECT MAX(id), SUM(weight) FROM gone "
-            "HAVING COUNT(*) > 0 RETURNING (SELECT COUNT(*) FROM gone)"
+            f"WITH gone AS (DELETE FROM {LOG_TABLE} RETURNING id, weight, table_name), "
+            f"kept AS (INSERT INTO {LOG_TABLE} (id, weight, table_name) "
+            "SELECT MAX(id), SUM(weight), table_name FROM gone GROUP BY table_name "
+            "RETURNING id) SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM kept)"
         )
-        row = cursor.fetchone()
-        return int(row[0]) - 1 if row else 0
+        return int(cursor.fetchone()[0])
 
 
 # Counts a table once per statement: the first changed row adds the log row and notes the
@@ -149,13 +177,14 @@ DECLARE
 BEGIN
   IF COALESCE(current_setting(flag, true), '') <> statement THEN
     PERFORM set_config(flag, statement, true);
-    INSERT INTO {LOG_TABLE} (weight) VALUES (1);
+    INSERT INTO {LOG_TABLE} (weight, table_name) VALUES (1, TG_TABLE_NAME);
   END IF;
   RETURN NULL;
 END $$"""
 POSTGRES_STATEMENT_FUNCTION = (
     f"CREATE OR REPLACE FUNCTION {POSTGRES_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    f"BEGIN INSERT INTO {LOG_TABLE} (weight) VALUES (1); RETURN NULL; END $$")
+    f"BEGIN INSERT INTO {LOG_TABLE} (weight, table_name) VALUES (1, TG_TABLE_NAME); "
+    "RETURN NULL; END $$")
 
 
 def _install_postgres(connection, tables: list[str]) -> list[str]:
@@ -191,9 +220,11 @@ def _install_sqlite(connection, tables: list[str]) -> list[str]:
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS {quote(_sqlite_trigger(table, event))} "
                     f"AFTER {event} ON {quote(table)} {when} BEGIN "
-                    f"INSERT INTO {LOG_TABLE} (weight) "
-                    f"SELECT COALESCE(SUM(weight), 0) + 1 FROM {LOG_TABLE}; "
-                    f"DELETE FROM {LOG_TABLE} WHERE id < last_insert_rowid(); END"
+                    f"INSERT INTO {LOG_TABLE} (weight, table_name) "
+                    f"SELECT COALESCE(SUM(weight), 0) + 1, '{table}' FROM {LOG_TABLE} "
+                    f"WHERE table_name = '{table}'; "
+                    f"DELETE FROM {LOG_TABLE} WHERE table_name = '{table}' "
+                    "AND id < last_insert_rowid(); END"
                 )
     return missing
 
@@ -210,19 +241,21 @@ def _sqlite_trigger(table: str, event: str) -> str:
     return f"{SQLITE_PREFIX}{table}_{event.lower()}"
 
 
-def drop_statement_triggers(using: str = "default") -> None:
-    """Removes the triggers of before issue 27, which counted statements that changed no
-    row (migration tracker/0009 runs it, then installs the row-level ones)."""
+def drop_triggers(using: str = "default") -> None:
+    """Removes every content trigger (of before issue 27, which counted statements that
+    changed no row, and of now), so that install_triggers puts in the current ones
+    (migration tracker/0009)."""
     connection = connections[using]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-                           [POSTGRES_TRIGGER])
-            for (table,) in cursor.fetchall():
-                cursor.execute(f"DROP TRIGGER IF EXISTS {POSTGRES_TRIGGER} ON {table}")
+            cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                           "WHERE tgname = ANY(%s)", [list(POSTGRES_TRIGGERS)])
+            for table, name in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             return
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                       "AND name LIKE 'content_changed_%'")
+                       "AND (name LIKE 'content_changed_%' OR name LIKE %s)",
+                       [f"{SQLITE_PREFIX}%"])
         for (name,) in cursor.fetchall():
             cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")

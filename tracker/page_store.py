@@ -76,6 +76,14 @@ def keep(cache_key: str, response: HttpResponse) -> None:
     response[HIT_HEADER] = "miss"
 
 
+def remember(cache_key: str, value: object) -> None:
+    """Keeps a small value (a URL's tables) as long as the pages; nothing when away."""
+    try:
+        caches[CACHE_ALIAS].set(cache_key, value, settings.PAGE_CACHE_SECONDS)
+    except Exception as exc:
+        logger.warning("Page cache unreachable, %s not kept: %s", cache_key.split(":")[0], exc)
+
+
 def freeze(response: HttpResponse) -> Stored:
     return response.status_code, list(response.items()), response.content
 
