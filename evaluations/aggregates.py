@@ -187,8 +187,8 @@ def stored_agreement(market: Market, scope: str) -> dict:
     """The figures of one scope: the stored row's when fresh, else computed for this reader
     and not stored (a read never writes; the write's commit or the reconciler stores them)."""
     row = StoredAgreement.objects.filter(market_id=market.pk, scope=scope).first()
-    if _fresh(row, _signature_of(market, scope)):
-        return row.figures  # type: ignore[union-attr]
+    if row is not None and row.figures is not None and _fresh(row, _signature_of(market, scope)):
+        return row.figures
     return compute_market_agreement(market.pk, _scope_filter(scope))
 
 

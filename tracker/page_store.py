@@ -8,6 +8,7 @@ import functools
 import hashlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -58,7 +59,8 @@ def source_digest(base: Path, *, extra: str = "") -> str:
     return digest.hexdigest()[:16]
 
 
-def read(cache_key: str) -> Stored | None:
+def read(cache_key: str) -> Any:
+    """A kept page (`Stored`) or value (`remember`); None when absent or away."""
     try:
         return caches[CACHE_ALIAS].get(cache_key)
     except Exception as exc:  # any backend's connection error: a miss, never a 500

@@ -27,7 +27,7 @@ def per_process_aliases() -> list[str]:
             if settings.CACHES.get(alias, {}).get("BACKEND") in PER_PROCESS_BACKENDS]
 
 
-def warnings() -> list[checks.Warning]:
+def warnings() -> list[checks.CheckMessage]:
     return [checks.Warning(
         f"The {alias!r} cache ({WHAT[alias]}) is per process: with several web workers or "
         "servers each keeps its own, so "
