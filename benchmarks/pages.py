@@ -756,6 +756,8 @@ def report_mode(mode: str, result: dict, queries: dict) -> dict:
     hits = sum(m["hits"] for m in rows.values())
     total = sum(m["n"] for m in rows.values())
     (market_rate, market_p95), (live_rate, _) = result["rate"]["market"], result["rate"]["live"]
+    print(f"\n8 concurrent clients: market page {market_rate:.1f} requests/s (p95 "
+          f"{market_p95:.0f} ms), /health/live/ {live_rate:.1f} requests/s")
     return {"within": f"{sum(r <= 3 for r in ratios.values())}/{len(ratios)}",
             "hit rate": f"{hits / total:.1%} ({hits} of {total})",
             "worst": ", ".join(f"{label} {r:.1f}x" for label, r in worst),
