@@ -413,7 +413,7 @@ def test_web_servers_share_one_page_cache_in_redis(client, db, settings):
     assert cached(client.get("/papers/")) == "miss"
     server = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     keys = server.keys(f"{prefix}:*")
-    assert len(keys) == 1  # in Redis, not in this process
+    assert len(keys) == 2  # in Redis, not in this process: the page and its URL's tables
     caches["pages"].close()
     del caches["pages"]  # as another process would open it
     assert cached(client.get("/papers/")) == "hit"
