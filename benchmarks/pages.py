@@ -9,22 +9,24 @@ Run from the root of the tree under test (it imports that tree's code):
 It loads the seed, then adds by bulk inserts through the models the issue's large tenant
 (10,022 papers, 3,022 candidacies, 65,013 assessments, 203 forecasters, 2,003 prediction
 sets, 100,019 predictions, 541 runs in all, seed included) and prints how long that took.
-If the tree has a `rebuild_aggregates` command it runs it (stored aggregates are derived
-data, rebuilt after bulk inserts that bypass the services). Then it serves the tenant with
-gunicorn on 127.0.0.1 (DEBUG=0, 2 sync workers) and requests each URL one at a time:
-p50/p95 over a bounded number of requests (--requests, and at most --seconds per URL), the
-ratio of each to the reference page in the same run (/bench/reference/: one query rendered
-through the site's base template, as /health/ was when issue 13 measured against it; it is
-served only here, by benchmarks/bench_settings.py's URLconf; and, as a second, harsher
-reference, to /health/live/: one SELECT 1, no template), response bytes,
-the workers' peak RSS (VmHWM, cumulative, so a jump shows where memory grew), and the load
-average. SQL queries per request come from a separate in-process pass with Django's test
-client under CaptureQueriesContext (the first request of each URL: a render, never a page-cache
-hit). Requests may be answered from the page cache (tracker/page_cache.py). With --uncached,
-every URL but the two references is also timed on a second gunicorn (--port + 1) running with
-PAGE_CACHE_SECONDS=0, side by side in the same run: the "rendered" columns are what a request
-costs when the page is built, and a "cache hits" column says how many of the first server's
-timed answers came from the cache.
+It also publishes 10,000 price quotes of the market crowd on the
+market (a few a day over ~3 years; part of the predictions). If the tree has a
+`rebuild_aggregates` command it runs it (stored aggregates are derived data, rebuilt after
+bulk inserts that bypass the services). SQL queries per request come from an in-process pass
+with Django's test client under CaptureQueriesContext (the first request of each URL).
+
+Then, per mode, it serves the tenant with gunicorn on 127.0.0.1 (DEBUG=0, 2 sync workers) and
+requests each URL one at a time (p50/p95 over --requests, at most --seconds per URL), with
+/health/live/ (one SELECT 1, no template) timed first and last as the reference:
+
+- "cache off": PAGE_CACHE_SECONDS=0, every request renders (the first reader after a write);
+- "cache on (no writes)": the page cache as deployed, an idle site;
+- "cache on + write mix": the same while a thread writes as a live site does (`WriteMix`).
+
+Each mode ends with a concurrency pass: 8 clients on the market page, then 8 on
+/health/live/, requests/s each. The hit rate comes from the responses' X-Page-Cache header.
+It prints a table per mode and a summary: URLs within 3x of /health/live/, hit rate, the
+worst three, the market page's bytes, requests/s and the load average (1 min).
 Not a test: nothing is asserted.
 
 The database must be one of your own (it is flushed when --rebuild is given or when it
@@ -54,6 +56,7 @@ SIZES = {  # the issue's tenant, seed included
     "papers": 10_022, "candidacies": 3_022, "assessments": 65_013, "forecasters": 203,
     "prediction_sets": 2_003, "predictions": 100_019, "runs": 541,
 }
+QUOTES = 10_000  # the market crowd's published price quotes on MARKET (part of predictions)
 SECRET = secrets.token_urlsafe(50)  # a fresh key per run (settings refuse weak ones)
 CSRF_SECRET = secrets.token_hex(16)  # 32 characters, as Django's CSRF cookie holds
 MARKET = "sae-downstream-beat-baselines"
@@ -272,7 +275,8 @@ def _forecasts(sizes, rng) -> None:
     forecasters = list(Forecaster.objects.filter(slug__startswith="bench-forecaster-")
                        .order_by("id").values_list("id", flat=True))
     n_sets = sizes["prediction_sets"] - PredictionSet.objects.count()
-    n_predictions = sizes["predictions"] - Prediction.objects.count()
+    quotes = min(QUOTES, sizes["predictions"] // 10)
+    n_predictions = sizes["predictions"] - quotes - Prediction.objects.count()
     # One forecaster holds an eighth of all predictions (the biggest forecaster page).
     biggest = forecasters[1] if len(forecasters) > 1 else forecasters[0]
     owners = [biggest if i < n_sets // 8 else forecasters[i % len(forecasters)]
@@ -297,8 +301,33 @@ def _forecasts(sizes, rng) -> None:
             outcome_evidence="A source says so." if outcome != "pending" else "",
         ))
     _batched(Prediction, rows)
+    _quotes(market, sizes["predictions"] - Prediction.objects.count(), rng)
     with services.scoring_in_process():
         services.do_rescore(Prediction.objects.filter(prediction_set__slug__startswith="bench-"))
+
+
+def _quotes(market, todo: int, rng) -> None:
+    """The market crowd's price, published as quotes: a few a day over ~3 years, in one
+    prediction set per day (a market snapshot), as an importer of a price feed would."""
+    from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
+
+    crowd, _ = Forecaster.objects.get_or_create(
+        slug="bench-crowd", defaults={"name": "Bench market crowd", "kind": "crowd"})
+    days = max(1, min(1000, todo // 10))
+    base = dt.date(2023, 1, 1)
+    _batched(PredictionSet, [
+        PredictionSet(slug=f"bench-quotes-{d}", forecaster=crowd, title=f"Price on day {d}",
+                      published_on=base + dt.timedelta(days=d)) for d in range(days)])
+    sets = list(PredictionSet.objects.filter(slug__startswith="bench-quotes-").order_by("id")
+                .values_list("id", "published_on"))
+    price, rows = 0.5, []
+    for i in range(todo):
+        set_id, day = sets[i * len(sets) // todo]
+        price = min(0.99, max(0.01, price + rng.gauss(0, 0.02)))
+        rows.append(Prediction(
+            prediction_set_id=set_id, position=i + 1, statement=f"Market price, quote {i + 1}.",
+            probability=round(price, 3), made_on=day, market=market, outcome="pending"))
+    _batched(Prediction, rows)
 
 
 def _runs(sizes, rng) -> None:
@@ -335,6 +364,13 @@ def _runs(sizes, rng) -> None:
     ])
 
 
+def quote_count() -> int:
+    from evaluations.forecasts.models import Prediction
+
+    return Prediction.objects.filter(market__slug=MARKET,
+                                     prediction_set__forecaster__kind="crowd").count()
+
+
 def counts() -> dict[str, int]:
     from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
     from evaluations.models import Assessment
@@ -343,8 +379,10 @@ def counts() -> dict[str, int]:
 
     return {"papers": Paper.objects.count(), "candidacies": Candidacy.objects.count(),
             "assessments": Assessment.objects.count(),
-            "forecasters": Forecaster.objects.count(),
-            "prediction_sets": PredictionSet.objects.count(),
+            # Less the market crowd's price feed, counted apart (quote_count).
+            "forecasters": Forecaster.objects.exclude(slug="bench-crowd").count(),
+            "prediction_sets": PredictionSet.objects.exclude(
+                slug__startswith="bench-quotes-").count(),
             "predictions": Prediction.objects.count(), "runs": ReplicationRun.objects.count()}
 
 
@@ -374,7 +412,8 @@ def prepare(args, sizes) -> None:
         call_command("rebuild_aggregates", verbosity=0)
         print(f"rebuild_aggregates: {time.perf_counter() - start:.1f} s", flush=True)
     call_command("collectstatic", verbosity=0, interactive=False)
-    print("Tenant: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts().items()))
+    print("Tenant: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts().items())
+          + f"; {quote_count():,} published price quotes on {MARKET}")
 
 
 def _db_label() -> str:
@@ -539,22 +578,6 @@ def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int, str]:
         connection.close()
 
 
-def worker_memory(master: int) -> tuple[float, float]:
-    """(largest current RSS, largest peak RSS) over the workers, in MiB."""
-    import psutil
-
-    rss, hwm = 0.0, 0.0
-    for child in psutil.Process(master).children():
-        try:
-            status = Path(f"/proc/{child.pid}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rss = max(rss, int(fields["VmRSS"].split()[0]) / 1024)
-        hwm = max(hwm, int(fields["VmHWM"].split()[0]) / 1024)
-    return rss, hwm
-
-
 def time_url(port, path, cookie, n, seconds) -> tuple[list[float], int, str, int]:
     """Times, response bytes, statuses seen, and how many answers were page-cache hits."""
     fetch(port, path, cookie)  # warm-up: not counted
@@ -579,6 +602,171 @@ def summarise(times: list[float], size: int, status: str, hits: int = 0) -> dict
             "bytes": size, "status": status, "hits": hits}
 
 
+# --- The write mix and the concurrency pass ----------------------------------------------------
+
+
+class WriteMix:
+    """A thread writing as a live site does while it is read: a replication's progress every
+    3 s (replication.services.record_progress's UPDATE), an adjudicator's draft save every
+    10 s (the scoring sheet's UPDATE of a draft) and a paper upsert every 30 s (an ingestion's
+    UPDATE of a paper). Every write changes its row, so each must count as a write."""
+
+    PERIODS = {"progress": 3.0, "draft": 10.0, "paper": 30.0}
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stop = threading.Event()
+        self.done = {name: 0 for name in self.PERIODS}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WriteMix:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        due = dict.fromkeys(self.PERIODS, time.monotonic())
+        try:
+            while not self.stop.wait(0.2):
+                now = time.monotonic()
+                for name, period in self.PERIODS.items():
+                    if now >= due[name]:
+                        getattr(self, f"_{name}")(self.done[name])
+                        self.done[name] += 1
+                        due[name] = now + period
+        finally:
+            connection.close()
+
+    def _progress(self, n: int) -> None:
+        from django.utils import timezone
+
+        from replication.models import ReplicationRun
+
+        run = ReplicationRun.objects.order_by("id").values_list("id", flat=True).first()
+        ReplicationRun.objects.filter(pk=run).update(
+            progress=n % 100, progress_message=f"Step {n}", heartbeat_at=timezone.now())
+
+    def _draft(self, n: int) -> None:
+        from django.db.models import F
+        from django.utils import timezone
+
+        from evaluations.models import Assessment
+
+        draft = Assessment.objects.filter(status="draft").order_by("id").values_list(
+            "id", flat=True).first()
+        Assessment.objects.filter(pk=draft).update(
+            rationale=f"Draft, edited {n} times.", version=F("version") + 1,
+            updated_at=timezone.now())
+
+    def _paper(self, n: int) -> None:
+        from django.utils import timezone
+
+        from tracker.models import Paper
+
+        Paper.objects.filter(slug="bench-paper-1").update(
+            abstract=f"An abstract, revision {n}.", updated_at=timezone.now())
+
+
+def concurrent_rate(port: int, path: str, clients: int, seconds: float) -> tuple[float, float]:
+    """(requests/s, p95 ms) of `clients` threads requesting `path` back to back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    deadline = time.perf_counter() + seconds
+
+    def client(_: int) -> list[float]:
+        times = []
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            try:
+                fetch(port, path, None)
+            except (OSError, http.client.HTTPException):
+                continue
+            times.append((time.perf_counter() - t0) * 1000)
+        return times
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        times = [t for result in pool.map(client, range(clients)) for t in result]
+    elapsed = time.perf_counter() - start
+    ordered = sorted(times) or [0.0]
+    return len(times) / elapsed, ordered[int(0.95 * (len(ordered) - 1))]
+
+
+# --- One mode: a server, every URL, the references first and last ------------------------------
+
+MODES = {  # name: (server environment, write mix on)
+    "cache off": ({"PAGE_CACHE_SECONDS": "0"}, False),
+    "cache on (no writes)": ({}, False),
+    "cache on + write mix": ({}, True),
+}
+
+
+def run_mode(mode: str, targets, cookie: str, args) -> dict:
+    import contextlib
+
+    env, writing = MODES[mode]
+    server = start_gunicorn(args.port, args.timeout, env)
+    loads, rows = [os.getloadavg()[0]], {}
+    live = live_path() or reference_path()
+    pooled: list[float] = []
+    try:
+        with WriteMix() if writing else contextlib.nullcontext() as mix:
+            for label, path, as_adjudicator in [("live", live, False), *targets,
+                                                ("live", live, False)]:
+                measured = summarise(*time_url(args.port, path, cookie if as_adjudicator
+                                               else None, args.requests, args.seconds))
+                if label == "live":
+                    pooled += [measured["p95"]]
+                else:
+                    rows[label] = measured
+                loads.append(os.getloadavg()[0])
+                print(f"  [{mode}] {label}: p95 {measured['p95']:.0f} ms", file=sys.stderr,
+                      flush=True)
+            market = f"/markets/{MARKET}/"
+            rate = {"market": concurrent_rate(args.port, market, 8, args.concurrent_seconds),
+                    "live": concurrent_rate(args.port, live, 8, args.concurrent_seconds)}
+            writes = dict(mix.done) if mix else {}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return {"rows": rows, "live_p95": statistics.mean(pooled), "loads": loads,
+            "rate": rate, "writes": writes}
+
+
+def report_mode(mode: str, result: dict, queries: dict) -> dict:
+    rows, live = result["rows"], result["live_p95"]
+    loads = result["loads"]
+    print(f"\n### {mode}\n\nload average (1 min): start {loads[0]:.2f}, end {loads[-1]:.2f}, "
+          f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f}; /health/live/ p95 "
+          f"{live:.1f} ms (mean of first and last); writes done: {result['writes'] or '-'}")
+    print("\n| URL | n | p50 ms | p95 ms | p95 / live | hits | queries | bytes | status |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for label, m in rows.items():
+        print(f"| {label} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
+              f"{m['p95'] / live:.1f}x | {m['hits']}/{m['n']} | {queries.get(label, '')} | "
+              f"{m['bytes']:,} | {m['status']} |")
+    ratios = {label: m["p95"] / live for label, m in rows.items()}
+    worst = sorted(ratios.items(), key=lambda item: -item[1])[:3]
+    hits = sum(m["hits"] for m in rows.values())
+    total = sum(m["n"] for m in rows.values())
+    (market_rate, market_p95), (live_rate, _) = result["rate"]["market"], result["rate"]["live"]
+    print(f"\n8 concurrent clients: market page {market_rate:.1f} requests/s (p95 "
+          f"{market_p95:.0f} ms), /health/live/ {live_rate:.1f} requests/s")
+    return {"within": f"{sum(r <= 3 for r in ratios.values())}/{len(ratios)}",
+            "hit rate": f"{hits / total:.1%} ({hits} of {total})",
+            "worst": ", ".join(f"{label} {r:.1f}x" for label, r in worst),
+            "market bytes": f"{rows.get('/markets/<slug>/', {}).get('bytes', 0):,}",
+            "8 clients req/s": f"market {market_rate:.1f} (p95 {market_p95:.0f} ms) vs "
+                               f"live {live_rate:.1f}",
+            "load": f"{statistics.mean(loads):.1f}"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="a 1/20 tenant")
@@ -586,16 +774,17 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20, help="timed requests per URL")
     parser.add_argument("--seconds", type=float, default=15.0,
                         help="stop a URL after this long (at least 3 requests)")
+    parser.add_argument("--concurrent-seconds", type=float, default=8.0,
+                        help="length of each 8-client pass (market page, then /health/live/)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--timeout", type=int, default=30, help="gunicorn worker timeout")
     parser.add_argument("--var-dir", default=str(Path(tempfile.gettempdir()) / "perfbench"))
     parser.add_argument("--rebuild", action="store_true", help="flush and build again")
     parser.add_argument("--only", default="", help="comma-separated substrings of labels")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"comma-separated, of: {', '.join(MODES)}")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--build-only", action="store_true", help="build the tenant, time nothing")
-    parser.add_argument("--uncached", action="store_true",
-                        help="also time every URL on a second server (--port + 1) with the "
-                             "page cache off, side by side in the same run")
     args = parser.parse_args()
     sizes = scaled(SIZES, 0.05 if args.small else args.scale)
     configure(args)
@@ -605,79 +794,26 @@ def main() -> int:
     from django.db import connections
 
     targets, viewer = urls()
+    targets = [t for t in targets if not t[0].startswith("reference")]
     if args.only:
-        wanted = args.only.split(",")
-        targets = [t for t in targets if t[0].startswith("reference") or
-                   any(w in t[0] for w in wanted)]
+        targets = [t for t in targets if any(w in t[0] for w in args.only.split(","))]
     queries = query_counts(targets, viewer)
     cookie = session_cookie(viewer)
     connections.close_all()
-    server = start_gunicorn(args.port, args.timeout)
-    # Side by side: the same tree with the page cache off, so every request renders.
-    uncached = start_gunicorn(args.port + 1, args.timeout, {"PAGE_CACHE_SECONDS": "0"}) \
-        if args.uncached else None
-    loads = [os.getloadavg()[0]]
-    rows = []
-    pooled: dict[str, tuple[list[float], int, str]] = {}
-    try:
-        references = [t for t in targets if t[0].startswith("reference")]
-        for label, path, as_adjudicator in targets + references:
-            if label.startswith("reference"):
-                # Measured first and last with more requests, pooled: the ratio's
-                # denominator then spans the whole run's load.
-                times, size, status, _ = time_url(args.port, path, None, 2 * args.requests,
-                                                  args.seconds)
-                before = pooled.get(label, ([], 0, ""))
-                pooled[label] = (before[0] + times, size, status)
-                measured = summarise(*pooled[label])
-                index = next((i for i, (known, _) in enumerate(rows) if known == label), None)
-                if index is not None:
-                    rows[index] = (label, {**rows[index][1], **measured})
-                    continue
-            else:
-                measured = summarise(*time_url(args.port, path, cookie if as_adjudicator
-                                               else None, args.requests, args.seconds))
-                if uncached:
-                    measured["rendered"] = summarise(*time_url(
-                        args.port + 1, path, cookie if as_adjudicator else None,
-                        args.requests, args.seconds))
-            measured["rss"], measured["hwm"] = worker_memory(server.pid)
-            loads.append(os.getloadavg()[0])
-            rows.append((label, measured))
-            print(f"  {label}: p50 {measured['p50']:.0f} ms", file=sys.stderr, flush=True)
-    finally:
-        for process in (server, uncached):
-            if process:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-    reference = rows[0][1]
-    live = next((m for label, m in rows if label.startswith("reference 2")), None)
-    health = next((m for label, m in rows if label == "/health/"), None)
+    summary = {}
+    for mode in args.modes.split(","):
+        summary[mode] = report_mode(mode, run_mode(mode, targets, cookie, args), queries)
     import django
 
     print(f"\n{_db_label()}, Django {django.get_version()}, gunicorn 2 sync workers, DEBUG=0; "
-          f"tree {ROOT}")
-    print(f"load average (1 min) during the run: start {loads[0]:.2f}, end {loads[-1]:.2f}, "
-          f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f}; "
-          f"{os.cpu_count()} CPUs")
-    extra = [(name, m) for name, m in (("live", live), ("health", health)) if m]
-    side = " cache hits | rendered p50 ms | rendered p95 ms | rendered p95 / ref |" \
-        if args.uncached else ""
-    print("\n| URL | n | p50 ms | p95 ms | p50 / ref | p95 / ref |" +
-          "".join(f" p95 / {name} |" for name, _ in extra) + side +
-          " queries | bytes | worker RSS MiB (peak) | status |")
-    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(extra) +
-          ("---:|" * 4 if args.uncached else "") + "---:|---:|---:|---|")
-    for label, m in rows:
-        versus = "".join(f" {m['p95'] / other['p95']:.1f}x |" for _, other in extra)
-        if args.uncached:
-            r = m.get("rendered")
-            versus += (f" {m['hits']}/{m['n']} | {r['p50']:.1f} | {r['p95']:.1f} | "
-                       f"{r['p95'] / reference['p95']:.1f}x |" if r else " - | - | - | - |")
-        print(f"| {label} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
-              f"{m['p50'] / reference['p50']:.1f}x | {m['p95'] / reference['p95']:.1f}x |"
-              f"{versus} {queries.get(label, '')} | {m['bytes']:,} | "
-              f"{m['rss']:.0f} ({m['hwm']:.0f}) | {m['status']} |")
+          f"tree {ROOT}; {os.cpu_count()} CPUs; p95 over {args.requests} sequential requests "
+          "per URL as a multiple of /health/live/ in the same mode\n")
+    columns = ["within", "hit rate", "worst", "market bytes", "8 clients req/s", "load"]
+    print("| mode | URLs within 3x | cache hit rate | worst 3 | market page bytes | "
+          "8 clients req/s | load avg |")
+    print("|---|---:|---:|---|---:|---|---:|")
+    for mode, row in summary.items():
+        print(f"| {mode} | " + " | ".join(row[c] for c in columns) + " |")
     return 0
 
 

@@ -12,8 +12,12 @@ scope), an adjudicator's are computed per request over their candidacies. Writes
 generation in their transaction; the public row also keeps a signature of the settled set
 (market status, settled count, latest candidacy change). A stale row is recomputed by the
 next reader, conditionally on the generation it read first, so a reader that raced a
-writer never stores figures older than that write. ``manage.py rebuild_aggregates``
-recomputes all.
+writer never stores figures older than that write. A read never writes (issue 27: a
+GET that stored figures moved the content version and expired every cached page): the
+rows are recomputed after the write commits (``invalidate_agreement`` registers
+``refresh_agreement`` on the commit) and by the reconciler's pass for rows that went stale
+another way (a candidacy settled: the signature); a reader that finds a stale row computes
+the figures for itself and stores nothing. ``manage.py rebuild_aggregates`` recomputes all.
 
 Per-candidacy kappas are not stored: a page shows at most a page of candidacies, and
 ``candidacy_agreements`` computes those from their own assessments in one query.
@@ -25,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict
 
+from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
@@ -35,8 +40,9 @@ from tracker.models import Candidacy, Criterion, Market
 
 def invalidate_agreement(market_id: int) -> None:
     """Mark the market's stored agreements stale (one UPDATE; call inside the write's
-    transaction)."""
+    transaction); they are recomputed once it commits."""
     StoredAgreement.objects.filter(market_id=market_id).update(generation=F("generation") + 1)
+    transaction.on_commit(lambda: refresh_agreement(market_id))
 
 
 def _submitted_ratings(**filters):
@@ -162,24 +168,54 @@ def _as_result(figures: dict):
     )
 
 
-def stored_agreement(market: Market, scope: str) -> dict:
-    """The figures of one scope, from the stored row when fresh, else recomputed and
-    stored (conditionally on the generation read first: a reader that raced a write
-    does not store figures older than it)."""
+def _fresh(row: StoredAgreement | None, signature: list | None) -> bool:
+    return (row is not None and row.figures is not None and "sums" in row.figures
+            and row.computed_generation == row.generation and row.signature == signature)
+
+
+def _scope_filter(scope: str) -> Q | None:
     from evaluations.services.visibility import settled_candidacies
 
-    row, _ = StoredAgreement.objects.get_or_create(market_id=market.pk, scope=scope)
-    signature = _signature(market) if scope == StoredAgreement.Scope.SETTLED else None
-    if (row.figures is not None and "sums" in row.figures
-            and row.computed_generation == row.generation and row.signature == signature):
+    return settled_candidacies() if scope == StoredAgreement.Scope.SETTLED else None
+
+
+def _signature_of(market: Market, scope: str) -> list | None:
+    return _signature(market) if scope == StoredAgreement.Scope.SETTLED else None
+
+
+def stored_agreement(market: Market, scope: str) -> dict:
+    """The figures of one scope: the stored row's when fresh, else computed for this reader
+    and not stored (a read never writes; the write's commit or the reconciler stores them)."""
+    row = StoredAgreement.objects.filter(market_id=market.pk, scope=scope).first()
+    if row is not None and row.figures is not None and _fresh(row, _signature_of(market, scope)):
         return row.figures
-    visible = settled_candidacies() if scope == StoredAgreement.Scope.SETTLED else None
-    figures = compute_market_agreement(market.pk, visible)
-    StoredAgreement.objects.filter(pk=row.pk, generation=row.generation).update(
-        figures=figures, computed_generation=row.generation, signature=signature,
-        computed_at=timezone.now(),
-    )
-    return figures
+    return compute_market_agreement(market.pk, _scope_filter(scope))
+
+
+def refresh_agreement(market_id: int) -> int:
+    """Recompute and store the market's stale scopes (conditionally on the generation read
+    first: a refresh that raced a later write stores nothing, and that write's own refresh
+    follows). How many scopes it stored. The write side: never called by a page."""
+    market = Market.objects.filter(pk=market_id).first()
+    if market is None:
+        return 0
+    stored = 0
+    for scope in StoredAgreement.Scope.values:
+        row, _ = StoredAgreement.objects.get_or_create(market_id=market.pk, scope=scope)
+        signature = _signature_of(market, scope)
+        if _fresh(row, signature):
+            continue
+        figures = compute_market_agreement(market.pk, _scope_filter(scope))
+        stored += StoredAgreement.objects.filter(pk=row.pk, generation=row.generation).update(
+            figures=figures, computed_generation=row.generation, signature=signature,
+            computed_at=timezone.now())
+    return stored
+
+
+def refresh_stale_agreements() -> list[int]:
+    """The reconciler's step: the markets whose stored agreement it recomputed."""
+    return [pk for pk in Market.objects.order_by("pk").values_list("pk", flat=True)
+            if refresh_agreement(pk)]
 
 
 def stored_all(market: Market):
@@ -240,6 +276,5 @@ def rebuild_agreements() -> int:
     markets = list(Market.objects.all())
     for market in markets:
         StoredAgreement.objects.filter(market=market).update(figures=None)
-        for scope in StoredAgreement.Scope.values:
-            stored_agreement(market, scope)
+        refresh_agreement(market.pk)
     return len(markets)

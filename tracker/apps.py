@@ -10,6 +10,8 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from tracker import shared_cache  # noqa: F401  (registers its deploy check)
+
         make_var_dirs()
         # After every migrate (and the tests' flushes): a table a migration added gets the
         # content-version triggers too.

@@ -10,14 +10,29 @@ locks the services take (`select_for_update`); inserts into a log never wait. A 
 counted when its transaction commits, and only then, so a reader never sees a version
 newer than the data it reads next.
 
-- Postgres: one statement-level trigger per table adds a row of weight 1. `compact()`
-  replaces the rows it sees by one row of their total weight under the newest of their ids,
-  in one statement, so neither the sum nor the stamp changes; beat runs it every hour.
-- SQLite (one writer at a time): a row-level trigger per table and event keeps one row
-  whose weight is the running total.
+Only a row that changes counts: an UPDATE whose new row equals the old one (the
+reconciler's "release the locks nobody holds", a form saved unchanged) and a statement that
+touches no row move nothing, so an idle site keeps its cached pages.
+
+- Postgres: row-level triggers (the UPDATE one with `WHEN (OLD.* IS DISTINCT FROM NEW.*)`)
+  add one row of weight 1 per table and statement that changed a row (a transaction-local
+  setting remembers the statement already counted, so a bulk write of 10,000 rows adds one
+  row, not 10,000);
+  TRUNCATE, which has no rows, keeps a statement-level trigger. `compact()` replaces the
+  rows it sees by one row of their total weight under the newest of their ids, in one
+  statement, so neither the sum nor the stamp changes; beat runs it every hour.
+- SQLite (one writer at a time): a row-level trigger per table and event (the UPDATE one
+  with a WHEN comparing every column) keeps one row a table whose weight is its running
+  total.
+
+Each row names its table, so a page can be keyed by the versions of the tables it reads
+(`stamp_of`, tracker/page_reads.py): a replication's progress then expires the
+pages that show runs, not the forecasters' pages.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.apps import apps
 from django.db import connections, transaction
@@ -29,8 +44,12 @@ COVERED_APPS = ("tracker", "evaluations", "forecasts", "replication", "auth", "a
 # The heartbeat is written every minute and shown on no cached page (the health page is
 # never cached); the log is the version itself.
 IGNORED_MODELS = ("tracker.WorkerHeartbeat", "tracker.ContentChange")
-POSTGRES_TRIGGER = "tracker_content_changed"
+POSTGRES_TRIGGER = "tracker_content_changed"  # TRUNCATE (statement-level)
+POSTGRES_ROW_TRIGGER = "tracker_content_row_changed"  # INSERT, DELETE
+POSTGRES_UPDATE_TRIGGER = "tracker_content_row_updated"  # UPDATE that changes the row
+POSTGRES_TRIGGERS = (POSTGRES_TRIGGER, POSTGRES_ROW_TRIGGER, POSTGRES_UPDATE_TRIGGER)
 SQLITE_EVENTS = ("INSERT", "UPDATE", "DELETE")
+SQLITE_PREFIX = "content_row_"  # before issue 27: content_changed_ (an UPDATE of no change counted)
 COMPACT_LOCK = 0x7C0_17E17  # pg advisory lock key: one compaction at a time
 
 
@@ -47,20 +66,41 @@ def covered_tables() -> list[str]:
 
 
 def current(using: str = "default") -> int:
-    """The version: the number of committed write statements (rows, on SQLite) so far."""
+    """The version: the number of committed write statements that changed a row, per table
+    (rows, on SQLite), so far."""
     return _totals(using)[0]
 
 
 def stamp(using: str = "default") -> str:
-    """"<version>.<newest log id>": what page keys hold. The id is there for a database
+    """"<version>.<newest log id>" of every covered table. The id is there for a database
     whose count started again (a flush empties the log, but its ids go on from where they
     were)."""
     total, newest = _totals(using)
     return f"{total}.{newest}"
 
 
+Snapshot = dict[str, tuple[int, int]]  # table ("" for rows of no table): (total, newest id)
+
+
+def snapshot(using: str = "default") -> Snapshot:
+    """Every table's (version, newest log id), in one small query (the log is compacted to
+    a row a table): the page cache reads it first thing and derives the stamp of whatever
+    tables a page reads from it (`stamp_of`)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT table_name, SUM(weight), MAX(id) FROM {LOG_TABLE} "
+                       "GROUP BY table_name")
+        return {name: (int(total), int(newest)) for name, total, newest in cursor.fetchall()}
+
+
+def stamp_of(found: Snapshot, tables: Iterable[str]) -> str:
+    """The stamp of `tables` in a snapshot: their versions' sum and newest id (rows of no
+    table, from before tables were named, count for every table)."""
+    rows = [found[name] for name in {*tables, ""} if name in found]
+    return f"{sum(total for total, _ in rows)}.{max((newest for _, newest in rows), default=0)}"
+
+
 def _totals(using: str) -> tuple[int, int]:
-    """One small aggregate: the log is compacted to a few rows."""
+    """One small aggregate: the log is compacted to a row a table."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM(weight), 0), COALESCE(MAX(id), 0) FROM {LOG_TABLE}")
         total, newest = cursor.fetchone()
@@ -87,8 +127,10 @@ def installed_tables(using: str = "default") -> set[str]:
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-                           [POSTGRES_TRIGGER])
+            cursor.execute(
+                "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = ANY(%s) "
+                "GROUP BY tgrelid HAVING COUNT(DISTINCT tgname) = %s",
+                [list(POSTGRES_TRIGGERS), len(POSTGRES_TRIGGERS)])
             return {name.strip('"') for (name,) in cursor.fetchall()}
         cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
         names = cursor.fetchall()
@@ -100,10 +142,11 @@ def installed_tables(using: str = "default") -> set[str]:
 
 
 def compact(using: str = "default") -> int:
-    """Folds the log into one row of the same total weight under the newest id it removed,
-    so the stamp (version and newest id) stays what it was; returns the rows removed.
+    """Folds each table's rows into one row of the same total weight under the newest id it
+    removed, so every stamp (of all tables or of some) stays what it was; returns the rows
+    removed.
     Rows of transactions still open are not visible to the DELETE, so they stay and add
-    their weight when they commit. Postgres only: SQLite's trigger keeps one row."""
+    their weight when they commit. Postgres only: SQLite's trigger keeps a row a table."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return 0
@@ -111,16 +154,37 @@ def compact(using: str = "default") -> int:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COMPACT_LOCK])
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute(f"SELECT COUNT(*) FROM {LOG_TABLE}")
-        if cursor.fetchone()[0] <= 1:
-            return 0  # nothing to fold
+        cursor.execute(f"SELECT COUNT(*) - COUNT(DISTINCT table_name) FROM {LOG_TABLE}")
+        if cursor.fetchone()[0] <= 0:
+            return 0  # nothing to fold: a row a table
         cursor.execute(
-            f"WITH gone AS (DELETE FROM {LOG_TABLE} RETURNING id, weight) "
-            f"INSERT INTO {LOG_TABLE} (id, weight) SELECT MAX(id), SUM(weight) FROM gone "
-            "HAVING COUNT(*) > 0 RETURNING (SELECT COUNT(*) FROM gone)"
+            f"WITH gone AS (DELETE FROM {LOG_TABLE} RETURNING id, weight, table_name), "
+            f"kept AS (INSERT INTO {LOG_TABLE} (id, weight, table_name) "
+            "SELECT MAX(id), SUM(weight), table_name FROM gone GROUP BY table_name "
+            "RETURNING id) SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM kept)"
         )
-        row = cursor.fetchone()
-        return int(row[0]) - 1 if row else 0
+        return int(cursor.fetchone()[0])
+
+
+# Counts a table once per statement: the first changed row adds the log row and notes the
+# statement's start time in a transaction-local setting (rolled back with the transaction
+# or savepoint), which the statement's other rows find there.
+POSTGRES_ROW_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {POSTGRES_ROW_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  flag text := 'tracker_content.' || TG_TABLE_NAME;
+  statement text := statement_timestamp()::text;
+BEGIN
+  IF COALESCE(current_setting(flag, true), '') <> statement THEN
+    PERFORM set_config(flag, statement, true);
+    INSERT INTO {LOG_TABLE} (weight, table_name) VALUES (1, TG_TABLE_NAME);
+  END IF;
+  RETURN NULL;
+END $$"""
+POSTGRES_STATEMENT_FUNCTION = (
+    f"CREATE OR REPLACE FUNCTION {POSTGRES_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN INSERT INTO {LOG_TABLE} (weight, table_name) VALUES (1, TG_TABLE_NAME); "
+    "RETURN NULL; END $$")
 
 
 def _install_postgres(connection, tables: list[str]) -> list[str]:
@@ -130,17 +194,18 @@ def _install_postgres(connection, tables: list[str]) -> list[str]:
         return []
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE OR REPLACE FUNCTION {POSTGRES_TRIGGER}() RETURNS trigger "
-            f"LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {LOG_TABLE} (weight) VALUES (1); "
-            "RETURN NULL; END $$"
-        )
+        cursor.execute(POSTGRES_ROW_FUNCTION)
+        cursor.execute(POSTGRES_STATEMENT_FUNCTION)
         for table in missing:
-            cursor.execute(
-                f"CREATE OR REPLACE TRIGGER {POSTGRES_TRIGGER} "
-                f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quote(table)} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_TRIGGER}()"
-            )
+            on = quote(table)
+            cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_TRIGGER} AFTER TRUNCATE ON "
+                           f"{on} FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_TRIGGER}()")
+            cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_ROW_TRIGGER} AFTER INSERT OR "
+                           f"DELETE ON {on} FOR EACH ROW EXECUTE FUNCTION "
+                           f"{POSTGRES_ROW_TRIGGER}()")
+            cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_UPDATE_TRIGGER} AFTER UPDATE "
+                           f"ON {on} FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) "
+                           f"EXECUTE FUNCTION {POSTGRES_ROW_TRIGGER}()")
     return missing
 
 
@@ -151,15 +216,46 @@ def _install_sqlite(connection, tables: list[str]) -> list[str]:
     with connection.cursor() as cursor:
         for table in missing:
             for event in SQLITE_EVENTS:
+                when = _sqlite_changed(connection, cursor, table) if event == "UPDATE" else ""
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS {quote(_sqlite_trigger(table, event))} "
-                    f"AFTER {event} ON {quote(table)} BEGIN "
-                    f"INSERT INTO {LOG_TABLE} (weight) "
-                    f"SELECT COALESCE(SUM(weight), 0) + 1 FROM {LOG_TABLE}; "
-                    f"DELETE FROM {LOG_TABLE} WHERE id < last_insert_rowid(); END"
+                    f"AFTER {event} ON {quote(table)} {when} BEGIN "
+                    f"INSERT INTO {LOG_TABLE} (weight, table_name) "
+                    f"SELECT COALESCE(SUM(weight), 0) + 1, '{table}' FROM {LOG_TABLE} "
+                    f"WHERE table_name = '{table}'; "
+                    f"DELETE FROM {LOG_TABLE} WHERE table_name = '{table}' "
+                    "AND id < last_insert_rowid(); END"
                 )
     return missing
 
 
+def _sqlite_changed(connection, cursor, table: str) -> str:
+    """WHEN some column's new value differs from its old one (IS NOT: NULL-safe)."""
+    columns = [column.name for column in
+               connection.introspection.get_table_description(cursor, table)]
+    quote = connection.ops.quote_name
+    return "WHEN " + " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in columns)
+
+
 def _sqlite_trigger(table: str, event: str) -> str:
-    return f"content_changed_{table}_{event.lower()}"
+    return f"{SQLITE_PREFIX}{table}_{event.lower()}"
+
+
+def drop_triggers(using: str = "default") -> None:
+    """Removes every content trigger (of before issue 27, which counted statements that
+    changed no row, and of now), so that install_triggers puts in the current ones
+    (migration tracker/0009)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                           "WHERE tgname = ANY(%s)", [list(POSTGRES_TRIGGERS)])
+            for table, name in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            return
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                       "AND (name LIKE 'content_changed_%' OR name LIKE %s)",
+                       [f"{SQLITE_PREFIX}%"])
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")

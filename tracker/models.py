@@ -537,11 +537,14 @@ class TriageQueueItem(Candidacy):
 
 class ContentChange(models.Model):
     """Written by database triggers on every write to the tables readers see
-    (tracker/content_version.py): the sum of `weight` over the rows is the published
-    content's version. Compaction folds the rows into one of the same total weight."""
+    (tracker/content_version.py): the sum of `weight` over a table's rows is that table's
+    version, over all rows the published content's. Compaction folds each table's rows into
+    one of the same total weight."""
 
     id = models.BigAutoField(primary_key=True)
     weight = models.PositiveBigIntegerField(default=1)
+    # The written table ("" for rows written before issue 27: they count for every table).
+    table_name = models.CharField(max_length=63, blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"content change {self.pk}"

@@ -19,9 +19,12 @@ invalidates which page to keep up to date.
 
 The stamp is read once, first thing in the request, before anything else is read from the
 database: a write that commits after it can only make the page newer than its key, never
-older. The health pages are never kept. Hits on API URLs still pass the view's throttles
-(tracker/api_throttle.py). PAGE_CACHE_SECONDS (0 turns it off) bounds how long an entry
-lives; the stamp, not the timeout, is what keeps pages fresh.
+older. It is read for every table at once (content_version.snapshot); a page is keyed by
+the stamp of the tables this URL's renders read (tracker/page_reads.py: the union of what
+its renders read, remembered per URL), so a write expires only the pages that read its
+table. The health pages are never kept. Hits on API URLs still pass the
+view's throttles (tracker/api_throttle.py). PAGE_CACHE_SECONDS (0 turns it off) bounds how
+long an entry lives; the stamp, not the timeout, is what keeps pages fresh.
 """
 
 from __future__ import annotations
@@ -34,14 +37,15 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 
-from tracker import api_throttle, content_version, page_store
+from tracker import api_throttle, content_version, page_reads, page_store
 
 logger = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/admin/"
 MESSAGES_COOKIE = "messages"
 UNCACHEABLE_DIRECTIVES = ("private", "no-cache", "no-store")
-STAMP_ATTRIBUTE = "content_stamp"  # set on the request by PublishedPageCache
+STAMP_ATTRIBUTE = "content_snapshot"  # set on the request by PublishedPageCache
+READS_ATTRIBUTE = "content_reads"  # page_reads.Reads of this request's render
 
 
 class PublishedPageCache:
@@ -54,16 +58,22 @@ class PublishedPageCache:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not may_be_kept(request):
             return self.get_response(request)
-        stamp = read_stamp()
-        setattr(request, STAMP_ATTRIBUTE, stamp)  # for for_viewer, further in
-        if stamp is None or not is_shared_request(request):
+        found = read_snapshot()
+        setattr(request, STAMP_ATTRIBUTE, found)  # for for_viewer, further in
+        if found is None:
             return self.get_response(request)
-        key = page_key(request, stamp)
-        if (stored := page_store.read(key)) is not None:
+        shared = is_shared_request(request)
+        known = known_reads(request)
+        if shared and known is not None and \
+                (stored := page_store.read(page_key(request, found, known))) is not None:
             return api_throttle.refusal(request) or page_store.restore(stored)
-        response = self.get_response(request)
-        if is_shared_response(response):
-            page_store.keep(key, response)
+        reads = page_reads.Reads(known)
+        setattr(request, READS_ATTRIBUTE, reads)
+        with page_reads.watching(reads):
+            response = self.get_response(request)
+        if shared and is_shared_response(response):
+            page_store.keep(page_key(request, found, reads.tables), response)
+        remember_reads(request, known, reads.tables)
         return response
 
 
@@ -87,17 +97,19 @@ class SignedInPageCache:
 def for_viewer(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
     """The signed-in viewer's page at this URL from the cache, or `render()` kept there.
     For views whose content depends only on the database and the viewer."""
-    stamp = getattr(request, STAMP_ATTRIBUTE, None)
-    if stamp is None or not is_viewer_request(request):
+    found = getattr(request, STAMP_ATTRIBUTE, None)
+    reads = getattr(request, READS_ATTRIBUTE, None)
+    if found is None or reads is None or not is_viewer_request(request):
         return render()
-    key = viewer_key(request, stamp)
-    if (stored := page_store.read(key)) is not None:
+    known = known_reads(request)
+    if known is not None and \
+            (stored := page_store.read(viewer_key(request, found, known))) is not None:
         return api_throttle.refusal(request) or page_store.restore(stored)
     response = render()
     if isinstance(response, SimpleTemplateResponse):
         response.render()  # rendered here so its content can be kept
     if is_viewer_response(request, response):
-        page_store.keep(key, response)
+        page_store.keep(viewer_key(request, found, reads.tables), response)
     return response
 
 
@@ -107,11 +119,11 @@ def may_be_kept(request: HttpRequest) -> bool:
             and not request.path_info.startswith(tuple(settings.PAGE_CACHE_NEVER)))
 
 
-def read_stamp() -> str | None:
-    """The content stamp; None (no caching for this request) when the database cannot
+def read_snapshot() -> content_version.Snapshot | None:
+    """Every table's version; None (no caching for this request) when the database cannot
     give it, e.g. code deployed before `migrate` made the log table."""
     try:
-        return content_version.stamp()
+        return content_version.snapshot()
     except DatabaseError as exc:
         logger.warning("Content version unreadable, rendering without the page cache: %s", exc)
         return None
@@ -169,13 +181,40 @@ def is_viewer_response(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def page_key(request: HttpRequest, stamp: str) -> str:
+def page_key(request: HttpRequest, found: content_version.Snapshot,
+             tables: frozenset[str]) -> str:
     # Host and scheme: the API writes absolute `next` links. Accept: DRF negotiates on it.
-    return page_store.key("page", stamp, request.scheme, request.get_host(),
+    return page_store.key("page", *_stamped(found, tables), request.scheme, request.get_host(),
                           request.get_full_path(), request.META.get("HTTP_ACCEPT", ""))
 
 
-def viewer_key(request: HttpRequest, stamp: str) -> str:
-    return page_store.key("viewer", stamp, request.user.pk, request.scheme, request.get_host(),
-                          request.get_full_path(), request.META.get("HTTP_ACCEPT", ""),
+def viewer_key(request: HttpRequest, found: content_version.Snapshot,
+               tables: frozenset[str]) -> str:
+    return page_store.key("viewer", *_stamped(found, tables), request.user.pk, request.scheme,
+                          request.get_host(), request.get_full_path(),
+                          request.META.get("HTTP_ACCEPT", ""),
                           request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""))
+
+
+def _stamped(found: content_version.Snapshot, tables: frozenset[str]) -> tuple[str, str]:
+    """The tables' stamp and their names: the same stamp of other tables is another key."""
+    return content_version.stamp_of(found, tables), ",".join(sorted(tables))
+
+
+def reads_key(request: HttpRequest) -> str:
+    return page_store.key("reads", request.scheme, request.get_host(), request.get_full_path(),
+                          request.META.get("HTTP_ACCEPT", ""))
+
+
+def known_reads(request: HttpRequest) -> frozenset[str] | None:
+    """The tables earlier renders of this URL read; None until one was rendered."""
+    found = page_store.read(reads_key(request))
+    return frozenset(found) if found is not None else None
+
+
+def remember_reads(request: HttpRequest, known: frozenset[str] | None,
+                   read: frozenset[str]) -> None:
+    """Keeps the union of what this URL's renders read (a render for another viewer, or
+    of other data, may read more), when this one added to it."""
+    if known is None or not read <= known:
+        page_store.remember(reads_key(request), sorted(read))

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -58,7 +59,8 @@ def source_digest(base: Path, *, extra: str = "") -> str:
     return digest.hexdigest()[:16]
 
 
-def read(cache_key: str) -> Stored | None:
+def read(cache_key: str) -> Any:
+    """A kept page (`Stored`) or value (`remember`); None when absent or away."""
     try:
         return caches[CACHE_ALIAS].get(cache_key)
     except Exception as exc:  # any backend's connection error: a miss, never a 500
@@ -74,6 +76,14 @@ def keep(cache_key: str, response: HttpResponse) -> None:
         logger.warning("Page cache unreachable, page not kept: %s", exc)
         return
     response[HIT_HEADER] = "miss"
+
+
+def remember(cache_key: str, value: object) -> None:
+    """Keeps a small value (a URL's tables) as long as the pages; nothing when away."""
+    try:
+        caches[CACHE_ALIAS].set(cache_key, value, settings.PAGE_CACHE_SECONDS)
+    except Exception as exc:
+        logger.warning("Page cache unreachable, %s not kept: %s", cache_key.split(":")[0], exc)
 
 
 def freeze(response: HttpResponse) -> Stored:

@@ -19,7 +19,7 @@ from evaluations import services
 from evaluations.models import Assessment, CandidacyVerdict, ResolutionEvent
 from evaluations.verdicts import majority
 from replication.scope import scope_of
-from tracker import charts, plain
+from tracker import charts, plain, price_series
 from tracker.models import Candidacy, Criterion, Market
 
 # --- Dates -----------------------------------------------------------------------------------
@@ -278,31 +278,26 @@ class ProbabilityChart:
 
 def probability_chart(market: Market, current: ResolutionEvent | None) -> ProbabilityChart | None:
     """The market's price: imported Manifold history (a step line) and published snapshots
-    (dots), with the resolution marked. None when there is no history at all."""
+    (dots), with the resolution marked; each drawn from a bounded series (per day, week or
+    month past price_series.MAX_POINTS values). None when there is no history at all."""
     from evaluations.forecasts.models import Forecaster, Prediction, ProbabilityPoint
 
-    trades = list(ProbabilityPoint.objects.filter(manifold_market__market=market)
-                  .order_by("at", "bet_id").values_list("at", "probability"))
-    snapshots = list(
-        Prediction.objects.filter(market=market, prediction_set__forecaster__kind=
-                                  Forecaster.Kind.CROWD)
-        .select_related("prediction_set").order_by("made_on", "pk")
-    )
-    if not trades and not snapshots:
+    trades = price_series.history(
+        ProbabilityPoint.objects.filter(manifold_market__market=market), "at", "probability")
+    quotes = price_series.history(
+        Prediction.objects.filter(market=market,
+                                  prediction_set__forecaster__kind=Forecaster.Kind.CROWD),
+        "made_on", "probability")
+    if not trades.count and not quotes.count:
         return None
     series = []
-    if trades:
-        series.append(charts.Series(
-            "Manifold trades", [charts.Point(at, p, f"{p:.0%} after a trade on {at:%Y-%m-%d}")
-                                for at, p in trades],
-            colour="#1f5fa8", dots=len(trades) <= 60))
-    if snapshots:
-        series.append(charts.Series(
-            "Published quotes",
-            [charts.Point(s.made_on, s.probability,
-                          f"{s.probability:.0%} on {s.made_on:%Y-%m-%d} ({s.prediction_set.title})")
-             for s in snapshots],
-            colour="#b4462b", line=False))
+    if trades.count:
+        series.append(charts.Series("Manifold trades", _trade_points(market, trades),
+                                    colour="#1f5fa8",
+                                    dots=trades.bins is not None or trades.count <= 60))
+    if quotes.count:
+        series.append(charts.Series("Published quotes", _quote_points(market, quotes),
+                                    colour="#b4462b", line=False))
     markers, references = [], []
     outcome_text = ""
     if current is not None and market.outcome:
@@ -312,14 +307,7 @@ def probability_chart(market: Market, current: ResolutionEvent | None) -> Probab
             markers.append(charts.Marker(sourced, outcome_text))
         else:
             references.append(charts.Reference(value, f"{outcome_text} (date unknown)"))
-    parts = []
-    if trades:
-        parts.append(f"{plain.counted(len(trades), 'trade')} imported from Manifold "
-                     f"({trades[0][0]:%Y-%m-%d} to {trades[-1][0]:%Y-%m-%d})")
-    if snapshots:
-        parts.append(f"{plain.counted(len(snapshots), 'published quote')} of the price")
-    data = " and ".join(parts)
-    description = f"The market's probability of YES over time, from {data}."
+    description = f"The market's probability of YES over time, from {_data(trades, quotes)}."
     if outcome_text:
         description += (f" {outcome_text}; " + ("marked at its date." if markers else
                         "the sources give no date, so it is drawn as a line at "
@@ -329,7 +317,49 @@ def probability_chart(market: Market, current: ResolutionEvent | None) -> Probab
         description=description, series=series, markers=markers, references=references,
         axis=charts.Axis(label="Probability of YES"),
     )
-    return ProbabilityChart(svg, description, len(trades), len(snapshots))
+    return ProbabilityChart(svg, description, trades.count, quotes.count)
+
+
+def _bins_as_points(found: price_series.History, what: str) -> list[charts.Point]:
+    return [charts.Point(b.start, b.mean, price_series.bin_label(b, what))
+            for b in found.bins or ()]
+
+
+def _trade_points(market: Market, trades: price_series.History) -> list[charts.Point]:
+    from evaluations.forecasts.models import ProbabilityPoint
+
+    if trades.bins is not None:
+        return _bins_as_points(trades, "trade")
+    return [charts.Point(at, p, f"{p:.0%} after a trade on {at:%Y-%m-%d}")
+            for at, p in ProbabilityPoint.objects.filter(manifold_market__market=market)
+            .order_by("at", "bet_id").values_list("at", "probability")]
+
+
+def _quote_points(market: Market, quotes: price_series.History) -> list[charts.Point]:
+    from evaluations.forecasts.models import Forecaster, Prediction
+
+    if quotes.bins is not None:
+        return _bins_as_points(quotes, "published quote")
+    return [charts.Point(s.made_on, s.probability,
+                         f"{s.probability:.0%} on {s.made_on:%Y-%m-%d} ({s.prediction_set.title})")
+            for s in Prediction.objects.filter(
+                market=market, prediction_set__forecaster__kind=Forecaster.Kind.CROWD)
+            .select_related("prediction_set").order_by("made_on", "pk")]
+
+
+def _data(trades: price_series.History, quotes: price_series.History) -> str:
+    """The caption's account of what is drawn, and how it was grouped."""
+    parts = []
+    if trades.count:
+        parts.append(f"{plain.counted(trades.count, 'trade')} imported from Manifold "
+                     f"({trades.first:%Y-%m-%d} to {trades.last:%Y-%m-%d})")
+    if quotes.count:
+        parts.append(f"{plain.counted(quotes.count, 'published quote')} of the price")
+    grouped = [f"{what} by {found.bins[0].unit}" for what, found in
+               (("trades", trades), ("quotes", quotes)) if found.bins]
+    suffix = (f" ({' and '.join(grouped)}: each mark is the mean, its tooltip gives the range)"
+              if grouped else "")
+    return " and ".join(parts) + suffix
 
 
 # --- Timeline and changes ----------------------------------------------------------------------

@@ -9,7 +9,13 @@ restarted without its data, or held by a worker that died) costs a delay, never 
 - forecast scores: re-score predictions whose stored score disagrees with their outcome or
   with their linked market's resolution (``evaluations.forecasts.services``);
 - arXiv ingestion: resend "Run now" requests nobody picked up, and close run-log rows
-  left running by a process that died (``tracker.ingestion.services``).
+  left running by a process that died (``tracker.ingestion.services``);
+- stored agreements: recompute a market's kappas gone stale without an assessment write
+  (a candidacy settled), so pages read them instead of computing them per request
+  (``evaluations.aggregates``; pages never store them).
+
+Every step writes only what differs: an idle site's pass changes no row, so it moves no
+content version and expires no cached page.
 
 It runs in beat's own process (``tracker.beat.ReconcilingScheduler``) every
 TRACKER_RECONCILE_SECONDS, so it needs no worker; ``manage.py reconcile`` runs it once.
@@ -43,10 +49,17 @@ def _ingestion() -> Any:
     return reconcile_ingestion()
 
 
+def _agreements() -> Any:
+    from evaluations.aggregates import refresh_stale_agreements
+
+    return refresh_stale_agreements()
+
+
 STEPS: list[tuple[str, Callable[[], Any]]] = [
     ("replication", _replication),
     ("scores", _scores),
     ("ingestion", _ingestion),
+    ("agreements", _agreements),
 ]
 
 

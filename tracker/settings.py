@@ -168,21 +168,30 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Caches ---------------------------------------------------------------------------
-# "pages": rendered pages keyed by the content version (tracker/page_cache.py).
-# Per process by default; PAGE_CACHE_URL (redis://...) shares it between web servers.
+# "default": DRF's throttle counts (and anything else counted per client). "pages": rendered
+# pages keyed by the content versions (tracker/page_cache.py). CACHE_URL (redis://...) puts
+# both in one shared Redis, so a throttle's limit holds across web processes and servers and
+# each page is rendered once for all of them; PAGE_CACHE_URL gives the pages their own
+# Redis. Unset: each process counts and keeps its own, which `check --deploy` and the web
+# server's start-up warn about when DEBUG is off (tracker/shared_cache.py).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300, minimum=0)
 PAGE_CACHE_NEVER = ["/health/", "/static/"]  # path prefixes always rendered afresh
-PAGE_CACHE_URL = env_url("PAGE_CACHE_URL", "", schemes={"redis", "rediss"})
+CACHE_URL = env_url("CACHE_URL", "", schemes={"redis", "rediss"})
+PAGE_CACHE_URL = env_url("PAGE_CACHE_URL", CACHE_URL, schemes={"redis", "rediss"})
+
+
+def _redis_cache(url: str, prefix: str) -> dict:
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+            "KEY_PREFIX": prefix}
+
+
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": PAGE_CACHE_URL,
-         "KEY_PREFIX": "tracker"}
-        if PAGE_CACHE_URL
-        # At most 256 entries of at most 512 KiB (tracker.page_store.MAX_BYTES) a process.
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
-              "OPTIONS": {"MAX_ENTRIES": 256}}
-    ),
+    "default": _redis_cache(CACHE_URL, "tracker-default") if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": _redis_cache(PAGE_CACHE_URL, "tracker") if PAGE_CACHE_URL
+    # At most 256 entries of at most 512 KiB (tracker.page_store.MAX_BYTES) a process.
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+          "OPTIONS": {"MAX_ENTRIES": 256}},
 }
 
 # --- Security (production: DEBUG=0) -----------------------------------------------------

@@ -112,23 +112,28 @@ def test_the_stored_agreement_equals_a_fresh_one_and_follows_changes(three_rater
     x.save()  # settling a candidacy changes the public's figures (the signature)
     public = aggregates.market_agreement(market, None)
     assert public.overall == services.measure_agreement(market=market, exclude=[y.pk]).overall
+    aggregates.refresh_agreement(market.pk)  # what a write's commit or the reconciler runs
     row = StoredAgreement.objects.get(market=market, scope="all")
     assert row.computed_generation == row.generation
     _grow(three_raters, ada, ben, 2)  # submissions raise the generation
     row.refresh_from_db()
     assert row.computed_generation != row.generation
-    after = aggregates.stored_all(market)
+    after = aggregates.stored_all(market)  # computed for the reader, not stored
     assert after.overall == services.measure_agreement(market=market).overall != fresh.overall
+    row.refresh_from_db()
+    assert row.computed_generation != row.generation  # a read never writes
+    assert aggregates.refresh_agreement(market.pk) >= 1
+    assert aggregates.stored_all(market).overall == after.overall
     with CaptureQueriesContext(connection) as queries:
         aggregates.stored_all(market)
     assert len(queries) == 1  # fresh: one row read
 
 
-def test_a_reader_that_raced_a_write_does_not_store_stale_figures(three_raters):
+def test_a_refresh_that_raced_a_write_does_not_store_stale_figures(three_raters):
     market = three_raters["market"]
-    aggregates.stored_all(market)
+    aggregates.refresh_agreement(market.pk)
     row = StoredAgreement.objects.get(market=market, scope="all")
-    aggregates.invalidate_agreement(market.pk)  # a write lands while the reader computes
+    aggregates.invalidate_agreement(market.pk)  # a write lands while a refresh computes
     StoredAgreement.objects.filter(pk=row.pk, generation=row.generation).update(
         figures={"stale": True}, computed_generation=row.generation)
     row.refresh_from_db()
@@ -208,6 +213,7 @@ def test_an_adjudicator_who_sees_only_settled_candidacies_reads_the_stored_figur
     y.save()
     market.status, market.outcome = type(market).Status.RESOLVED, "yes"
     market.save()  # everything settled: she sees what the public sees
+    aggregates.refresh_agreement(market.pk)  # the write's commit (or the reconciler)
     public = aggregates.market_agreement(market, None)  # the public's row, fresh now
     assert public.overall == services.measure_agreement(market=market).overall
 

@@ -117,7 +117,7 @@ def test_the_reaper_runs_in_beats_own_process_not_as_a_task(settings):
     assert PERIODIC_TASKS == []
     assert settings.CELERY_BEAT_SCHEDULER == "tracker.beat:ReconcilingScheduler"
     assert issubclass(ReconcilingScheduler, DatabaseScheduler)
-    assert [name for name, _ in STEPS] == ["replication", "scores", "ingestion"]
+    assert [name for name, _ in STEPS] == ["replication", "scores", "ingestion", "agreements"]
 
 
 def test_the_tasks_are_late_acknowledged():

@@ -80,12 +80,24 @@ def test_the_defaults_start_without_any_variable():
 
 
 def test_the_deploy_check_reports_nothing_with_production_settings():
-    env = {"DEBUG": "0", "SECRET_KEY": PROD_KEY, "ALLOWED_HOSTS": "tracker.example.org"}
+    env = {"DEBUG": "0", "SECRET_KEY": PROD_KEY, "ALLOWED_HOSTS": "tracker.example.org",
+           "CACHE_URL": "redis://cache.example.org:6379/3"}
 
     result = start_django(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_the_deploy_check_says_throttles_are_per_process_without_a_shared_cache():
+    """Issue 23 F3: without CACHE_URL each web process counts the API's limit on its own."""
+    env = {"DEBUG": "0", "SECRET_KEY": PROD_KEY, "ALLOWED_HOSTS": "tracker.example.org"}
+
+    result = start_django(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode != 0
+    assert "tracker.W010" in result.stderr and "tracker.W011" in result.stderr
+    assert "a client gets the API rate limit once per process" in result.stderr
 
 
 def test_loading_settings_creates_no_folder_and_start_up_makes_them(tmp_path):
