@@ -297,8 +297,7 @@ def _forecasts(sizes, rng) -> None:
             outcome_evidence="A source says so." if outcome != "pending" else "",
         ))
     _batched(Prediction, rows)
-    with services.scoring_in_process():
-        services.do_rescore(Prediction.objects.filter(prediction_set__slug__startswith="bench-"))
+    services.do_rescore(Prediction.objects.filter(prediction_set__slug__startswith="bench-"))
 
 
 def _runs(sizes, rng) -> None:

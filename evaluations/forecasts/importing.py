@@ -29,7 +29,7 @@ from django.db import models, transaction
 from django.db.models import Max
 
 from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
-from evaluations.forecasts.services import do_rescore, scoring_in_process
+from evaluations.forecasts.services import do_rescore
 from tracker.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from tracker.models import Candidacy, Market, Paper
 
@@ -533,7 +533,7 @@ def do_import_predictions(rows: list[dict[str, Any]], *, dry_run: bool = False) 
         result.sets_created = sorted({r.set_slug for r in checked} - set(
             PredictionSet.objects.values_list("slug", flat=True)))
         return result
-    with transaction.atomic(), scoring_in_process():
+    with transaction.atomic():
         sets: dict[str, PredictionSet] = {}
         next_position: dict[str, int] = {}
         created = []
