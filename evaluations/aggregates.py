@@ -25,18 +25,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from evaluations import agreement as agreement_maths
 from evaluations.models import Assessment, StoredAgreement
 from tracker.models import Candidacy, Criterion, Market
-
-
-def invalidate_agreement(market_id: int) -> None:
-    """Mark the market's stored agreements stale (one UPDATE; call inside the write's
-    transaction)."""
-    StoredAgreement.objects.filter(market_id=market_id).update(generation=F("generation") + 1)
 
 
 def _submitted_ratings(**filters):
@@ -192,7 +186,7 @@ def market_agreement(market: Market, viewer=None, seen=None):
     ``by_candidacy`` empty: ``candidacy_agreements`` gives a page's). The public's and the
     resolvers' figures are stored; an adjudicator's depend on which candidacies they have
     finished, so theirs are computed over the candidacies they see."""
-    from evaluations.leaderboard import sight
+    from evaluations.services.visibility import sight
 
     seen = seen or sight(viewer=viewer, market=market)
     if seen.everything:

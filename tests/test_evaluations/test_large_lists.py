@@ -128,7 +128,7 @@ def test_a_reader_that_raced_a_write_does_not_store_stale_figures(three_raters):
     market = three_raters["market"]
     aggregates.stored_all(market)
     row = StoredAgreement.objects.get(market=market, scope="all")
-    aggregates.invalidate_agreement(market.pk)  # a write lands while the reader computes
+    StoredAgreement.invalidate(market.pk)  # a write lands while the reader computes
     StoredAgreement.objects.filter(pk=row.pk, generation=row.generation).update(
         figures={"stale": True}, computed_generation=row.generation)
     row.refresh_from_db()
