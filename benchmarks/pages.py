@@ -302,8 +302,7 @@ def _forecasts(sizes, rng) -> None:
         ))
     _batched(Prediction, rows)
     _quotes(market, sizes["predictions"] - Prediction.objects.count(), rng)
-    with services.scoring_in_process():
-        services.do_rescore(Prediction.objects.filter(prediction_set__slug__startswith="bench-"))
+    services.do_rescore(Prediction.objects.filter(prediction_set__slug__startswith="bench-"))
 
 
 def _quotes(market, todo: int, rng) -> None:

@@ -14,8 +14,9 @@ generation in their transaction; the public row also keeps a signature of the se
 next reader, conditionally on the generation it read first, so a reader that raced a
 writer never stores figures older than that write. A read never writes (issue 27: a
 GET that stored figures moved the content version and expired every cached page): the
-rows are recomputed after the write commits (``invalidate_agreement`` registers
-``refresh_agreement`` on the commit) and by the reconciler's pass for rows that went stale
+rows are recomputed after the write commits (``refresh_verdict`` marks them stale with
+``StoredAgreement.invalidate`` and sends the ``evaluations.refresh_agreement`` task on the
+commit) and by the reconciler's pass for rows that went stale
 another way (a candidacy settled: the signature); a reader that finds a stale row computes
 the figures for itself and stores nothing. ``manage.py rebuild_aggregates`` recomputes all.
 
@@ -29,20 +30,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from evaluations import agreement as agreement_maths
 from evaluations.models import Assessment, StoredAgreement
 from tracker.models import Candidacy, Criterion, Market
-
-
-def invalidate_agreement(market_id: int) -> None:
-    """Mark the market's stored agreements stale (one UPDATE; call inside the write's
-    transaction); they are recomputed once it commits."""
-    StoredAgreement.objects.filter(market_id=market_id).update(generation=F("generation") + 1)
-    transaction.on_commit(lambda: refresh_agreement(market_id))
 
 
 def _submitted_ratings(**filters):
@@ -228,7 +221,7 @@ def market_agreement(market: Market, viewer=None, seen=None):
     ``by_candidacy`` empty: ``candidacy_agreements`` gives a page's). The public's and the
     resolvers' figures are stored; an adjudicator's depend on which candidacies they have
     finished, so theirs are computed over the candidacies they see."""
-    from evaluations.leaderboard import sight
+    from evaluations.services.visibility import sight
 
     seen = seen or sight(viewer=viewer, market=market)
     if seen.everything:

@@ -3,6 +3,8 @@ a page with one bad field writes nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from evaluations.models import Assessment, validate_rationale, validate_url_list
@@ -92,8 +94,9 @@ class CriterionAssessmentForm(forms.Form):
         return self.submitting or (self.assessment is not None
                                    and self.assessment.is_submitted)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         cleaned["rationale"] = (cleaned.get("rationale") or "").strip()

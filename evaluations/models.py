@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from tracker.models import Candidacy, Criterion, Market, Paper
 
@@ -349,3 +349,10 @@ class StoredAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"Agreement of market {self.market_id} ({self.scope}, gen. {self.generation})"
+
+    @classmethod
+    def invalidate(cls, market_id: int) -> None:
+        """Mark the market's stored agreements stale (one UPDATE; call inside the write's
+        transaction). Here, below the services and ``aggregates``, so that the verdict
+        service (a writer) and the aggregates (the readers) both import it downwards."""
+        cls.objects.filter(market_id=market_id).update(generation=F("generation") + 1)

@@ -10,11 +10,13 @@ redelivered task, can tell.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from pathlib import Path
 
-from django.db import connection, connections
+from django.conf import settings
+from django.db import connections
 
 from replication import conf, services
 from replication.models import ReplicationRun
@@ -61,16 +63,17 @@ def execute_run(*, run_id: int, worker_host: str, out_dir: Path | None = None) -
     run = ReplicationRun.objects.select_related("spec").get(pk=run_id)
     out_dir = Path(out_dir) if out_dir else services.artifact_dir(run_id)
     heartbeat = Heartbeat(run_id=run_id, attempt=attempt)
-    # Inside an open transaction (eager tasks in tests) another connection cannot see the
-    # run's row, and on SQLite it would wait on the write lock: progress reports suffice.
-    beating = not connection.in_atomic_block
-    if beating:
-        heartbeat.start()
+    heartbeat.start()
     try:
         return _run_harness(run, attempt=attempt, out_dir=out_dir)
     finally:
-        if beating:
-            heartbeat.stop()
+        heartbeat.stop()
+
+
+def export_harness_settings() -> None:
+    """Hand the harness the one setting it reads, through its environment: it imports no
+    Django (an import contract), so it cannot read ``settings.REPLICATION_CACHE_DIR``."""
+    os.environ["REPLICATION_CACHE_DIR"] = str(settings.REPLICATION_CACHE_DIR)
 
 
 def _run_harness(run: ReplicationRun, *, attempt: int, out_dir: Path) -> str:
@@ -80,6 +83,7 @@ def _run_harness(run: ReplicationRun, *, attempt: int, out_dir: Path) -> str:
     try:
         from replication.harness.api import parse_spec, run_spec
 
+        export_harness_settings()
         spec = parse_spec(run.spec.text, source=f"replication spec {run.spec_id}")
         result = run_spec(spec, out_dir, progress=progress, device=run.device)
         files = [p.name for p in (result.results_path, result.summary_path, result.plot_path)]

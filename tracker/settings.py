@@ -347,3 +347,6 @@ REPLICATION_RESEND_AFTER_SECONDS = env_float(
 REPLICATION_TIME_LIMIT = env_int("REPLICATION_TIME_LIMIT", 3600, minimum=10)
 REPLICATION_SOFT_TIME_LIMIT = env_int("REPLICATION_SOFT_TIME_LIMIT", 3300, minimum=5)
 REPLICATION_TIME_LIMIT_GRACE = env_int("REPLICATION_TIME_LIMIT_GRACE", 300, minimum=0)
+#: The harness's embedding cache; a worker hands it to the harness (which reads no settings)
+#: as $REPLICATION_CACHE_DIR before it runs a spec (replication.execution).
+REPLICATION_CACHE_DIR = Path(env_str("REPLICATION_CACHE_DIR") or VAR_DIR / "cache" / "embeddings")

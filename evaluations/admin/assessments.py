@@ -4,6 +4,8 @@ candidacy's scoring sheet; this list is for finding and reading."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
@@ -44,8 +46,9 @@ class AssessmentForm(forms.ModelForm):
             if "criterion" in self.fields:
                 self.fields["criterion"].disabled = True
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         stale = "version" in self.fields and cleaned.get("version") != self.instance.version
         if self.instance.pk and stale:
             raise ValidationError(stale_message(self.instance.criterion))

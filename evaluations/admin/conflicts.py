@@ -4,6 +4,8 @@ they are computed from the author list and cannot be withdrawn."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -23,8 +25,9 @@ class DeclareConflictForm(forms.ModelForm):
         model = DeclaredConflict
         fields = ["paper", "reason"]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         paper, user = cleaned.get("paper"), getattr(self, "declared_by", None)
         if paper is not None and user is not None and DeclaredConflict.objects.filter(
             adjudicator=user, paper=paper, withdrawn_at__isnull=True
@@ -60,9 +63,10 @@ class DeclaredConflictAdmin(RoleGuardMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.declared_by = request.user if obj is None else None
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+                 **kwargs: Any) -> Any:
+        form: Any = super().get_form(request, obj, change, **kwargs)
+        form.declared_by = request.user if obj is None else None  # read by its clean()
         return form
 
     def get_actions(self, request):

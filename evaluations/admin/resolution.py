@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Value, When
 from django.http import HttpResponseRedirect
@@ -145,7 +146,7 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": f"Resolve: {market}", "market": market, "form": form,
             "opts": self.model._meta, "action": "resolve_market",
-            "selected": [market.pk], "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "selected": [market.pk], "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         })
 
     @admin.action(description="Unresolve market (restore its previous state)",
@@ -169,7 +170,7 @@ class MarketResolutionAdmin(RoleGuardMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": f"Unresolve: {market}", "market": market, "opts": self.model._meta,
             "action": "unresolve_market", "selected": [market.pk],
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         })
 
 

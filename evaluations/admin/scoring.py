@@ -41,9 +41,10 @@ class MyQueueFilter(admin.SimpleListFilter):
                 (queue.AWAITING, queue.DRAFTS, queue.DONE, queue.CONFLICT, queue.CLOSED)]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        chosen = self.value()
+        if not chosen:
             return queryset
-        return queue.in_queue(queryset, request.user, self.value(), conflicted_ids(request))
+        return queue.in_queue(queryset, request.user, chosen, conflicted_ids(request))
 
 
 @admin.register(CandidacyScoring)

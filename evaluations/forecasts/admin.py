@@ -1,7 +1,9 @@
 """The operators' console for forecasts: edit forecasters, sets and outcomes; re-score.
 
-Scores are derived data: read-only here, rebuilt by the re-scoring service (saving a changed
-outcome or probability queues a re-score after commit; the actions re-score at once).
+Scores are derived data: read-only here, rebuilt by the re-scoring service (a prediction
+saved here, on its page or in its set's inline, goes through ``services.save_predictions``,
+which queues a re-score after commit when its outcome or probability changed; the actions
+re-score at once).
 
 A prediction with an outcome or a score holds a judgement: the forecasters' records and
 the leaderboard are computed from it, so deleting it (or its set) is refused with a
@@ -25,7 +27,7 @@ from evaluations.forecasts.models import (
     PredictionSet,
     Score,
 )
-from evaluations.forecasts.services import do_rescore, do_rescore_all
+from evaluations.forecasts.services import do_rescore, do_rescore_all, save_predictions
 from tracker.admin_mixins import ReadOnlyAdminMixin
 
 AUDIT_FIELDS = ("created_at", "updated_at")
@@ -108,6 +110,13 @@ class PredictionSetAdmin(KeepJudgementsMixin, admin.ModelAdmin):
     def holds_judgement(self, obj: PredictionSet) -> bool:
         return holding_judgement(obj.predictions.all()).exists()
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Prediction:
+            return super().save_formset(request, form, formset, change)
+        # The inline cannot delete (can_delete = False); its saves are the service's.
+        save_predictions(predictions=formset.save(commit=False))
+        formset.save_m2m()
+
     @admin.action(description="Re-score the predictions of the selected sets")
     def rescore_sets(self, request, queryset) -> None:
         result = do_rescore(Prediction.objects.filter(prediction_set__in=queryset))
@@ -127,6 +136,9 @@ class PredictionAdmin(KeepJudgementsMixin, admin.ModelAdmin):
 
     def holds_judgement(self, obj: Prediction) -> bool:
         return holding_judgement(Prediction.objects.filter(pk=obj.pk)).exists()
+
+    def save_model(self, request: HttpRequest, obj: Prediction, form: Any, change: bool) -> None:
+        save_predictions(predictions=[obj])
 
     @admin.action(description="Re-score the selected predictions")
     def rescore_selected(self, request, queryset) -> None:

@@ -7,6 +7,6 @@ class ForecastsConfig(AppConfig):
     verbose_name = "Forecasts"
 
     def ready(self) -> None:
-        # Receivers connect on import; the tasks register by name in every process (web
-        # too), so the resolution service's signature("forecasts.rescore_market") finds them.
-        from evaluations.forecasts import signals, tasks  # noqa: F401
+        # The tasks register by name in every process (web too), so the resolution
+        # service's send_on_commit("forecasts.rescore_market") finds them.
+        from evaluations.forecasts import tasks  # noqa: F401

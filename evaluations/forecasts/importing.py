@@ -29,7 +29,7 @@ from django.db import models, transaction
 from django.db.models import Max
 
 from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
-from evaluations.forecasts.services import do_rescore, scoring_in_process
+from evaluations.forecasts.services import do_rescore
 from tracker.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from tracker.models import Candidacy, Market, Paper
 
@@ -355,7 +355,124 @@ def _find_paper(reference: str) -> Paper | None:
     return paper
 
 
+# Validators of one row's columns, each ``(row, problems) -> value``: a problem is appended
+# (in the words the report shows) and the value is then None or empty.
+
+
+def _column_problems(row: dict[str, Any], problems: list[str]) -> None:
+    unknown = sorted(key for key in row if key not in COLUMNS and key != "__extra__")
+    if unknown:
+        problems.append(f"unknown column(s): {', '.join(unknown)}.")
+    if "__extra__" in row:
+        problems.append("more values than header columns.")
+
+
+def _statement(row: dict[str, Any], problems: list[str]) -> str:
+    statement = " ".join(_text(row, "statement").split())
+    if not statement:
+        problems.append("statement is empty.")
+    return statement
+
+
+def _set_slug(row: dict[str, Any], problems: list[str]) -> str:
+    set_slug = _text(row, "set")
+    if not set_slug:
+        problems.append("set is missing.")
+    elif not _SLUG.match(set_slug):
+        problems.append(f"set {set_slug!r} is not a slug: use letters, digits, - and _ "
+                        "only (it becomes part of a URL).")
+        return ""
+    return set_slug
+
+
+def _source_url(row: dict[str, Any], problems: list[str]) -> str:
+    source_url = _text(row, "set_source_url")
+    if source_url:
+        try:
+            _WEB_URL(source_url)
+        except ValidationError:
+            problems.append(f"set_source_url {source_url!r} is not an http or https URL.")
+    return source_url
+
+
+def _made_on(row: dict[str, Any], problems: list[str]) -> dt.date | None:
+    made_on = _date(row, "made_on", problems)
+    if not _text(row, "made_on"):
+        problems.append("made_on is missing.")
+    return made_on
+
+
+def _position(row: dict[str, Any], problems: list[str]) -> int | None:
+    text = _text(row, "position")
+    if not text:
+        return None
+    raw = row.get("position")
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        text = str(raw)
+    if (not _ASCII_WHOLE.match(text) or len(text) > len(str(MAX_POSITION))
+            or not 1 <= int(text) <= MAX_POSITION):
+        problems.append(f"position {_text(row, 'position')!r} is not a whole number "
+                        f"from 1 to {MAX_POSITION}.")
+        return None
+    return int(text)
+
+
+def _outcome(row: dict[str, Any], problems: list[str]) -> tuple[str, bool]:
+    """The outcome (pending when blank) and whether it was inferred."""
+    outcome = _text(row, "outcome").lower() or Prediction.Outcome.PENDING
+    if outcome not in Prediction.Outcome.values:
+        problems.append(
+            f"outcome {outcome!r} is not one of {', '.join(Prediction.Outcome.values)}."
+        )
+    inferred_text = _text(row, "outcome_inferred").lower()
+    if inferred_text not in _TRUE | _FALSE:
+        problems.append(f"outcome_inferred {inferred_text!r} is not true or false.")
+    inferred = inferred_text in _TRUE
+    if inferred and outcome == Prediction.Outcome.PENDING:
+        problems.append("a pending outcome cannot be inferred.")
+    return outcome, inferred
+
+
+def _candidacy(row: dict[str, Any], market: Market | None,
+               problems: list[str]) -> Candidacy | None:
+    """The candidacy the ``paper`` column names for the row's market."""
+    paper_ref, market_slug = _text(row, "paper"), _text(row, "market")
+    if not paper_ref:
+        return None
+    paper = _find_paper(paper_ref)
+    if paper is None:
+        problems.append(f"unknown paper {paper_ref!r}.")
+    elif not market_slug:
+        problems.append("a paper needs the market it is a candidate for.")
+    elif market is not None:
+        candidacy = Candidacy.objects.filter(paper=paper, market=market).first()
+        if candidacy is None:
+            problems.append(f"paper {paper_ref!r} is not a candidate for {market_slug!r}.")
+        return candidacy
+    return None
+
+
+@dataclass
+class _Parsed:
+    """A row's values once each column's validator has run (None where it found a problem)."""
+
+    forecaster: Forecaster | None
+    statement: str
+    set_slug: str
+    source_url: str
+    probability: float | None
+    made_on: dt.date | None
+    position: int | None
+    outcome: str
+    inferred: bool
+    market: Market | None
+    candidacy: Candidacy | None
+
+
 class _Checker:
+    """Checks rows one by one, remembering what earlier rows (and the database) hold: known
+    forecasters, markets and sets, and the statements and positions already taken."""
+
     def __init__(self) -> None:
         self.forecasters = {f.slug: f for f in Forecaster.objects.all()}
         self.markets: dict[str, Market | None] = {}
@@ -370,98 +487,90 @@ class _Checker:
         return self.markets[slug]
 
     def check(self, number: int, row: dict[str, Any]) -> tuple[CheckedRow | None, list[str]]:
+        """The checked row, or None and every problem found in it (in column order)."""
         problems: list[str] = _edge_problems(row)
         if problems:  # the other checks would only repeat these
             return None, problems
-        unknown = sorted(key for key in row if key not in COLUMNS and key != "__extra__")
-        if unknown:
-            problems.append(f"unknown column(s): {', '.join(unknown)}.")
-        if "__extra__" in row:
-            problems.append("more values than header columns.")
+        _column_problems(row, problems)
+        parsed = self._parse(row, problems)
+        existing_set = self.sets.get(parsed.set_slug)
+        self._set_problems(row, parsed, existing_set, problems)
+        self._duplicate_problems(number, parsed, existing_set, problems)
+        set_published_on = _date(row, "set_published_on", problems)
+        resolves_by = _date(row, "resolves_by", problems)
+        outcome_date = _date(row, "outcome_date", problems)
+        if problems:
+            return None, problems
+        # Each of these records a problem when missing.
+        assert parsed.forecaster is not None and parsed.probability is not None
+        assert parsed.made_on is not None
+        checked = CheckedRow(
+            number=number, forecaster=parsed.forecaster, set_slug=parsed.set_slug,
+            statement=parsed.statement, probability=parsed.probability,
+            made_on=parsed.made_on, position=parsed.position,
+            set_title=_text(row, "set_title"), set_published_on=set_published_on,
+            set_source_url=parsed.source_url, set_about=_text(row, "set_about"),
+            resolves_by=resolves_by, market=parsed.market, candidacy=parsed.candidacy,
+            outcome=parsed.outcome, outcome_evidence=_text(row, "outcome_evidence"),
+            outcome_date=outcome_date, outcome_inferred=parsed.inferred,
+            notes=_text(row, "notes"),
+        )
+        if existing_set is None:
+            self.new_set_rows.setdefault(parsed.set_slug, checked)
+        return checked, []
 
-        forecaster_slug = _text(row, "forecaster")
-        forecaster = self.forecasters.get(forecaster_slug)
-        if not forecaster_slug:
+    def _parse(self, row: dict[str, Any], problems: list[str]) -> _Parsed:
+        forecaster = self._forecaster(row, problems)
+        statement = _statement(row, problems)
+        set_slug = _set_slug(row, problems)
+        source_url = _source_url(row, problems)
+        probability = _probability(row, problems)
+        made_on = _made_on(row, problems)
+        position = _position(row, problems)
+        outcome, inferred = _outcome(row, problems)
+        market = self._market(row, problems)
+        candidacy = _candidacy(row, market, problems)
+        return _Parsed(forecaster, statement, set_slug, source_url, probability, made_on,
+                       position, outcome, inferred, market, candidacy)
+
+    def _forecaster(self, row: dict[str, Any], problems: list[str]) -> Forecaster | None:
+        slug = _text(row, "forecaster")
+        forecaster = self.forecasters.get(slug)
+        if not slug:
             problems.append("forecaster is missing.")
         elif forecaster is None:
-            problems.append(f"unknown forecaster {forecaster_slug!r}.")
+            problems.append(f"unknown forecaster {slug!r}.")
+        return forecaster
 
-        statement = " ".join(_text(row, "statement").split())
-        if not statement:
-            problems.append("statement is empty.")
-        set_slug = _text(row, "set")
+    def _market(self, row: dict[str, Any], problems: list[str]) -> Market | None:
+        slug = _text(row, "market")
+        if not slug:
+            return None
+        market = self.market(slug)
+        if market is None:
+            problems.append(f"unknown market {slug!r}.")
+        return market
+
+    def _set_problems(self, row: dict[str, Any], parsed: _Parsed,
+                      existing_set: PredictionSet | None, problems: list[str]) -> None:
+        """The set belongs to the row's forecaster; a new set has a title."""
+        set_slug, forecaster = parsed.set_slug, parsed.forecaster
         if not set_slug:
-            problems.append("set is missing.")
-        elif not _SLUG.match(set_slug):
-            problems.append(f"set {set_slug!r} is not a slug: use letters, digits, - and _ "
-                            "only (it becomes part of a URL).")
-            set_slug = ""
-        source_url = _text(row, "set_source_url")
-        if source_url:
-            try:
-                _WEB_URL(source_url)
-            except ValidationError:
-                problems.append(f"set_source_url {source_url!r} is not an http or https URL.")
-        probability = _probability(row, problems)
-        made_on = _date(row, "made_on", problems)
-        if not _text(row, "made_on"):
-            problems.append("made_on is missing.")
-
-        position = None
-        raw_position = row.get("position")
-        if _text(row, "position"):
-            text = _text(row, "position")
-            if isinstance(raw_position, int) and not isinstance(raw_position, bool):
-                text = str(raw_position)
-            if (not _ASCII_WHOLE.match(text) or len(text) > len(str(MAX_POSITION))
-                    or not 1 <= int(text) <= MAX_POSITION):
-                problems.append(f"position {_text(row, 'position')!r} is not a whole number "
-                                f"from 1 to {MAX_POSITION}.")
-            else:
-                position = int(text)
-
-        outcome = _text(row, "outcome").lower() or Prediction.Outcome.PENDING
-        if outcome not in Prediction.Outcome.values:
-            problems.append(
-                f"outcome {outcome!r} is not one of {', '.join(Prediction.Outcome.values)}."
-            )
-        inferred_text = _text(row, "outcome_inferred").lower()
-        if inferred_text not in _TRUE | _FALSE:
-            problems.append(f"outcome_inferred {inferred_text!r} is not true or false.")
-        inferred = inferred_text in _TRUE
-        if inferred and outcome == Prediction.Outcome.PENDING:
-            problems.append("a pending outcome cannot be inferred.")
-
-        market = None
-        market_slug = _text(row, "market")
-        if market_slug:
-            market = self.market(market_slug)
-            if market is None:
-                problems.append(f"unknown market {market_slug!r}.")
-        candidacy = None
-        paper_ref = _text(row, "paper")
-        if paper_ref:
-            paper = _find_paper(paper_ref)
-            if paper is None:
-                problems.append(f"unknown paper {paper_ref!r}.")
-            elif not market_slug:
-                problems.append("a paper needs the market it is a candidate for.")
-            elif market is not None:
-                candidacy = Candidacy.objects.filter(paper=paper, market=market).first()
-                if candidacy is None:
-                    problems.append(f"paper {paper_ref!r} is not a candidate for {market_slug!r}.")
-
-        existing_set = self.sets.get(set_slug)
-        if set_slug and existing_set is not None and forecaster is not None \
+            return
+        if existing_set is not None and forecaster is not None \
                 and existing_set.forecaster_id != forecaster.pk:
             problems.append(
                 f"set {set_slug!r} belongs to {existing_set.forecaster.slug!r}, "
                 f"not {forecaster.slug!r}."
             )
-        if set_slug and existing_set is None and set_slug not in self.new_set_rows \
+        if existing_set is None and set_slug not in self.new_set_rows \
                 and not _text(row, "set_title"):
             problems.append(f"set {set_slug!r} is new: set_title is required.")
 
+    def _duplicate_problems(self, number: int, parsed: _Parsed,
+                            existing_set: PredictionSet | None, problems: list[str]) -> None:
+        """No statement or position twice in a set, in the file or in the database."""
+        set_slug, statement, position = parsed.set_slug, parsed.statement, parsed.position
         if set_slug and statement:
             key = (set_slug, statement.casefold())
             if key in self.seen_statements:
@@ -483,26 +592,6 @@ class _Checker:
                     position=position
                 ).exists():
                     problems.append(f"set {set_slug!r} already has position {position}.")
-
-        set_published_on = _date(row, "set_published_on", problems)
-        resolves_by = _date(row, "resolves_by", problems)
-        outcome_date = _date(row, "outcome_date", problems)
-        if problems:
-            return None, problems
-        # Each of these records a problem when missing.
-        assert forecaster is not None and probability is not None and made_on is not None
-        checked = CheckedRow(
-            number=number, forecaster=forecaster, set_slug=set_slug, statement=statement,
-            probability=probability, made_on=made_on, position=position,
-            set_title=_text(row, "set_title"), set_published_on=set_published_on,
-            set_source_url=source_url, set_about=_text(row, "set_about"),
-            resolves_by=resolves_by, market=market, candidacy=candidacy, outcome=outcome,
-            outcome_evidence=_text(row, "outcome_evidence"), outcome_date=outcome_date,
-            outcome_inferred=inferred, notes=_text(row, "notes"),
-        )
-        if existing_set is None:
-            self.new_set_rows.setdefault(set_slug, checked)
-        return checked, []
 
 
 def check_rows(rows: list[dict[str, Any]]) -> list[CheckedRow]:
@@ -533,7 +622,7 @@ def do_import_predictions(rows: list[dict[str, Any]], *, dry_run: bool = False) 
         result.sets_created = sorted({r.set_slug for r in checked} - set(
             PredictionSet.objects.values_list("slug", flat=True)))
         return result
-    with transaction.atomic(), scoring_in_process():
+    with transaction.atomic():
         sets: dict[str, PredictionSet] = {}
         next_position: dict[str, int] = {}
         created = []

@@ -31,7 +31,7 @@ from evaluations.forecasts.models import (
     PredictionSet,
     ProbabilityPoint,
 )
-from evaluations.forecasts.services import do_rescore, scoring_in_process
+from evaluations.forecasts.services import do_rescore
 from tracker.http_deadline import cut_off_after
 from tracker.models import Market
 
@@ -235,7 +235,7 @@ def do_record_snapshot(
     forecaster = Forecaster.objects.filter(slug=forecaster_slug).first()
     if forecaster is None:
         raise ManifoldError(f"Unknown forecaster {forecaster_slug!r}.")
-    with transaction.atomic(), scoring_in_process():
+    with transaction.atomic():
         prediction_set, _ = PredictionSet.objects.get_or_create(
             slug=set_slug,
             defaults={

@@ -82,10 +82,6 @@ class Prediction(TimeStamped):
 
     #: Outcomes that are scored; annulled and ambiguous predictions are left out.
     SCORED_OUTCOMES = (Outcome.YES, Outcome.NO)
-    #: (probability, outcome) as loaded or last saved; kept by evaluations.forecasts.signals
-    #: to re-score only when one of them changes. Not a field.
-    _loaded_scored_state: tuple[object, object]
-
     prediction_set = models.ForeignKey(
         PredictionSet, on_delete=models.CASCADE, related_name="predictions"
     )

@@ -15,7 +15,6 @@ from evaluations.forecasts.models import Forecaster, Prediction, PredictionSet
 from evaluations.forecasts.services import (
     do_rescore,
     outcome_from_market,
-    scoring_in_process,
     stale_prediction_ids,
 )
 from tracker.models import Market, Paper
@@ -27,14 +26,13 @@ FIXTURE = "forecasts.json"
 def load(seed_dir: Path) -> None:
     data = read_fixture(seed_dir, FIXTURE)
     touched: list[int] = []
-    with scoring_in_process():
-        forecasters = {}
-        for index, record in enumerate(data.get("forecasters", [])):
-            where = f"{FIXTURE} forecasters[{index}] ({record.get('slug')!r})"
-            forecasters[record.get("slug")] = _load_forecaster(record, where)
-        for index, record in enumerate(data.get("prediction_sets", [])):
-            where = f"{FIXTURE} prediction_sets[{index}] ({record.get('slug')!r})"
-            touched += _load_set(record, forecasters, where)
+    forecasters = {}
+    for index, record in enumerate(data.get("forecasters", [])):
+        where = f"{FIXTURE} forecasters[{index}] ({record.get('slug')!r})"
+        forecasters[record.get("slug")] = _load_forecaster(record, where)
+    for index, record in enumerate(data.get("prediction_sets", [])):
+        where = f"{FIXTURE} prediction_sets[{index}] ({record.get('slug')!r})"
+        touched += _load_set(record, forecasters, where)
     # Re-score only what changed or lacks a matching score, so a re-load writes nothing.
     stale = set(touched) | set(stale_prediction_ids(Prediction.objects.filter(
         prediction_set__slug__in=[r.get("slug") for r in data.get("prediction_sets", [])]

@@ -1,11 +1,20 @@
-"""Workflows of forecast scoring: typed, keyword-only, each one transaction."""
+"""Workflows of forecast scoring: typed, keyword-only, each one transaction.
+
+The one write path for predictions' scores: a workflow that changes what a score depends on
+(a prediction's probability or outcome, a linked market's resolution) either re-scores in
+its own transaction (:func:`do_rescore`, :func:`do_set_outcome`, the importer, the seed) or
+says what it enqueues (:func:`save_predictions` -> :func:`enqueue_rescore`, through
+``tracker.queueing``). No signal re-scores behind a caller's back: a bulk write (a queryset
+``update``) is repaired by the reconciler (:func:`reconcile_scores`), which finds every
+score that disagrees with its prediction's outcome or probability.
+"""
 
 from __future__ import annotations
 
-import contextvars
+import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,26 +30,6 @@ from tracker.queueing import send_on_commit
 log = logging.getLogger(__name__)
 
 Outcome = Prediction.Outcome
-
-# While set, saving a prediction does not enqueue a re-score: the caller (seed, importer)
-# scores in-process in the same transaction.
-_scoring_in_process: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "forecasts_scoring_in_process", default=False
-)
-
-
-@contextmanager
-def scoring_in_process() -> Iterator[None]:
-    token = _scoring_in_process.set(True)
-    try:
-        yield
-    finally:
-        _scoring_in_process.reset(token)
-
-
-def is_scoring_in_process() -> bool:
-    return _scoring_in_process.get()
-
 
 @dataclass(frozen=True)
 class RescoreResult:
@@ -79,7 +68,6 @@ def _apply_market_outcomes(predictions: Iterable[Prediction]) -> int:
         when = market.resolved_at or market.annulled_at
         prediction.outcome_date = when.date() if when else None
         prediction.outcome_inferred = False
-        # A queryset update: no signal, so this does not enqueue another re-score.
         Prediction.objects.filter(pk=prediction.pk).update(
             outcome=prediction.outcome,
             outcome_evidence=prediction.outcome_evidence,
@@ -132,18 +120,24 @@ def do_rescore(predictions: QuerySet[Prediction], *, everyone: bool = False) -> 
     return RescoreResult(len(rows), len(resolved), from_markets)
 
 
+def _score_is_stale(outcome: str, probability: float, happened: bool | None,
+                    brier: float | None) -> bool:
+    if outcome not in Prediction.SCORED_OUTCOMES:
+        return happened is not None
+    if happened is None or brier is None or happened != (outcome == Outcome.YES):
+        return True
+    # The Brier score is (p - y)^2: a probability changed by a bulk write shows here.
+    return not math.isclose(brier, (probability - happened) ** 2, abs_tol=1e-9)
+
+
 def stale_prediction_ids(predictions: QuerySet[Prediction]) -> list[int]:
-    """Predictions whose stored score does not match their outcome: resolved without a
-    score, scored though not resolved, or scored for the other outcome."""
-    rows = predictions.values_list("pk", "outcome", "score__happened")
-    stale = []
-    for pk, outcome, happened in rows:
-        if outcome in Prediction.SCORED_OUTCOMES:
-            if happened is None or happened != (outcome == Outcome.YES):
-                stale.append(pk)
-        elif happened is not None:
-            stale.append(pk)
-    return stale
+    """Predictions whose stored score does not match their outcome or probability: resolved
+    without a score, scored though not resolved, scored for the other outcome, or scored
+    for another probability."""
+    rows = predictions.values_list("pk", "outcome", "probability", "score__happened",
+                                   "score__brier")
+    return [pk for pk, outcome, probability, happened, brier in rows
+            if _score_is_stale(outcome, probability, happened, brier)]
 
 
 def do_rescore_all() -> RescoreResult:
@@ -197,18 +191,43 @@ def enqueue_rescore(*, prediction_ids: list[int]) -> None:
     send_on_commit("forecasts.rescore_predictions", args=[prediction_ids])
 
 
+def save_predictions(*, predictions: Sequence[Prediction]) -> list[int]:
+    """Save predictions edited by hand (the admin) and enqueue one re-score, after commit,
+    of those whose probability or outcome changed (or that are new and resolved).
+
+    Returns the ids enqueued. The stored values are read here, in one query, rather than
+    remembered on every loaded instance."""
+    with transaction.atomic():
+        rows = Prediction.objects.filter(
+            pk__in=[p.pk for p in predictions if p.pk is not None]
+        ).values_list("pk", "probability", "outcome")
+        stored = {pk: (probability, outcome) for pk, probability, outcome in rows}
+        changed = []
+        for prediction in predictions:
+            before = stored.get(prediction.pk) if prediction.pk is not None else None
+            prediction.save()
+            if before is None:
+                if prediction.outcome in Prediction.SCORED_OUTCOMES:
+                    changed.append(prediction.pk)
+            elif before != (prediction.probability, prediction.outcome):
+                changed.append(prediction.pk)
+        if changed:
+            enqueue_rescore(prediction_ids=changed)
+    return changed
+
+
 def do_set_outcome(
     *,
     prediction: Prediction,
     outcome: str,
     evidence: str = "",
-    outcome_date=None,
+    outcome_date: dt.date | None = None,
     inferred: bool = False,
 ) -> Prediction:
     """Record a prediction's outcome and re-score it in the same transaction."""
     if outcome not in Outcome.values:
         raise ValueError(f"Unknown outcome {outcome!r}: use one of {', '.join(Outcome.values)}.")
-    with transaction.atomic(), scoring_in_process():
+    with transaction.atomic():
         prediction.outcome = outcome
         prediction.outcome_evidence = evidence
         prediction.outcome_date = outcome_date

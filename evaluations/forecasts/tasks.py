@@ -15,7 +15,8 @@ def rescore_market(market_id: int) -> None:
 
 @shared_task(name="forecasts.rescore_predictions", ignore_result=True)
 def rescore_predictions(prediction_ids: list[int]) -> None:
-    """Enqueued when predictions' outcomes or probabilities change (admin, signals)."""
+    """Enqueued when predictions' outcomes or probabilities change (the admin, through
+    ``services.save_predictions``)."""
     services.do_rescore_predictions(prediction_ids=prediction_ids)
 
 

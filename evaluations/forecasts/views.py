@@ -29,6 +29,7 @@ COLUMNS = [
 ]
 
 
+@site_404  # a page past the last says which (it was the generic "no page at" 404)
 def leaderboard(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", queries.DEFAULT_SORT)
     if sort.lstrip("-") not in queries.SORT_KEYS:

@@ -8,8 +8,9 @@ from collections import defaultdict
 from django.utils import timezone
 
 from evaluations import verdicts as verdict_rule
-from evaluations.models import Assessment, CandidacyVerdict
+from evaluations.models import Assessment, CandidacyVerdict, StoredAgreement
 from tracker.models import Candidacy, Criterion
+from tracker.queueing import send_on_commit
 
 
 def compute_verdict(*, candidacy: Candidacy) -> verdict_rule.Verdict:
@@ -29,9 +30,9 @@ def compute_verdict(*, candidacy: Candidacy) -> verdict_rule.Verdict:
 def refresh_verdict(*, candidacy: Candidacy) -> CandidacyVerdict:
     """Recompute and store the verdict; saves only when something changed. Marks the
     market's stored agreement stale (its assessments may have changed)."""
-    from evaluations.aggregates import invalidate_agreement
-
-    invalidate_agreement(candidacy.market_id)
+    StoredAgreement.invalidate(candidacy.market_id)
+    # Recomputed by a task after the commit, never by a reader (a GET writes nothing).
+    send_on_commit("evaluations.refresh_agreement", args=[candidacy.market_id])
     result = compute_verdict(candidacy=candidacy)
     submitted = Assessment.objects.filter(
         candidacy=candidacy, status=Assessment.Status.SUBMITTED

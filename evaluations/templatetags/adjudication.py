@@ -83,7 +83,8 @@ def candidacy_consensus(context, candidacy):
         winner = majority(these)
         consensus.append({
             "criterion": criterion,
-            "majority": labels.get(winner, "no majority") if these else "not assessed",
+            "majority": (labels.get(winner, "no majority") if winner is not None
+                         else "no majority") if these else "not assessed",
             "key": winner or "",
             "counts": ", ".join(f"{labels[v]} {n}" for v, n in Counter(these).most_common()),
         })

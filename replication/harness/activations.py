@@ -34,16 +34,16 @@ SMOLLM2_LAYERS = 30
 
 def cache_dir(spec_value: str = "") -> Path:
     """The embedding cache, the most specific choice first: the spec's ``cache_dir``, then
-    ``$REPLICATION_CACHE_DIR``, then ``cache/embeddings`` under the tracker's var folder
-    (``$TRACKER_VAR_DIR``, else the checkout's ``var/``), never under the working directory.
-    The harness imports no Django, so it reads these two variables itself."""
+    ``$REPLICATION_CACHE_DIR``, then ``cache/embeddings`` under the checkout's ``var/``,
+    never under the working directory. ``REPLICATION_CACHE_DIR`` is the one variable the
+    harness reads (it imports no Django): the tracker's workers set it from their settings
+    (by default under ``TRACKER_VAR_DIR``) before they run a spec."""
     if spec_value:
         return Path(spec_value)
     env = os.environ.get("REPLICATION_CACHE_DIR", "").strip()
     if env:
         return Path(env)
-    var = os.environ.get("TRACKER_VAR_DIR", "").strip()
-    return (Path(var) if var else CHECKOUT_VAR_DIR) / "cache" / "embeddings"
+    return CHECKOUT_VAR_DIR / "cache" / "embeddings"
 
 
 def resolved_layer(spec: ActivationSpec, n_layers: int) -> int:

@@ -22,8 +22,8 @@ Sections and their fields (defaults in the dataclasses):
 - ``[protocol]``: seeds, margin, regimes, baselines, tuning budget, bootstrap, split sizes.
 - ``[task_options]``: the few settings specific to one task (see :data:`TASK_OPTIONS`).
 - ``device``: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
-- ``cache_dir``: embedding cache; default ``$REPLICATION_CACHE_DIR``, else
-  ``cache/embeddings`` under ``$TRACKER_VAR_DIR`` or the checkout's ``var/``.
+- ``cache_dir``: embedding cache; default ``$REPLICATION_CACHE_DIR`` (the tracker's workers
+  set it), else ``cache/embeddings`` under the checkout's ``var/``.
 
 A resolved spec (defaults filled in) is frozen and hashed: :func:`spec_hash` is the SHA-256
 of its canonical JSON, so two files that resolve to the same run share one hash.
@@ -293,21 +293,26 @@ class Spec:
 # --- parsing ---------------------------------------------------------------------------------
 
 
+SPEC_SUFFIXES = {".json": "json", ".toml": "toml"}
+
+
 def load_spec_file(path: str | Path) -> Spec:
     """Read, parse and validate the spec file at ``path``; errors name the file.
 
-    A ``.json`` file is JSON, a ``.toml`` file TOML; any other name is read as
-    :func:`parse_spec` reads text."""
+    A ``.json`` file is JSON, a ``.toml`` file TOML; any other name is refused before the
+    file is read (its content is never sniffed: a YAML or INI file would be read as TOML)."""
     path = Path(path)
     source = str(path)
+    fmt = SPEC_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise SpecError("", f"unknown spec file suffix {path.suffix or '(none)'!r}: a spec "
+                        "file is .toml or .json", source=source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("", "spec file not found", source=source) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError("", f"cannot read the spec file: {exc}", source=source) from exc
-    suffix = path.suffix.lower()
-    fmt = {".json": "json", ".toml": "toml"}.get(suffix) or spec_format(text)
     return _parse(text, fmt, source)
 
 

@@ -133,7 +133,7 @@ def test_a_refresh_that_raced_a_write_does_not_store_stale_figures(three_raters)
     market = three_raters["market"]
     aggregates.refresh_agreement(market.pk)
     row = StoredAgreement.objects.get(market=market, scope="all")
-    aggregates.invalidate_agreement(market.pk)  # a write lands while a refresh computes
+    StoredAgreement.invalidate(market.pk)  # a write lands while the reader computes
     StoredAgreement.objects.filter(pk=row.pk, generation=row.generation).update(
         figures={"stale": True}, computed_generation=row.generation)
     row.refresh_from_db()

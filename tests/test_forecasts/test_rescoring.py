@@ -6,7 +6,7 @@ import pytest
 from celery import current_app
 
 from evaluations.forecasts.models import Prediction, Score
-from evaluations.forecasts.services import do_rescore_all, do_set_outcome
+from evaluations.forecasts.services import do_rescore_all, do_set_outcome, save_predictions
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_changing_an_outcome_rescores_through_the_celery_task(
     assert Score.objects.get(prediction=prediction).brier == pytest.approx(0.04)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         prediction.outcome = Prediction.Outcome.YES
-        prediction.save()
+        save_predictions(predictions=[prediction])
     assert len(callbacks) == 1
     assert Score.objects.get(prediction=prediction).brier == pytest.approx(0.64)
 

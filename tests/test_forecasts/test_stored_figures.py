@@ -160,12 +160,19 @@ def test_the_leaderboard_pages_in_sql_order_with_next_links(client):
     assert [row.forecaster.slug for row in html] == descending[25:50]  # 25 rows a page
 
 
-@pytest.mark.parametrize("url", ["/forecasters/?page=4", "/forecasters/?page=zero",
-                                 "/forecasters/f-001/?page=2", "/prediction-sets/s-f-001/?page=0"])
-def test_a_page_out_of_range_is_a_404_that_says_so(client, url):
+@pytest.mark.parametrize(("url", "says"), [
+    ("/forecasters/?page=4", "No such page: That page contains no results"),
+    ("/forecasters/?page=zero", "No such page: That page number is not an integer"),
+    ("/forecasters/f-001/?page=2", "No such page: That page contains no results"),
+    ("/prediction-sets/s-f-001/?page=0", "No such page: That page number is less than 1"),
+])
+def test_a_page_out_of_range_is_a_404_that_says_so(client, url, says):
     _many_forecasters(60)
     response = client.get(url)
     assert response.status_code == 404
+    page = response.content.decode()
+    assert f'<p class="lead">{says}</p>' in page, page  # the site's page, saying which
+    assert page.count("No such page") == 1
 
 
 def test_a_bad_api_page_is_a_404_with_a_message(client):

@@ -18,7 +18,9 @@ CHECKOUT = Path(__file__).resolve().parents[2]
          Path("/spec/cache")),
         ("", {"REPLICATION_CACHE_DIR": "/env/cache", "TRACKER_VAR_DIR": "/var/t"},
          Path("/env/cache")),
-        ("", {"TRACKER_VAR_DIR": "/var/t"}, Path("/var/t/cache/embeddings")),
+        # The harness reads no other variable: the tracker's var folder is the worker's
+        # business (it sets REPLICATION_CACHE_DIR, below).
+        ("", {"TRACKER_VAR_DIR": "/var/t"}, CHECKOUT / "var" / "cache" / "embeddings"),
         ("", {}, CHECKOUT / "var" / "cache" / "embeddings"),
     ],
 )

@@ -142,10 +142,18 @@ def test_bad_input_fails_before_any_generation(beats_world, tmp_path, monkeypatc
 
 
 def test_the_ci_spec_states_its_size(tmp_path):
-    from replication.harness.spec import load_spec_file
+    """The CI spec is as small as its header says, and what a run stores of it (its
+    canonical JSON, whose hash names the run) reads back as the same spec, sizes included."""
+    from replication.harness.spec import canonical_json, load_spec_file, spec_hash
 
     spec = load_spec_file("replication/specs/ci_steering.toml")
     assert spec.task == "steering" and len(spec.data.datasets) == 2
     assert spec.option("n_prompts") == 8 and spec.option("max_new_tokens") == 24
-    assert spec.protocol.split_seeds == 1
-    assert json.dumps(spec.to_dict())
+    assert spec.option("sae_methods") == ["sae_clamp"]
+    assert (spec.protocol.split_seeds, spec.protocol.sae_seeds,
+            spec.protocol.tuning_budget) == (1, 1, 2)
+    stored = json.loads(canonical_json(spec))
+    assert stored["task_options"]["n_prompts"] == 8
+    assert stored["task_options"]["max_new_tokens"] == 24
+    assert list(stored["data"]["datasets"]) == ["ocean", "cooking"]
+    assert spec_hash(spec_from_dict(stored)) == spec_hash(spec)

@@ -76,7 +76,7 @@ def test_a_get_moves_no_version_after_an_assessment_write(client, seed_market):
     commit's refresh has not run in this test's transaction), and the reader computes
     it without storing it."""
     aggregates.refresh_agreement(seed_market.pk)
-    aggregates.invalidate_agreement(seed_market.pk)  # as an assessment write does
+    StoredAgreement.invalidate(seed_market.pk)  # as an assessment write does
     stale = list(StoredAgreement.objects.filter(market=seed_market).values_list(
         "generation", "computed_generation", "figures"))
     stamp = content_version.stamp()
@@ -98,7 +98,7 @@ def test_the_stale_agreement_a_reader_computes_is_the_one_stored_later(seed_mark
                                            status="submitted").first()
     Assessment.objects.filter(pk=assessment.pk).update(
         verdict="unclear" if assessment.verdict != "unclear" else "met")
-    aggregates.invalidate_agreement(seed_market.pk)
+    StoredAgreement.invalidate(seed_market.pk)
     read = aggregates.stored_agreement(seed_market, StoredAgreement.Scope.ALL)
     assert aggregates.refresh_agreement(seed_market.pk) >= 1
     stored = StoredAgreement.objects.get(market=seed_market, scope=StoredAgreement.Scope.ALL)

@@ -134,17 +134,22 @@ def test_the_market_page_follows_a_bulk_rename(client, seed_market):
 
 
 def test_a_signed_in_reader_never_gets_the_shared_copy(client, seed_market):
+    """Blind review makes the page depend on the reader: with the market open again, the
+    public sees no adjudication of its (now unsettled) candidacies, a resolver sees all.
+    The resolver's page is theirs, not the public's copy kept under the same version."""
+    from django.core.cache import caches
     from django.test import Client
 
+    from evaluations import services
+
     url = f"/markets/{SLUG}/leaderboard/"
+    root = User.objects.create_superuser("root", "root@example.org", "pw-long-enough-1")
+    services.unresolve_market(market=seed_market, actor=root, reason="Reopened for a test.")
     reader = Client()
-    reader.force_login(User.objects.create_superuser("root", "root@example.org",
-                                                     "pw-long-enough-1"))
+    reader.force_login(root)
     for _ in range(2):  # first reads store figures (writes): done before the check
         reader.get(url)
         client.get(url)
-    from django.core.cache import caches
-
     caches["pages"].clear()
     stamp = content_version.stamp()
     client.get(url)
@@ -153,6 +158,9 @@ def test_a_signed_in_reader_never_gets_the_shared_copy(client, seed_market):
     mine = reader.get(url)
     assert content_version.stamp() == stamp  # same version: only the key tells them apart
     assert cached(mine) == "miss"  # rendered for them (and kept for them alone)
+    assert mine.content != shared.content  # what the resolver sees, the public does not
+    again = reader.get(url)
+    assert cached(again) == "hit" and again.content == mine.content  # their own copy
     assert client.get(url).content == shared.content  # the shared copy is untouched
     for _ in range(2):  # admin pages other than the index only where a view opts in
         assert cached(reader.get("/admin/auth/user/add/")) is None
@@ -217,24 +225,47 @@ def test_the_key_follows_host_scheme_query_and_accept(db):
         != key()
 
 
-def test_a_key_names_the_deployed_code(monkeypatch, db, tmp_path):
-    built = page_store.build_id()
-    assert len(built) == 16
+@pytest.fixture
+def build_read_anew():
+    """build_id() is read once per process: forget it before and after the test."""
+    page_store.build_id.cache_clear()
+    yield
+    page_store.build_id.cache_clear()
+
+
+def test_a_key_names_the_deployed_code(settings, db, tmp_path, build_read_anew):
+    """Two checkouts that differ by one template are two builds: no page of one is served
+    by the other. Nothing is patched: the deployed tree (BASE_DIR) is a copy here."""
+    import shutil
+
+    for folder in page_store.SOURCE_DIRS:
+        shutil.copytree(settings.BASE_DIR / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     request = RequestFactory().get("/papers/")
     found, tables = {"tracker_paper": (7, 7)}, frozenset({"tracker_paper"})
-    before = page_cache.page_key(request, found, tables)
-    monkeypatch.setattr(page_store, "build_id", lambda: "another-build")
-    assert page_cache.page_key(request, found, tables) != before
-    # The digest follows the source: a changed template is another build.
-    (tmp_path / "templates").mkdir()
-    template = tmp_path / "templates" / "page.html"
+    deployed = page_cache.page_key(request, found, tables)
+    assert len(page_store.build_id()) == 16
+
+    settings.BASE_DIR = tmp_path  # the same code, deployed elsewhere: the same build
+    page_store.build_id.cache_clear()
+    assert page_cache.page_key(request, found, tables) == deployed
+    (tmp_path / "templates" / "base.html").write_text(
+        (tmp_path / "templates" / "base.html").read_text() + "<!-- a new build -->")
+    page_store.build_id.cache_clear()
+    assert page_cache.page_key(request, found, tables) != deployed  # one template changed
+    moved = {"tracker_paper": (8, 8)}
+    assert page_cache.page_key(request, found, tables) != page_cache.page_key(
+        request, moved, tables)
+    # The digest follows the source and the libraries' versions.
+    (tmp_path / "other" / "templates").mkdir(parents=True)
+    template = tmp_path / "other" / "templates" / "page.html"
     template.write_text("<p>one</p>")
-    first = page_store.source_digest(tmp_path)
-    assert page_store.source_digest(tmp_path) == first
+    first = page_store.source_digest(tmp_path / "other")
+    assert page_store.source_digest(tmp_path / "other") == first
     template.write_text("<p>two</p>")
-    assert page_store.source_digest(tmp_path) != first
-    assert page_store.source_digest(tmp_path, extra="Django 9") != page_store.source_digest(
-        tmp_path)
+    assert page_store.source_digest(tmp_path / "other") != first
+    assert page_store.source_digest(tmp_path / "other", extra="Django 9") != \
+        page_store.source_digest(tmp_path / "other")
 
 
 def test_a_signed_in_readers_key_follows_accept(client, db):

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
 from replication import services
+from replication.harness.spec import SPEC_SUFFIXES
 from replication.models import ReplicationRun, ReplicationSpec
 from tracker.queueing import QueueUnavailable
 
@@ -27,7 +28,10 @@ HEX = re.compile(r"^[0-9a-f]{8,64}$")
 
 def resolve_spec(ref: str) -> ReplicationSpec:
     path = Path(ref)
-    if path.suffix.lower() in (".toml", ".json") or path.is_file():
+    if path.suffix.lower() not in SPEC_SUFFIXES and path.is_file():
+        raise CommandError(f"Unknown spec file suffix {path.suffix or '(none)'!r}: {path} "
+                           "(a spec file is .toml or .json; its content is not sniffed).")
+    if path.suffix.lower() in SPEC_SUFFIXES:
         if not path.is_file():
             raise CommandError(f"Spec file not found: {path}")
         text = path.read_text(encoding="utf-8")

@@ -48,9 +48,10 @@ class Command(BaseCommand):
         elif search:
             found = _find_search(search)
             try:
-                runs = [ingest_search(search_id=found.pk, max_results=max_results, config=config)]
+                started = ingest_search(search_id=found.pk, max_results=max_results, config=config)
             except IngestionAlreadyRunning as exc:
                 raise CommandError(str(exc)) from None
+            runs = [started] if started is not None else []  # None: only for "Run now"
         else:
             runs = run_ingestion(max_results=max_results, config=config)
             if not runs:
