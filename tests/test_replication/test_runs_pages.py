@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from replication import services
+from replication import artifacts, services
 from replication.models import ReplicationRun
 from tests.replication_specs import make_spec, results_dict
 from tracker.models import Candidacy
@@ -104,9 +104,8 @@ def test_a_scope_in_results_json_replaces_the_tasks_statement(client, candidacy,
 
 
 def test_the_deltas_plot_is_served_and_shown(client, finished_run, candidacy):
-    out = services.artifact_dir(finished_run.pk)
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
-    (out / "deltas.png").write_bytes(png)
+    artifacts.publish(run_id=finished_run.pk, files={"deltas.png": png})
     result = finished_run.result
     result.artifacts = [*result.artifacts, "deltas.png"]
     result.save()
@@ -134,7 +133,7 @@ def test_results_json_downloads_as_the_harness_wrote_it(client, finished_run):
 
 
 def test_results_json_falls_back_to_the_stored_copy_when_the_file_is_gone(client, finished_run):
-    (services.artifact_dir(finished_run.pk) / "results.json").unlink()
+    artifacts.storage().delete(f"{finished_run.result.artifact_dir}/results.json")
 
     response = client.get(f"/replications/{finished_run.pk}/results.json")
 
@@ -205,7 +204,10 @@ def test_the_replicate_action_on_a_candidacy_queues_its_specs(
     # The seed's sparse-probing spec tests this candidacy too.
     runs = ReplicationRun.objects.filter(spec__candidacy=candidacy)
     assert {r.spec.key for r in runs} == {"probe", "sparse-probing-kantamneni"}
-    assert "Queued run" in response.content.decode()
+    page = response.content.decode()
+    for run in runs:  # the message links to each run, in the admin and on the site
+        assert f'<a href="/admin/replication/replicationrun/{run.pk}/change/">run {run.pk}</a>' in page
+        assert f'<a href="/replications/{run.pk}/">its page</a>' in page
     assert len(sent) == 2
     assert spec.runs.get().status == Status.QUEUED
 
