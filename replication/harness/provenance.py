@@ -51,7 +51,7 @@ def git_commit(cwd: Path | None = None) -> str | None:
         dirty = subprocess.run(
             # seed data (shipped specs, their recorded results) is not code: re-recording
             # one spec must not mark the next record's commit dirty
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
              ":(top,exclude)seed"],
             cwd=folder,
             capture_output=True,

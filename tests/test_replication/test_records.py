@@ -159,3 +159,26 @@ def test_a_stale_record_is_left_out_and_said_so(catalogue, seed, capsys):
 
     assert not ReplicationRun.objects.exists()
     assert f"record {world.KEY} not loaded" in capsys.readouterr().err
+
+
+def test_a_changed_record_does_not_mark_the_code_commit_dirty_but_changed_code_does(tmp_path):
+    """--record-all writes one record after another: the next record's commit must stay
+    clean, while an uncommitted code change must show."""
+    import subprocess
+
+    from replication.harness.provenance import git_commit
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "record.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+
+    (tmp_path / "seed" / "record.json").write_text('{"new": 1}')
+    assert not git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit(tmp_path).endswith("-dirty")

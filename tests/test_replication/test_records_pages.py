@@ -54,6 +54,14 @@ def test_the_paper_page_shows_the_record_with_its_provenance(client, record_run)
     assert f"replicate --reproduce {record_run.pk}" in page
 
 
+def test_the_api_and_the_runs_list_give_the_origin_and_provenance(client, record_run):
+    body = client.get(f"/api/replications/{record_run.pk}/").json()
+    listing = client.get("/replications/").content.decode()
+
+    assert body["origin"] == "recorded" and body["provenance"] == record_run.provenance
+    assert "<td>Recorded elsewhere</td>" in listing
+
+
 def test_the_market_matrix_links_the_record(client, record_run):
     page = client.get("/markets/sae-downstream-beat-baselines/").content.decode()
 
