@@ -202,7 +202,7 @@ def test_the_replicate_action_on_a_candidacy_queues_its_specs(
         )
 
     # The seed's sparse-probing spec tests this candidacy too.
-    runs = ReplicationRun.objects.filter(spec__candidacy=candidacy)
+    runs = ReplicationRun.objects.filter(spec__candidacy=candidacy, origin="here")
     assert {r.spec.key for r in runs} == {"probe", "sparse-probing-kantamneni"}
     page = response.content.decode()
     for run in runs:  # the message links to each run, in the admin and on the site
@@ -222,7 +222,8 @@ def test_the_replicate_action_on_a_claim_queues_the_specs_testing_it(
             "/admin/tracker/claim/", {"action": "replicate_claims", "_selected_action": [claim.pk]}
         )
 
-    assert list(ReplicationRun.objects.values_list("spec__key", flat=True)) == [
+    assert list(ReplicationRun.objects.filter(origin="here").values_list(
+        "spec__key", flat=True)) == [
         "sparse-probing-kantamneni"
     ]
 
@@ -237,7 +238,7 @@ def test_the_replicate_action_on_a_candidacy_without_specs_says_so(admin_client,
     )
 
     assert "No replication spec tests the selection" in response.content.decode()
-    assert not ReplicationRun.objects.exists()
+    assert not ReplicationRun.objects.filter(origin="here").exists()
 
 
 def test_cancel_and_requeue_from_the_admin(
