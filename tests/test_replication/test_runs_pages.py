@@ -169,7 +169,9 @@ def test_the_run_api_has_the_per_dataset_deltas(client, finished_run):
     rows = {row["dataset"]: row for row in body["datasets"]}
     assert rows["5_hist_fig_ismale"]["ci_low"] == pytest.approx(-0.150)
     assert rows["87_glue_cola"]["verdict"] == "inconclusive"
-    assert client.get("/api/replications/").json()["count"] == 1
+    # this run and the seed's records
+    assert client.get("/api/replications/").json()["count"] == ReplicationRun.objects.count()
+    assert finished_run.pk in [r["id"] for r in client.get("/api/replications/").json()["results"]]
 
 
 def test_the_admin_shows_live_progress_and_rendered_results(admin_client, finished_run, candidacy):
