@@ -7,24 +7,26 @@ queued, and the action says that the task queue cannot be reached.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from replication import conf, services
+from replication import conf, services, shipped
 from replication.evidence import evidence_for_candidacy
 from replication.models import ReplicationResult, ReplicationRun, ReplicationSpec
 from tracker.models import Candidacy, Claim
 from tracker.queueing import QueueUnavailable
+from tracker.seeding import SEED_DIR
 
 QUEUE_DOWN = "The task queue cannot be reached"
 
@@ -38,10 +40,23 @@ def replicate_specs(request: HttpRequest, specs: list[ReplicationSpec], *,
             messages.WARNING,
         )
         return
+    launch_runs(request, [(spec, None) for spec in specs], admin_site=admin_site)
+
+
+def _run_link(run: ReplicationRun) -> str:
+    return format_html('<a href="{}">run {}</a> of {} v{} on \'{}\' (<a href="{}">its page</a>)',
+                       reverse("admin:replication_replicationrun_change", args=[run.pk]),
+                       run.pk, run.spec.key, run.spec.version, run.queue,
+                       run.get_absolute_url())
+
+
+def launch_runs(request: HttpRequest, jobs: list[tuple[ReplicationSpec, ReplicationRun | None]],
+                *, admin_site: admin.ModelAdmin) -> None:
+    """Enqueue a run per (spec, run it reproduces or None); the message links to each run."""
     sent, stuck = [], []
-    for spec in specs:
+    for spec, original in jobs:
         try:
-            run = services.create_run(spec=spec, requested_by=request.user)
+            run = services.create_run(spec=spec, requested_by=request.user, reproduces=original)
         except ValidationError as exc:
             admin_site.message_user(request, f"{spec}: {'; '.join(exc.messages)}", messages.ERROR)
             continue
@@ -50,9 +65,10 @@ def replicate_specs(request: HttpRequest, specs: list[ReplicationSpec], *,
         except QueueUnavailable as exc:
             stuck.append((run.pk, exc))
             continue
-        sent.append(f"run {run.pk} of {spec.key} v{spec.version} on '{run.queue}'")
+        sent.append(_run_link(run))
     if sent:
-        admin_site.message_user(request, f"Queued {', '.join(sent)}.", messages.SUCCESS)
+        admin_site.message_user(request, format_html("Queued {}.", mark_safe(", ".join(sent))),
+                                messages.SUCCESS)
     if stuck:
         ids = ", ".join(str(pk) for pk, _ in stuck)
         admin_site.message_user(
@@ -110,9 +126,41 @@ class ReplicationSpecForm(forms.ModelForm):
         pass
 
 
+class ShippedSpecForm(forms.Form):
+    spec = forms.ChoiceField(label="Shipped spec", widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["spec"]).choices = shipped.choices(SEED_DIR)
+
+
 @admin.register(ReplicationSpec)
 class ReplicationSpecAdmin(admin.ModelAdmin):
     form = ReplicationSpecForm
+    change_list_template = "replication/admin/spec_change_list.html"
+
+    def get_urls(self):
+        own = [path("replicate-shipped/", self.admin_site.admin_view(self.replicate_shipped),
+                    name="replication_replicate_shipped")]
+        return own + super().get_urls()
+
+    def replicate_shipped(self, request: HttpRequest):
+        """Run any shipped spec (seeded or replication/specs/) on a worker, chosen by name."""
+        if not self.has_view_permission(request) or not request.user.has_perm(
+                "replication.add_replicationrun"):
+            raise PermissionDenied
+        form = ShippedSpecForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                spec = shipped.spec_for(form.cleaned_data["spec"], SEED_DIR)
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            else:
+                launch_runs(request, [(spec, None)], admin_site=self)
+                return HttpResponseRedirect(reverse("admin:replication_replicationrun_changelist"))
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": "Replicate a shipped spec"}
+        return TemplateResponse(request, "replication/admin/replicate_shipped.html", context)
     list_display = ("key", "version", "title", "task", "device", "short_hash", "candidacy",
                     "created_at")
     list_filter = ("task", "device")
@@ -185,19 +233,21 @@ class ReplicationResultInline(admin.StackedInline):
 class ReplicationRunAdmin(admin.ModelAdmin):
     change_list_template = "replication/admin/run_change_list.html"
     list_display = ("id", "spec", "status", "progress_bar", "progress_message", "verdict_badge",
-                    "queue", "worker_host", "attempts", "heartbeat_age", "queued_at")
-    list_filter = ("status", "queue", "spec__task")
+                    "origin", "queue", "worker_host", "attempts", "heartbeat_age", "queued_at")
+    list_filter = ("status", "origin", "queue", "spec__task")
     search_fields = ("spec__key", "spec__spec_hash", "worker_host", "error")
     list_select_related = ("spec", "result")
-    actions = ["cancel", "requeue", "replicate_again"]
+    actions = ["cancel", "requeue", "replicate_again", "reproduce"]
     readonly_fields = (
         "spec", "status", "queue", "device", "device_used", "worker_host", "task_id", "attempts",
         "progress", "progress_message", "heartbeat_at", "queued_at", "dispatched_at",
         "dispatch_error", "started_at", "finished_at", "error", "traceback", "history",
-        "requested_by", "rendered_results", "rendered_evidence",
+        "requested_by", "rendered_results", "rendered_evidence", "origin", "submitted_by",
+        "provenance", "reproduces",
     )
     fieldsets = (
         (None, {"fields": ("spec", "status", "progress", "progress_message", "error")}),
+        ("Origin", {"fields": ("origin", "submitted_by", "reproduces", "provenance")}),
         ("Results", {"fields": ("rendered_results",)}),
         ("Evidence for the candidacy's criteria", {"fields": ("rendered_evidence",)}),
         ("Worker", {"fields": ("queue", "device", "device_used", "worker_host", "task_id",
@@ -286,6 +336,16 @@ class ReplicationRunAdmin(admin.ModelAdmin):
         if not done and not stuck:
             self.message_user(request, "Only failed or cancelled runs can be re-queued.",
                               messages.WARNING)
+
+    @admin.action(description="Reproduce: re-run the same spec version and compare with it")
+    def reproduce(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = [run for run in queryset.select_related("spec")
+                if run.status == ReplicationRun.Status.SUCCEEDED]
+        if not done:
+            self.message_user(request, "Only succeeded runs (with a result) can be reproduced.",
+                              messages.WARNING)
+            return
+        launch_runs(request, [(run.spec, run) for run in done], admin_site=self)
 
     @admin.action(description="Replicate again: a new run of the same spec")
     def replicate_again(self, request: HttpRequest, queryset: QuerySet) -> None:

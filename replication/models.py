@@ -141,6 +141,11 @@ class ReplicationRun(models.Model):
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
+    class Origin(models.TextChoices):
+        HERE = "here", "Run here"
+        RECORDED = "recorded", "Recorded elsewhere"
+        IMPORTED = "imported", "Imported"
+
     spec = models.ForeignKey(ReplicationSpec, on_delete=models.PROTECT, related_name="runs")
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -177,6 +182,28 @@ class ReplicationRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
+    origin = models.CharField(
+        max_length=10, choices=Origin.choices, default=Origin.HERE, db_index=True,
+        help_text="Run here by this deployment's harness, recorded elsewhere and shipped "
+        "with the seed, or imported from a result computed on another machine.",
+    )
+    provenance = models.JSONField(
+        default=dict, blank=True,
+        help_text="Code commit, spec hash, rule and harness versions, device, machine, wall "
+        "time and date of the harness run that produced the result.",
+    )
+    submitted_by = models.CharField(
+        max_length=200, blank=True, help_text="Who submitted an imported or recorded result."
+    )
+    source_digest = models.CharField(
+        max_length=64, null=True, blank=True, unique=True,
+        help_text="SHA-256 of a recorded or imported results.json: loading it twice is a "
+        "no-op, never a second run.",
+    )
+    reproduces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reproductions",
+        help_text="The run (usually a record) this run re-runs, same spec version.",
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -203,6 +230,11 @@ class ReplicationRun(models.Model):
         return self.status in self.FINISHED
 
     @property
+    def is_external(self) -> bool:
+        """Computed on another machine (a shipped record or an import), not run here."""
+        return self.origin != self.Origin.HERE
+
+    @property
     def candidacy(self) -> Candidacy | None:
         return self.spec.candidacy
 
@@ -217,6 +249,18 @@ class ReplicationRun(models.Model):
     def verdict(self) -> str:
         result = self.result_or_none
         return result.verdict if result else ""
+
+    @property
+    def agreement(self) -> dict | None:
+        """A reproduction's agreement with the run it reproduces (replication.records):
+        None until both have results."""
+        from replication.records import agreement
+
+        original = self.reproduces.result_or_none if self.reproduces is not None else None
+        result = self.result_or_none
+        if original is None or result is None:
+            return None
+        return agreement(original.results, result.results)
 
 
 class ReplicationResult(models.Model):

@@ -30,6 +30,7 @@ class ReplicationRunSerializer(serializers.ModelSerializer):
             "id", "url", "spec", "status", "verdict", "overall", "datasets", "seeds",
             "progress", "progress_message", "queue", "device", "device_used", "attempts",
             "queued_at", "started_at", "finished_at", "error", "results_url",
+            "origin", "submitted_by", "provenance", "reproduces",
         ]
 
     def _results(self, run: ReplicationRun) -> dict[str, Any] | None:
@@ -73,7 +74,7 @@ class RunOfPaperSerializer(ReplicationRunSerializer):
 
     class Meta(ReplicationRunSerializer.Meta):
         fields = ["id", "url", "spec", "status", "verdict", "overall", "seeds", "finished_at",
-                  "results_url"]
+                  "results_url", "origin"]
 
 
 def runs_for_paper(paper: Any) -> list[dict[str, Any]]:

@@ -185,16 +185,31 @@ def _note(run_id: int, event: str, **detail: Any) -> None:
 
 
 def create_run(*, spec: ReplicationSpec, device: str | None = None,
-               requested_by: Any = None, queue: str | None = None) -> ReplicationRun:
-    """A queued run of ``spec``, not yet sent to any broker."""
+               requested_by: Any = None, queue: str | None = None,
+               reproduces: ReplicationRun | None = None) -> ReplicationRun:
+    """A queued run of ``spec``, not yet sent to any broker; with ``reproduces``, a re-run
+    of that (succeeded) run's spec version whose page says whether it agrees."""
+    if reproduces is not None:
+        if reproduces.spec_id != spec.pk:
+            raise ValidationError("A reproduction runs the same spec version as its run.")
+        if reproduces.status != Status.SUCCEEDED:
+            raise ValidationError(f"Run {reproduces.pk} has no result to reproduce "
+                                  f"(it is {reproduces.status}).")
     device = device or spec.device
     check_time_limits(time_limit=spec.time_limit, soft_time_limit=spec.soft_time_limit)
     run = ReplicationRun.objects.create(
         spec=spec, device=device, queue=queue or queue_for(device), requested_by=requested_by,
+        reproduces=reproduces,
         history=[{"at": timezone.now().isoformat(timespec="seconds"), "event": "queued",
                   "by": str(requested_by) if requested_by else ""}],
     )
     return run
+
+
+def reproduce_run(*, run: ReplicationRun, device: str | None = None,
+                  requested_by: Any = None) -> ReplicationRun:
+    """A queued re-run of ``run``'s spec version (not sent): see :func:`create_run`."""
+    return create_run(spec=run.spec, device=device, requested_by=requested_by, reproduces=run)
 
 
 def enqueue_run(*, spec: ReplicationSpec, device: str | None = None,
@@ -392,21 +407,34 @@ def artifact_dir(run_id: int) -> Path:
 
 def finish_run(*, run_id: int, attempt: int, results: dict[str, Any], out_dir: Path,
                artifacts: list[str], device_used: str = "") -> ReplicationResult:
-    """Mark the run succeeded and save its one result, in one transaction."""
+    """Publish the run's files through the artefact storage (``replication.artifacts``),
+    then mark the run succeeded and save its one result, in one transaction."""
+    import json
+
+    from replication import artifacts as store
+    from replication.records import provenance_of
+
+    if not _owned(run_id, attempt).exists():
+        raise _lost(run_id, attempt)
+    files = store.read_folder(Path(out_dir), artifacts)
+    if "results.json" in artifacts and "results.json" not in files:
+        files["results.json"] = json.dumps(results, indent=2).encode("utf-8")
+    published = store.publish(run_id=run_id, files=files)
     now = timezone.now()
     try:
         with transaction.atomic():
             updated = _owned(run_id, attempt).update(
                 status=Status.SUCCEEDED, progress=100, finished_at=now, heartbeat_at=now,
                 progress_message=f"done: {results.get('verdict', '')}"[:300],
-                device_used=device_used[:200],
+                device_used=device_used[:200], provenance=provenance_of(results),
             )
             if updated != 1:
                 raise _lost(run_id, attempt)
             result = ReplicationResult.objects.create(
                 run_id=run_id, spec_hash=str(results.get("spec_hash", "")),
                 verdict=str(results.get("verdict", "")), results=results,
-                artifact_dir=str(out_dir), artifacts=artifacts, attempt=attempt,
+                artifact_dir=published, attempt=attempt,
+                artifacts=[name for name in artifacts if name in files],
             )
     except IntegrityError as exc:  # a result already exists: never a second one
         raise RunLost(f"run {run_id} already has a result") from exc

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
+from replication import artifacts
 from replication.models import ReplicationResult, ReplicationRun
 from tracker.pagination import page_of
 from tracker.views import site_404
@@ -28,7 +27,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @site_404
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(
-        ReplicationRun.objects.select_related("spec__candidacy__paper", "spec__candidacy__market"),
+        ReplicationRun.objects.select_related("spec__candidacy__paper", "spec__candidacy__market",
+                                              "reproduces__result"),
         pk=run_id,
     )
     return render(request, "replication/run.html", {"run": run, "result": run.result_or_none})
@@ -39,29 +39,21 @@ def deltas_png(request: HttpRequest, run_id: int) -> FileResponse:
     result = ReplicationResult.objects.filter(run_id=run_id).first()
     if result is None or "deltas.png" not in (result.artifacts or []):
         raise Http404("This run has no deltas plot.")
-    path = Path(result.artifact_dir) / "deltas.png"
-    if not (_inside(path, Path(settings.VAR_DIR)) and path.is_file()):
+    found = artifacts.open_artifact(result.artifact_dir, "deltas.png")
+    if found is None:
         raise Http404("The deltas plot of this run is no longer on this server.")
-    return FileResponse(path.open("rb"), content_type="image/png")
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+    return FileResponse(found, content_type="image/png")
 
 
 def results_json(request: HttpRequest, run_id: int) -> HttpResponseBase:
-    """The run's results.json: the file the harness wrote when it is still under var/,
-    otherwise the copy kept in the database (the same document)."""
+    """The run's results.json: the published file when the storage still has it, otherwise
+    the copy kept in the database (the same document)."""
     result = ReplicationResult.objects.filter(run_id=run_id).first()
     if result is None:
         raise Http404("This run has no results (yet).")
-    path = Path(result.artifact_dir) / "results.json"
-    if _inside(path, Path(settings.VAR_DIR)) and path.is_file():
-        return FileResponse(path.open("rb"), content_type="application/json",
+    found = artifacts.open_artifact(result.artifact_dir, "results.json")
+    if found is not None:
+        return FileResponse(found, content_type="application/json",
                             as_attachment=True, filename=f"run-{run_id}-results.json")
     response = HttpResponse(json.dumps(result.results, indent=2),
                             content_type="application/json")

@@ -49,6 +49,18 @@ def empty_default_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def replication_storage(settings, tmp_path_factory):
+    """Each test publishes replication artefacts (replication.artifacts) to a folder of its
+    own: run ids restart in every test database, so a shared folder would serve an earlier
+    test's files."""
+    folder = tmp_path_factory.mktemp("replication-storage")
+    settings.STORAGES = {**settings.STORAGES, "replication": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder)}}}
+    yield folder
+
+
 @pytest.fixture
 def no_page_cache(settings):
     """For query counts: every request renders, as it does after a write."""

@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -166,6 +167,25 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Replication artefacts (results.json, summary, deltas plot): replication/artifacts.py.
+# A JSON object {"BACKEND": ..., "OPTIONS": {...}} in REPLICATION_STORAGE puts them on
+# shared or object storage (README, "Replication artefacts").
+def _replication_storage() -> dict:
+    raw = env_str("REPLICATION_STORAGE")
+    if not raw:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(VAR_DIR / "storage")}}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REPLICATION_STORAGE is not JSON: {exc}") from None
+    if not isinstance(value, dict) or not value.get("BACKEND"):
+        raise ImproperlyConfigured(
+            'REPLICATION_STORAGE must be {"BACKEND": ..., "OPTIONS": {...}}.')
+    return value
+
+
+STORAGES["replication"] = _replication_storage()
 
 # --- Caches ---------------------------------------------------------------------------
 # "default": DRF's throttle counts (and anything else counted per client). "pages": rendered

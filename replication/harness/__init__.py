@@ -5,3 +5,9 @@ Entry points: :mod:`replication.harness.api` (``load_spec_file``, ``parse_spec``
 imported only inside the functions that train or encode, so importing ``spec``, ``stats`` or
 ``api`` stays light.
 """
+
+#: The harness's version, written into every results.json's provenance. Bump it when a change
+#: alters what a result means beyond the verdict rule (whose own version is
+#: ``stats.RULE_VERSION``): a task's metrics, its methods, the SAE training or its gate.
+#: Recorded results of another version are not imported (``replication.recorded``).
+HARNESS_VERSION = "1"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import platform
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,10 @@ def git_commit(cwd: Path | None = None) -> str | None:
             check=False,
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # seed data (shipped specs, their recorded results) is not code: re-recording
+            # one spec must not mark the next record's commit dirty
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
+             ":(top,exclude)seed"],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -62,11 +67,16 @@ def git_commit(cwd: Path | None = None) -> str | None:
 
 
 def collect(device: str, device_description: str) -> dict[str, Any]:
+    from replication.harness import HARNESS_VERSION
+
     return {
         "packages": package_versions(),
         "git_commit": git_commit(),
+        "harness_version": HARNESS_VERSION,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "machine": socket.gethostname(),
         "device": device,
         "device_description": device_description,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from replication import evidence, services
+from replication import artifacts, evidence, services
 from replication.models import ReplicationResult, ReplicationRun
 from tests.replication_specs import make_spec, tiny_spec_text
 
@@ -38,10 +38,15 @@ def test_a_queued_run_runs_through_the_task_to_one_result(
     result = ReplicationResult.objects.get(run=run)
     assert result.spec_hash == spec.spec_hash
     assert result.verdict in ("beats", "equivalent", "loses", "inconclusive")
-    folder = var_dir / "replications" / str(run.pk)
-    assert result.artifact_dir == str(folder)
-    assert result.artifacts[0] == "results.json"
+    folder = var_dir / "replications" / str(run.pk)  # the harness's working folder
+    assert result.artifacts == ["results.json", "summary.md", "deltas.png"]
     assert {p.name for p in folder.iterdir()} >= set(result.artifacts)
+    # published through the storage API, byte for byte what the harness wrote
+    store = artifacts.storage()
+    assert result.artifact_dir == f"replications/{run.pk}"
+    for name in result.artifacts:
+        with store.open(f"{result.artifact_dir}/{name}", "rb") as published:
+            assert published.read() == (folder / name).read_bytes()
     assert json.loads((folder / "results.json").read_text())["spec_hash"] == spec.spec_hash
     items = evidence.evidence_from_results(result.results)
     assert [i.criterion for i in items] == list(evidence.CRITERIA)

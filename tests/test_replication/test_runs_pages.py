@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from replication import services
+from replication import artifacts, services
 from replication.models import ReplicationRun
 from tests.replication_specs import make_spec, results_dict
 from tracker.models import Candidacy
@@ -104,9 +104,8 @@ def test_a_scope_in_results_json_replaces_the_tasks_statement(client, candidacy,
 
 
 def test_the_deltas_plot_is_served_and_shown(client, finished_run, candidacy):
-    out = services.artifact_dir(finished_run.pk)
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
-    (out / "deltas.png").write_bytes(png)
+    artifacts.publish(run_id=finished_run.pk, files={"deltas.png": png})
     result = finished_run.result
     result.artifacts = [*result.artifacts, "deltas.png"]
     result.save()
@@ -134,7 +133,7 @@ def test_results_json_downloads_as_the_harness_wrote_it(client, finished_run):
 
 
 def test_results_json_falls_back_to_the_stored_copy_when_the_file_is_gone(client, finished_run):
-    (services.artifact_dir(finished_run.pk) / "results.json").unlink()
+    artifacts.storage().delete(f"{finished_run.result.artifact_dir}/results.json")
 
     response = client.get(f"/replications/{finished_run.pk}/results.json")
 
@@ -170,7 +169,9 @@ def test_the_run_api_has_the_per_dataset_deltas(client, finished_run):
     rows = {row["dataset"]: row for row in body["datasets"]}
     assert rows["5_hist_fig_ismale"]["ci_low"] == pytest.approx(-0.150)
     assert rows["87_glue_cola"]["verdict"] == "inconclusive"
-    assert client.get("/api/replications/").json()["count"] == 1
+    # this run and the seed's records
+    assert client.get("/api/replications/").json()["count"] == ReplicationRun.objects.count()
+    assert finished_run.pk in [r["id"] for r in client.get("/api/replications/").json()["results"]]
 
 
 def test_the_admin_shows_live_progress_and_rendered_results(admin_client, finished_run, candidacy):
@@ -203,9 +204,12 @@ def test_the_replicate_action_on_a_candidacy_queues_its_specs(
         )
 
     # The seed's sparse-probing spec tests this candidacy too.
-    runs = ReplicationRun.objects.filter(spec__candidacy=candidacy)
+    runs = ReplicationRun.objects.filter(spec__candidacy=candidacy, origin="here")
     assert {r.spec.key for r in runs} == {"probe", "sparse-probing-kantamneni"}
-    assert "Queued run" in response.content.decode()
+    page = response.content.decode()
+    for run in runs:  # the message links to each run, in the admin and on the site
+        assert f'<a href="/admin/replication/replicationrun/{run.pk}/change/">run {run.pk}</a>' in page
+        assert f'<a href="/replications/{run.pk}/">its page</a>' in page
     assert len(sent) == 2
     assert spec.runs.get().status == Status.QUEUED
 
@@ -220,7 +224,8 @@ def test_the_replicate_action_on_a_claim_queues_the_specs_testing_it(
             "/admin/tracker/claim/", {"action": "replicate_claims", "_selected_action": [claim.pk]}
         )
 
-    assert list(ReplicationRun.objects.values_list("spec__key", flat=True)) == [
+    assert list(ReplicationRun.objects.filter(origin="here").values_list(
+        "spec__key", flat=True)) == [
         "sparse-probing-kantamneni"
     ]
 
@@ -235,7 +240,7 @@ def test_the_replicate_action_on_a_candidacy_without_specs_says_so(admin_client,
     )
 
     assert "No replication spec tests the selection" in response.content.decode()
-    assert not ReplicationRun.objects.exists()
+    assert not ReplicationRun.objects.filter(origin="here").exists()
 
 
 def test_cancel_and_requeue_from_the_admin(

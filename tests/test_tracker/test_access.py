@@ -192,7 +192,7 @@ def test_the_health_page_shows_queues_running_work_ingestion_and_failures(client
     assert "The harness crashed: out of cheese" in page
     assert "HTTP 503 from arXiv" in page
     assert "abs:sae: <span class=\"status\">Failed</span>" in page
-    assert ReplicationRun.objects.count() == 2
+    assert ReplicationRun.objects.filter(origin="here").count() == 2
 
 
 def test_repeated_wrong_passwords_lock_the_login_out(client, people, settings):
