@@ -4,6 +4,7 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/verdict_calibration.py --harness [--replicates 12]
         [--cases null,win,loss,ceiling] [--out FILE]
+    .venv/bin/python benchmarks/verdict_calibration.py --table-from LOG [LOG ...]
 
 The planted cases and how each replicate runs through ``run_spec`` (a ``source = "arrays"``
 sparse-probing spec, the path ``python -m replication run SPEC --out DIR`` takes) are in
@@ -79,29 +80,49 @@ def method_means(rows_by_case: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def run_harness(names: list[str], replicates: int, first_seed: int) -> str:
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        atoms, _ = world()
-        sae = planted_sae(atoms, work / "sae")
-        rows_by_case: dict[str, list[dict[str, Any]]] = {}
-        for name in names:
-            rows_by_case[name] = []
-            for seed in range(first_seed, first_seed + replicates):
-                rows_by_case[name].append(one_run(CASES[name], atoms, sae, seed, work))
-                print(f"  {name} seed {seed}: {rows_by_case[name][-1]['verdict']}", flush=True)
+REPLICATE = "replicate "
+
+
+def report(rows_by_case: dict[str, list[dict[str, Any]]], seconds: float) -> str:
     load = Path("/proc/loadavg").read_text().split()[:3]
+    n = max((len(rows) for rows in rows_by_case.values()), default=0)
     return (
         table(rows_by_case)
         + "\n\n"
         + method_means(rows_by_case)
-        + f"\n\n{replicates} replicates per case, split_seeds up to {PROTOCOL['split_seeds']}; "
-        f"{time.perf_counter() - started:.0f} s; load average {' '.join(load)}\n"
-        + json.dumps(
-            {n: [(r["seed"], r["verdict"]) for r in rows] for n, rows in rows_by_case.items()}
-        )
+        + f"\n\nup to {n} replicates per case, first look at {PROTOCOL['split_seeds']} split "
+        f"seeds; {seconds:.0f} s; load average {' '.join(load)}"
     )
+
+
+def run_harness(names: list[str], replicates: int, first_seed: int) -> str:
+    """Replicates seed by seed, every case in turn (so a run cut short covers every case);
+    each replicate printed as one JSON line that ``--table-from`` can read back."""
+    started = time.perf_counter()
+    rows_by_case: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        atoms, _ = world()
+        sae = planted_sae(atoms, work / "sae")
+        for seed in range(first_seed, first_seed + replicates):
+            for name in names:
+                row = one_run(CASES[name], atoms, sae, seed, work)
+                row.pop("results")
+                rows_by_case[name].append(row)
+                print(REPLICATE + json.dumps({"case": name, **row}), flush=True)
+    return report(rows_by_case, time.perf_counter() - started)
+
+
+def table_from(logs: list[str]) -> str:
+    """The table of the replicate lines in ``logs`` (runs cut short or run in parts)."""
+    rows_by_case: dict[str, list[dict[str, Any]]] = {}
+    for log in logs:
+        for line in Path(log).read_text().splitlines():
+            if line.startswith(REPLICATE):
+                row = json.loads(line[len(REPLICATE) :])
+                rows_by_case.setdefault(row.pop("case"), []).append(row)
+    ordered = {name: rows_by_case[name] for name in CASES if name in rows_by_case}
+    return report(ordered, 0.0)
 
 
 def main() -> None:
@@ -111,7 +132,11 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--out", default="")
+    parser.add_argument("--table-from", nargs="*", default=[], help="logs of earlier runs")
     args = parser.parse_args()
+    if args.table_from:
+        print(table_from(args.table_from))
+        return
     if not args.harness:
         parser.error("only --harness is available: the simulation of a copy of the rule is gone")
     text = run_harness(args.cases.split(","), args.replicates, args.first_seed)

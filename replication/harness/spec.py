@@ -241,10 +241,10 @@ class ProtocolSpec:
         3, "verdict rule (part of the hash: results stay attributable to their rule)", (3,)
     )
     max_split_seeds: int = _field(
-        0,
+        30,
         "most split seeds the harness may use: from split_seeds it doubles the seeds until the "
         "verdict is decided or this many are spent, with O'Brien-Fleming alpha spending over "
-        "the looks (0: split_seeds, one look). Tasks that train one SAE per split seed look once",
+        "the looks (0 or split_seeds: one look). Runs with one SAE per split seed look once",
         minimum=0,
     )
     smallest_effect: float = _field(
