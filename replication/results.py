@@ -39,7 +39,67 @@ def overall(results: Mapping[str, Any]) -> dict[str, Any]:
     row["verdict_reason"] = str(results.get("verdict_reason") or "")
     row["n_datasets"] = block.get("n_datasets")
     row["test"] = block.get("test", "")
+    row["sentence"] = verdict_sentence(results)
     return row
+
+
+def _seeds_clause(results: Mapping[str, Any], n_seeds: Any) -> str:
+    """How many split seeds the verdict used and why it stopped there."""
+    design = results.get("design") or {}
+    looks = results.get("looks") or []
+    n = looks[-1].get("seeds") if looks else n_seeds
+    if n is None:
+        return ""
+    stopped = design.get("stopped")
+    if len(looks) > 1:
+        why = (
+            "it stopped once decided"
+            if stopped == "decided"
+            else f"it stopped at the spec's limit of {design.get('max_split_seeds')}"
+        )
+        return f"; {n} split seeds over {len(looks)} looks ({why})"
+    return f"; {n} split seeds (the spec's fixed number)"
+
+
+def verdict_sentence(results: Mapping[str, Any]) -> str:
+    """The verdict in words, built from the numbers: what was found, how sure, how many seeds
+    and why it stopped."""
+    verdict = str(results.get("verdict") or "")
+    if verdict == "invalid":
+        return f"no verdict: {results.get('verdict_reason') or 'the SAE failed the quality gate'}"
+    block = results.get("overall") or {}
+    delta, margin = _num(block.get("delta")), _num(block.get("margin"))
+    if delta is None or margin is None:
+        return ""
+    n = block.get("n_comparisons") or block.get("family_size") or 1
+    base = best_baseline(results) or "the strongest baseline"
+    gap = f"{abs(delta):.3f} {'ahead of' if delta >= 0 else 'behind'} {base}"
+    tail = _seeds_clause(results, block.get("n_seeds"))
+    corrected = f"after correcting for {n} comparison{'s' if n != 1 else ''}"
+    if verdict == "beats":
+        return (
+            f"the SAE method beats every baseline: {gap}, more than the margin of "
+            f"{margin:.3f}, {corrected}{tail}"
+        )
+    if verdict == "loses":
+        return (
+            f"the SAE method loses: {gap}, more than the margin of {margin:.3f}, {corrected}{tail}"
+        )
+    if verdict == "equivalent":
+        return (
+            f"the SAE method matches every baseline within the margin of {margin:.3f} "
+            f"({gap}), {corrected}{tail}"
+        )
+    if block.get("finding"):
+        return f"not decided: {block['finding']}{tail}"
+    more = ""
+    needed = (block.get("to_resolve") or {}).get("seeds_needed")
+    if needed and block.get("n_seeds") and needed > block["n_seeds"]:
+        more = f"; about {needed - block['n_seeds']} more seeds would decide"
+    return (
+        f"not decided: the SAE is {gap}, but {corrected} the evidence is not strong "
+        f"enough (margin {margin:.3f}){tail}{more}"
+    )
 
 
 def dataset_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -53,13 +113,24 @@ def dataset_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             comparison = rblock.get("comparison") or {}
             if comparison.get("best_baseline"):
                 baselines[comparison["best_baseline"]] += 1
-            regimes.append({"regime": regime, "n_seeds": rblock.get("n_seeds"),
-                            "best_baseline": comparison.get("best_baseline", ""),
-                            **interval(comparison)})
+            regimes.append(
+                {
+                    "regime": regime,
+                    "n_seeds": rblock.get("n_seeds"),
+                    "best_baseline": comparison.get("best_baseline", ""),
+                    **interval(comparison),
+                }
+            )
         row = interval(block.get("overall") or (regimes[0] if len(regimes) == 1 else {}))
         row["verdict"] = str(block.get("verdict", row["verdict"]))
-        rows.append({"dataset": name, **row, "regimes": regimes,
-                     "best_baseline": baselines.most_common(1)[0][0] if baselines else ""})
+        rows.append(
+            {
+                "dataset": name,
+                **row,
+                "regimes": regimes,
+                "best_baseline": baselines.most_common(1)[0][0] if baselines else "",
+            }
+        )
     return rows
 
 
@@ -95,8 +166,11 @@ def test_rows(results: Mapping[str, Any]) -> list[int]:
 
 def controls(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     block = results.get("controls") or {}
-    return [{"control": name, **interval(value)} for name, value in block.items()
-            if isinstance(value, Mapping)]
+    return [
+        {"control": name, **interval(value)}
+        for name, value in block.items()
+        if isinstance(value, Mapping)
+    ]
 
 
 def sae_essential(results: Mapping[str, Any]) -> bool | None:
@@ -105,8 +179,14 @@ def sae_essential(results: Mapping[str, Any]) -> bool | None:
 
 
 def win_tie_loss(results: Mapping[str, Any]) -> dict[str, Any]:
+    """Shares of datasets won / tied / lost / undecided; ``counts`` are whole datasets that
+    add up to ``n`` (the undecided ones are the rest, so the four always sum to the total)."""
     block = dict(results.get("win_tie_loss") or {})
-    return {key: block.get(key) for key in ("n", "won", "tied", "lost", "inconclusive")}
+    out = {key: block.get(key) for key in ("n", "won", "tied", "lost", "inconclusive")}
+    n = int(block.get("n") or 0)
+    decided = {k: round((_num(block.get(k)) or 0.0) * n) for k in ("won", "tied", "lost")}
+    out["counts"] = {**decided, "undecided": n - sum(decided.values())}
+    return out
 
 
 def compute(results: Mapping[str, Any]) -> dict[str, Any]:

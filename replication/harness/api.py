@@ -309,8 +309,8 @@ def run_spec(
     spec: Spec, out_dir: Path, *, progress: Progress | None = None, device: str | None = None
 ) -> RunResult:
     """Run a validated spec; write results.json, summary.md and deltas.png to out_dir."""
-    from replication.harness import provenance, report
-    from replication.harness.compare import Rule, compare
+    from replication.harness import provenance, report, sequential
+    from replication.harness.compare import Rule
     from replication.harness.context import TaskContext
     from replication.harness.device import describe_device, resolve_device
     from replication.harness.sae import SIZING_RULE, quality_failures, resolve_sae_spec
@@ -353,10 +353,10 @@ def run_spec(
         progress=_stage(progress, 0.5, 0.95),
         fit_pools=pools,
     )
-    output = task.run(ctx)
-    progress(0.95, "comparing methods")
     proto = spec.protocol
-    core = compare(output, rule=Rule.from_protocol(proto), seed=proto.seed)
+    # split seeds in stages until decided (replication/harness/sequential.py)
+    output, core = sequential.run(task, ctx, Rule.from_protocol(proto), seed=proto.seed)
+    progress(0.95, "compared methods")
     method_flops: dict[str, float] = {}
     for cell in output.cells:
         for name, runs in cell.runs.items():
@@ -431,7 +431,7 @@ def run_spec(
             "spec_hash": digest,
             "seeds": {
                 "base": proto.seed,
-                "split_seeds": proto.split_seeds,
+                "split_seeds": core["looks"][-1]["seeds"],
                 # inductive runs train one SAE per split seed, whatever protocol.sae_seeds says
                 "sae_seeds": len(models),
                 "split_seed_rule": "seed * 1000003 + 1000 * seed_index + dataset_index",

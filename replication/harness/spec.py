@@ -230,8 +230,28 @@ class ProtocolSpec:
     relative_margin: float = _field(
         0.05, "share of the error (1 - metric) a difference must exceed", minimum=0.0, maximum=1.0
     )
+    margin_floor: float = _field(
+        0.01,
+        "absolute floor under the margin (metric units): no beats or loses on a smaller gap; "
+        "0.01 AUROC, the smallest SAE-vs-baseline difference the sparse-probing literature "
+        "reports (docs/REPLICATIONS.md)",
+        minimum=0.0,
+    )
     rule_version: int = _field(
-        2, "verdict rule (part of the hash: results stay attributable to their rule)", (2,)
+        3, "verdict rule (part of the hash: results stay attributable to their rule)", (3,)
+    )
+    max_split_seeds: int = _field(
+        30,
+        "most split seeds the harness may use: from split_seeds it doubles the seeds until the "
+        "verdict is decided or this many are spent, with O'Brien-Fleming alpha spending over "
+        "the looks (0 or split_seeds: one look). Runs with one SAE per split seed look once",
+        minimum=0,
+    )
+    smallest_effect: float = _field(
+        0.03,
+        "smallest difference worth detecting (metric units): each look plans the next stage's "
+        "seeds to detect it with 80% power",
+        minimum=0.0,
     )
     alpha: float = _field(
         0.05, "significance level after Holm correction", minimum=0.0, maximum=1.0

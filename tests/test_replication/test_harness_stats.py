@@ -182,7 +182,7 @@ def _est(delta, se=0.01, margin=0.01):
 
 
 def _decide(ests, **corrected):
-    ps = stats.family_ps(ests, next(iter(ests.values())))
+    ps = stats.family_ps(ests)
     ps = stats.FamilyPs(**{**ps.__dict__, **corrected})
     return stats.decide(ests, ps, 0.05)
 
@@ -197,6 +197,8 @@ def _decide(ests, **corrected):
         ({"a": 0.05, "b": 0.005}, {}, "inconclusive"),  # beats one baseline, not every one
         ({"a": -0.05, "b": 0.05}, {}, "loses"),  # some baseline beats it
         ({"a": 0.0}, {}, "equivalent"),
+        ({"a": 0.0, "b": 0.0}, {}, "equivalent"),
+        ({"a": 0.0, "b": 0.05}, {}, "inconclusive"),  # equivalent to one baseline only
         ({"a": 0.0}, {"equivalent": 0.2}, "inconclusive"),
         ({"a": 0.015}, {}, "inconclusive"),  # CI straddles the margin
         ({"a": float("nan")}, {}, "inconclusive"),
@@ -208,12 +210,47 @@ def test_decide(deltas, corrected, expected):
     assert _decide(ests, **corrected) == expected
 
 
-def test_family_ps_beats_is_intersection_union_and_loses_a_bonferroni_union():
+def test_family_ps_beats_and_equivalent_are_intersection_union_loses_a_bonferroni_union():
     ests = {"a": _est(0.05), "b": _est(0.03), "c": _est(-0.04)}
-    ps = stats.family_ps(ests, ests["a"])
+    ps = stats.family_ps(ests)
     assert ps.beats == pytest.approx(max(e.p_beats for e in ests.values()))
     assert ps.loses == pytest.approx(min(1.0, 3 * ests["c"].p_loses))
-    assert ps.equivalent == pytest.approx(ests["a"].p_equivalent)
+    assert ps.equivalent == pytest.approx(max(e.p_equivalent for e in ests.values()))
+
+
+@pytest.mark.parametrize(
+    ("delta", "se", "expected"),
+    [
+        (0.0, 0.0, "inconclusive"),  # identical outputs: no effect measurable, not equivalent
+        (0.05, 0.0, "inconclusive"),
+        (0.0, float("nan"), "inconclusive"),
+        (0.0, 0.001, "equivalent"),
+    ],
+)
+def test_no_verdict_without_a_positive_standard_error(delta, se, expected):
+    assert stats.verdict(stats.Estimate(delta, se, 30.0, 0.01), 0.05) == expected
+
+
+def test_the_floor_keeps_a_gap_of_a_thousandth_from_counting_near_the_ceiling():
+    # issue 24: SAE 1.000, LR 0.999 gave a margin of 0.00002 and "beats" on 0.0008
+    bare = stats.margin_for(
+        "auroc", 1.0, 0.9992, kind="relative_error", absolute=0.01, relative=0.05
+    )
+    floored = stats.margin_for(
+        "auroc", 1.0, 0.9992, kind="relative_error", absolute=0.01, relative=0.05, floor=0.01
+    )
+    assert bare < 1e-4 and floored == 0.01
+    est = stats.Estimate(0.0008, 0.0001, 30.0, floored)
+    assert stats.verdict(est, 0.05) == "equivalent"
+    assert stats.verdict(stats.Estimate(0.0008, 0.0001, 30.0, bare), 0.05) == "beats"
+
+
+def test_obrien_fleming_spending_keeps_most_alpha_for_the_last_look():
+    levels = stats.look_alphas([10, 20, 40], 0.05)
+    assert sum(levels) == pytest.approx(0.05)
+    assert levels[0] < 0.001 < levels[1] < levels[2]
+    assert stats.look_alphas([10], 0.05) == [pytest.approx(0.05)]
+    assert stats.obf_spent(0.5, 0.05) == pytest.approx(0.00558, abs=1e-4)
 
 
 def test_correct_applies_holm_to_each_kind_over_the_same_family():

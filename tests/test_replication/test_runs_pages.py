@@ -77,7 +77,9 @@ def test_the_paper_page_shows_the_verdict_deltas_seeds_and_hash(client, finished
     spec_hash = finished_run.result.spec_hash
     assert f'<code title="{spec_hash}">{spec_hash[:12]}</code>' in page  # short, full on hover
     assert f'data-copy="{spec_hash}"' in page  # and a copy button (static/tracker/copy.js)
-    assert "won on 0 of 2 datasets, tied on 0 of 2 datasets and lost on 1 of 2 datasets" in page
+    # the four counts add up to the total: the inconclusive dataset is counted as undecided
+    assert ("Of 2 datasets, the SAE method won on 0, tied on 0, lost on 1 and was undecided "
+            "on 1.") in page
     assert "logistic regression on the activations" in page  # "logreg", spelled out
     assert f"/replications/{finished_run.pk}/results.json" in page
     # What the replication tests and does not, beside its verdict (the task's statement

@@ -49,7 +49,7 @@ RULE = Rule(n_boot=300)
 
 
 def test_beating_the_best_baseline_is_not_enough_it_must_beat_every_one():
-    # base_b is chosen as the best (higher cross-validated metric) but base_c matches the SAE
+    # the SAE clears base_b by far, but base_c matches it
     out = _output({"sae": 3.0, "base_b": 1.0, "base_c": 3.0})
     result = compare(out, rule=RULE, seed=0)
     comp = result["datasets"]["d1"]["regimes"]["normal"]["comparison"]
@@ -87,9 +87,44 @@ def test_the_results_keep_the_keys_the_pages_read_and_add_the_rules():
         assert key in comp and key in result["overall"]
     assert {"n_datasets", "test"} <= set(result["overall"])
     assert set(result["win_tie_loss"]) == {"n", "won", "tied", "lost", "inconclusive"}
-    assert result["rule"]["version"] == 2
+    assert result["rule"]["version"] == 3
+    assert result["rule"]["margin_floor"] == 0.01
     method = result["datasets"]["d1"]["regimes"]["normal"]["methods"]["sae"]
     assert method["selection"] == "kfold"
+
+
+def test_equivalent_must_hold_against_every_baseline():
+    # equivalent to base_b, but base_c is far behind: not "equivalent"
+    wide = Rule(n_boot=300, margin_kind="absolute", margin=0.1)
+    alone = compare(_output({"sae": 1.0, "base_b": 1.0}, datasets=("d1",)), rule=wide, seed=0)
+    assert alone["verdict"] == "equivalent"  # against base_b alone it is equivalent
+    out = _output({"sae": 1.0, "base_b": 1.0, "base_c": 0.2}, datasets=("d1",))
+    comp = compare(out, rule=wide, seed=0)["datasets"]["d1"]["regimes"]["normal"]["comparison"]
+    assert comp["against"]["base_b"]["p_equivalent"] < 0.05
+    assert comp["against"]["base_c"]["p_equivalent"] > 0.05
+    assert comp["verdict"] != "equivalent"
+
+
+def test_the_headline_is_the_strongest_baseline_on_test_not_the_cross_validated_pick():
+    out = _output({"sae": 2.0, "base_b": 1.0, "base_c": 2.0}, datasets=("d1",))
+    for cell in out.cells:  # base_b's cross-validation flatters it
+        cell.runs["base_b"] = [
+            MethodRun(0.99, r.test_scores, r.config, 1.0, selection="kfold") for r in cell.runs["base_b"]
+        ]
+    comp = compare(out, rule=RULE, seed=0)["datasets"]["d1"]["regimes"]["normal"]["comparison"]
+    assert comp["best_baseline"] == "base_c"
+    assert comp["delta"] == pytest.approx(comp["against"]["base_c"]["delta"])
+
+
+def test_identical_outputs_are_no_effect_never_equivalent():
+    out = _output({"sae": 1.0, "base_b": 1.0}, datasets=("d1",))
+    for cell in out.cells:
+        cell.runs["base_b"] = list(cell.runs["sae"])
+    result = compare(out, rule=RULE, seed=0)
+    comp = result["datasets"]["d1"]["regimes"]["normal"]["comparison"]
+    assert comp["se"] == 0.0 and comp["verdict"] == "inconclusive"
+    assert comp["verdict_possible"] is False and "no effect" in comp["finding"]
+    assert result["verdict"] == "inconclusive"
 
 
 def test_an_inconclusive_result_says_what_would_resolve_it():
@@ -126,15 +161,20 @@ def _spec(**protocol):
 
 def test_the_rule_version_is_in_the_resolved_spec_and_its_hash():
     spec = _spec()
-    assert spec.to_dict()["protocol"]["rule_version"] == 2
+    assert spec.to_dict()["protocol"]["rule_version"] == 3
     assert spec.protocol.margin_kind == "relative_error" and spec.protocol.relative_margin == 0.05
+    assert spec.protocol.margin_floor == 0.01
     assert spec_hash(_spec(margin_kind="absolute")) != spec_hash(spec)
+    assert spec_hash(_spec(margin_floor=0.02)) != spec_hash(spec)
+    assert spec_hash(_spec(max_split_seeds=40)) != spec_hash(spec)
 
 
 @pytest.mark.parametrize(
     ("protocol", "field", "message"),
     [
-        ({"rule_version": 1}, "protocol.rule_version", "must be one of 2"),
+        ({"rule_version": 2}, "protocol.rule_version", "must be one of 3"),
+        ({"margin_floor": -0.01}, "protocol.margin_floor", "must be >= 0.0"),
+        ({"max_split_seeds": -1}, "protocol.max_split_seeds", "must be >= 0"),
         ({"margin_kind": "percent"}, "protocol.margin_kind", "relative_error, absolute, both"),
         ({"relative_margin": 1.5}, "protocol.relative_margin", "must be <= 1.0"),
         ({"cv_folds": 1}, "protocol.cv_folds", "must be >= 2"),

@@ -20,6 +20,7 @@ with its own cross-validation and refit. Metric: test AUROC.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -190,158 +191,236 @@ def _mlp_learner(seed: int) -> Learner:
     return learn
 
 
-def run(ctx: TaskContext) -> TaskOutput:
-    spec = ctx.spec
-    proto = spec.protocol
-    baselines = list(spec.baselines)
-    max_latents = int(spec.option("max_latents"))
-    from sklearn.decomposition import PCA
+@dataclass
+class _Setup:
+    """What every seed of a run shares: method names, grids, and the PCA of each fit pool."""
 
-    variants = [""] + list(spec.option("sae_probe_variants"))
-    sae_methods = [SAE_METHOD + (f"_{v}" if v else "") for v in variants]
-    references = list(spec.option("reference_methods"))
-    smallest = min(len(ctx.fit_pool(s)) for s in range(proto.split_seeds))
-    n_pca = min(PCA_MAX, ctx.pool.shape[1], smallest)
-    pcas: dict[int, Any] = {}
+    variants: list[str]
+    sae_methods: list[str]
+    references: list[str]
+    n_pca: int
+    grids: dict[str, Any]
+    pcas: dict[int, Any] = field(default_factory=dict)
 
-    def pca_for(s: int) -> tuple[Any, float]:
+    def pca_for(self, ctx: TaskContext, s: int) -> tuple[Any, float]:
         """PCA fit on split seed s's SAE rows (no test row of that seed when inductive), and
         the FLOPs of fitting it: charged once, to the run that fitted it (0 when reused)."""
-        rows = ctx.fit_pool(s)
-        if id(rows) not in pcas:
-            fit_rows = rows[:20000]
-            pcas[id(rows)] = PCA(n_components=n_pca, random_state=proto.seed).fit(fit_rows)
-            return pcas[id(rows)], fl.pca_flops(*fit_rows.shape)
-        return pcas[id(rows)], 0.0
+        from sklearn.decomposition import PCA
 
-    grids = method_grids(max_latents, ctx.width, ctx.pool.shape[1], n_pca)
+        rows = ctx.fit_pool(s)
+        if id(rows) not in self.pcas:
+            fit_rows = rows[:20000]
+            pca = PCA(n_components=self.n_pca, random_state=ctx.spec.protocol.seed)
+            self.pcas[id(rows)] = pca.fit(fit_rows)
+            return self.pcas[id(rows)], fl.pca_flops(*fit_rows.shape)
+        return self.pcas[id(rows)], 0.0
+
+
+@dataclass
+class _Latents:
+    """One dataset's latents under each SAE and random dictionary (in-distribution, OOD)."""
+
+    Z: list[np.ndarray]
+    Zr: list[np.ndarray]
+    Zo: list[np.ndarray] | None
+    Zro: list[np.ndarray] | None
+
+
+def _setup(ctx: TaskContext) -> _Setup:
+    spec, proto = ctx.spec, ctx.spec.protocol
+    max_latents = int(spec.option("max_latents"))
+    variants = [""] + list(spec.option("sae_probe_variants"))
+    smallest = min(len(ctx.fit_pool(s)) for s in range(proto.split_seeds))
+    n_pca = min(PCA_MAX, ctx.pool.shape[1], smallest)
+    return _Setup(
+        variants=variants,
+        sae_methods=[SAE_METHOD + (f"_{v}" if v else "") for v in variants],
+        references=list(spec.option("reference_methods")),
+        n_pca=n_pca,
+        grids=method_grids(max_latents, ctx.width, ctx.pool.shape[1], n_pca),
+    )
+
+
+def run(ctx: TaskContext) -> TaskOutput:
+    return run_seeds(ctx, range(ctx.spec.protocol.split_seeds))
+
+
+def run_seeds(ctx: TaskContext, seeds: range) -> TaskOutput:
+    """The methods of split seeds ``seeds`` on every (dataset, regime): the harness's
+    sequential design calls this once per stage with the seeds that stage adds."""
+    setup = _setup(ctx)
+    proto = ctx.spec.protocol
     cells: list[Cell] = []
-    total = len(ctx.datasets) * len(proto.regimes) * proto.split_seeds
+    total = len(ctx.datasets) * len(proto.regimes) * len(seeds)
     done = 0
     for d_index, ds in enumerate(ctx.datasets):
-        n_sae = min(len(ctx.saes), proto.split_seeds)
-        latents = [ctx.latents(i, ds.X) for i in range(n_sae)]
-        random_latents = [ctx.latents(i, ds.X, random=True) for i in range(n_sae)]
-        ood_latents = (
-            [ctx.latents(i, ds.ood_X) for i in range(n_sae)] if ds.ood_X is not None else None
-        )
-        ood_random = (
-            [ctx.latents(i, ds.ood_X, random=True) for i in range(n_sae)]
-            if ds.ood_X is not None
-            else None
-        )
-        encode_cost = fl.sae_encode_flops(ds.X.shape[1], ctx.width, 1)
+        lat = _dataset_latents(ctx, ds, min(len(ctx.saes), max(seeds) + 1))
         for regime in proto.regimes:
             cell = Cell(regime=regime, dataset=ds.name)
-            for s in range(proto.split_seeds):
-                split_seed = ctx.split_seed(d_index, s)
-                split = make_split(
-                    ds.y,
-                    regime,
-                    proto,
-                    split_seed,
-                    X=ds.X,
-                    ood_y=ds.ood_y if ds.ood_X is not None else None,
-                )
-                sae_i = ctx.sae_for_seed(s)
-                pca, pca_fit_cost = pca_for(s)
-                P = pca.transform(ds.X)
-                P_ood = pca.transform(ds.ood_X) if ds.ood_X is not None else None
-
-                def test_rows(a: np.ndarray, a_ood: np.ndarray | None, split=split) -> np.ndarray:  # noqa: B008
-                    return (
-                        a_ood[split.test]
-                        if split.test_from_ood and a_ood is not None
-                        else a[split.test]
-                    )
-
-                # tuning and choosing by cross-validation over train + validation rows
-                dev = np.concatenate([split.train, split.val])
-                y_dev = np.concatenate([split.y_train, split.y_val])
-                folds = dev_folds(y_dev, len(dev), proto, split_seed)
-                if split.test_from_ood:
-                    assert ds.ood_y is not None  # make_split tests on OOD rows only when present
-                    y_test = ds.ood_y[split.test]
-                else:
-                    y_test = ds.y[split.test]
-                rng = np.random.default_rng(split_seed)
-                Z = latents[sae_i]
-                Zr = random_latents[sae_i]
-                Zo = ood_latents[sae_i] if ood_latents else None
-                Zro = ood_random[sae_i] if ood_random else None
-                rows = len(split.train) + len(split.val) + len(split.test)
-
-                def tuned(
-                    configs: list[dict[str, Any]],
-                    learn: Learner,
-                    A: np.ndarray,
-                    A_ood: np.ndarray | None,
-                    dev=dev,
-                    y_dev=y_dev,
-                    folds=folds,
-                    test_rows=test_rows,
-                ) -> MethodRun:
-                    return select_cv(
-                        configs, learn, A[dev], y_dev, test_rows(A, A_ood), auroc_metric, folds
-                    )
-
-                # the same settings for every variant, so variants differ only in recipe
-                sae_configs = budgeted_grid(grids[SAE_METHOD], proto.tuning_budget, rng)
-                for variant, method in zip(variants, sae_methods, strict=True):
-                    sae_run = tuned(sae_configs, top_k_probe_learner(variant), Z, Zo)
-                    sae_run.flops += encode_cost * rows
-                    cell.add(method, sae_run)
-                rnd = tuned(
-                    budgeted_grid(grids[CONTROLS[0]], proto.tuning_budget, rng),
-                    top_k_probe_learner(""),
-                    Zr,
-                    Zro,
-                )
-                rnd.flops += encode_cost * rows
-                cell.add(CONTROLS[0], rnd)
-                cell.add(
-                    CONTROLS[1],
-                    tuned(
-                        budgeted_grid(grids[CONTROLS[1]], proto.tuning_budget, rng),
-                        top_k_probe_learner("raw"),
-                        ds.X,
-                        ds.ood_X,
-                    ),
-                )
-                for name in baselines:
-                    learn, A, A_ood = _baseline(name, ds, P, P_ood, split_seed)
-                    configs = budgeted_grid(grids[name], proto.tuning_budget, rng)
-                    base_run = tuned(configs, learn, A, A_ood)
-                    if name == "pca_logreg":  # its features cost a fit and a projection
-                        base_run.flops += pca_fit_cost + fl.projection_flops(
-                            rows, ds.X.shape[1], n_pca
-                        )
-                    cell.add(name, base_run)
-                if "sae_probes" in references:
-                    ks = [
-                        k
-                        for k in (LATENT_COUNTS if regime == "normal" else [16, 128])
-                        if k <= min(max_latents, Z.shape[1])
-                    ] or [min(max_latents, Z.shape[1])]
-                    ref = sae_probes_probe(
-                        Z[dev], y_dev, test_rows(Z, Zo), ks, split_seed, normalise=True
-                    )
-                    ref.flops += encode_cost * rows
-                    cell.add(REFERENCE_SAE, ref)
-                    X_test = test_rows(ds.X, ds.ood_X)
-                    cell.add(
-                        REFERENCE_LOGREG,
-                        sae_probes_probe(
-                            ds.X[dev], y_dev, X_test, [ds.X.shape[1]], split_seed, False
-                        ),
-                    )
-                cell.labels.append(y_test)
-                cell.groups.append(None)
-                cell.test_ids.append(split.test + (len(ds.X) if split.test_from_ood else 0))
+            for s in seeds:
+                _seed(ctx, setup, cell, ds, lat, d_index, s)
                 done += 1
                 ctx.progress(done / total, f"sparse probing: {ds.name} / {regime} / seed {s}")
             cells.append(cell)
-    if "sae_probes" in references:
+    return _output(ctx, setup, cells)
+
+
+def _dataset_latents(ctx: TaskContext, ds: Any, n_sae: int) -> _Latents:
+    def each(X: np.ndarray | None, random: bool) -> list[np.ndarray] | None:
+        if X is None:
+            return None
+        return [ctx.latents(i, X, random=random) for i in range(n_sae)]
+
+    Z, Zr = each(ds.X, False), each(ds.X, True)
+    assert Z is not None and Zr is not None
+    return _Latents(Z, Zr, each(ds.ood_X, False), each(ds.ood_X, True))
+
+
+@dataclass
+class _SeedRows:
+    """One split seed of one (dataset, regime): its rows, folds and the tuning it allows."""
+
+    split: Any
+    dev: np.ndarray
+    y_dev: np.ndarray
+    folds: Any
+    n_rows: int
+    seed: int
+
+    def test_rows(self, A: np.ndarray, A_ood: np.ndarray | None) -> np.ndarray:
+        if self.split.test_from_ood and A_ood is not None:
+            return A_ood[self.split.test]
+        return A[self.split.test]
+
+    def tuned(
+        self, configs: list[dict[str, Any]], learn: Learner, A: np.ndarray, A_ood: np.ndarray | None
+    ) -> MethodRun:
+        """Tuned and chosen by cross-validation over train + validation rows, one test pass."""
+        return select_cv(
+            configs,
+            learn,
+            A[self.dev],
+            self.y_dev,
+            self.test_rows(A, A_ood),
+            auroc_metric,
+            self.folds,
+        )
+
+
+def _seed(
+    ctx: TaskContext, setup: _Setup, cell: Cell, ds: Any, lat: _Latents, d_index: int, s: int
+) -> None:
+    """Every method of split seed s on one (dataset, regime), added to ``cell``."""
+    proto = ctx.spec.protocol
+    split_seed = ctx.split_seed(d_index, s)
+    split = make_split(
+        ds.y,
+        cell.regime,
+        proto,
+        split_seed,
+        X=ds.X,
+        ood_y=ds.ood_y if ds.ood_X is not None else None,
+    )
+    dev = np.concatenate([split.train, split.val])
+    y_dev = np.concatenate([split.y_train, split.y_val])
+    rows = _SeedRows(
+        split=split,
+        dev=dev,
+        y_dev=y_dev,
+        folds=dev_folds(y_dev, len(dev), proto, split_seed),
+        n_rows=len(split.train) + len(split.val) + len(split.test),
+        seed=split_seed,
+    )
+    i = ctx.sae_for_seed(s)
+    Z, Zo = lat.Z[i], lat.Zo[i] if lat.Zo else None
+    rng = np.random.default_rng(split_seed)
+    encode_cost = fl.sae_encode_flops(ds.X.shape[1], ctx.width, 1) * rows.n_rows
+    _sae_and_controls(ctx, setup, cell, ds, rows, rng, (Z, Zo), lat, i, encode_cost)
+    pca, pca_fit_cost = setup.pca_for(ctx, s)
+    P = pca.transform(ds.X)
+    P_ood = pca.transform(ds.ood_X) if ds.ood_X is not None else None
+    for name in ctx.spec.baselines:
+        learn, A, A_ood = _baseline(name, ds, P, P_ood, split_seed)
+        base_run = rows.tuned(
+            budgeted_grid(setup.grids[name], proto.tuning_budget, rng), learn, A, A_ood
+        )
+        if name == "pca_logreg":  # its features cost a fit and a projection
+            base_run.flops += pca_fit_cost + fl.projection_flops(
+                rows.n_rows, ds.X.shape[1], setup.n_pca
+            )
+        cell.add(name, base_run)
+    if "sae_probes" in setup.references:
+        _references(ctx, cell, ds, rows, Z, Zo, encode_cost)
+    y_test = ds.ood_y[split.test] if split.test_from_ood else ds.y[split.test]
+    cell.labels.append(y_test)
+    cell.groups.append(None)
+    cell.test_ids.append(split.test + (len(ds.X) if split.test_from_ood else 0))
+
+
+def _sae_and_controls(
+    ctx: TaskContext,
+    setup: _Setup,
+    cell: Cell,
+    ds: Any,
+    rows: _SeedRows,
+    rng: np.random.Generator,
+    sae_latents: tuple[np.ndarray, np.ndarray | None],
+    lat: _Latents,
+    i: int,
+    encode_cost: float,
+) -> None:
+    budget = ctx.spec.protocol.tuning_budget
+    Z, Zo = sae_latents
+    # the same settings for every variant, so variants differ only in recipe
+    sae_configs = budgeted_grid(setup.grids[SAE_METHOD], budget, rng)
+    for variant, method in zip(setup.variants, setup.sae_methods, strict=True):
+        sae_run = rows.tuned(sae_configs, top_k_probe_learner(variant), Z, Zo)
+        sae_run.flops += encode_cost
+        cell.add(method, sae_run)
+    rnd = rows.tuned(
+        budgeted_grid(setup.grids[CONTROLS[0]], budget, rng),
+        top_k_probe_learner(""),
+        lat.Zr[i],
+        lat.Zro[i] if lat.Zro else None,
+    )
+    rnd.flops += encode_cost
+    cell.add(CONTROLS[0], rnd)
+    raw_configs = budgeted_grid(setup.grids[CONTROLS[1]], budget, rng)
+    cell.add(CONTROLS[1], rows.tuned(raw_configs, top_k_probe_learner("raw"), ds.X, ds.ood_X))
+
+
+def _references(
+    ctx: TaskContext,
+    cell: Cell,
+    ds: Any,
+    rows: _SeedRows,
+    Z: np.ndarray,
+    Zo: np.ndarray | None,
+    encode_cost: float,
+) -> None:
+    """sae-probes' own SAE probe and logistic regression on the same split."""
+    max_latents = int(ctx.spec.option("max_latents"))
+    ks = [
+        k
+        for k in (LATENT_COUNTS if cell.regime == "normal" else [16, 128])
+        if k <= min(max_latents, Z.shape[1])
+    ] or [min(max_latents, Z.shape[1])]
+    ref = sae_probes_probe(
+        Z[rows.dev], rows.y_dev, rows.test_rows(Z, Zo), ks, rows.seed, normalise=True
+    )
+    ref.flops += encode_cost
+    cell.add(REFERENCE_SAE, ref)
+    X_test = rows.test_rows(ds.X, ds.ood_X)
+    cell.add(
+        REFERENCE_LOGREG,
+        sae_probes_probe(ds.X[rows.dev], rows.y_dev, X_test, [ds.X.shape[1]], rows.seed, False),
+    )
+
+
+def _output(ctx: TaskContext, setup: _Setup, cells: list[Cell]) -> TaskOutput:
+    baselines = list(ctx.spec.baselines)
+    sae_methods = list(setup.sae_methods)
+    if "sae_probes" in setup.references:
         sae_methods = [*sae_methods, REFERENCE_SAE]
         baselines = [*baselines, REFERENCE_LOGREG]
     return TaskOutput(
@@ -351,15 +430,15 @@ def run(ctx: TaskContext) -> TaskOutput:
         controls=CONTROLS,
         cells=cells,
         notes={
-            "pca_components_max": n_pca,
+            "pca_components_max": setup.n_pca,
             "pca_fit_on": "the rows of each split seed's SAE",
             "sae_probe_recipe": "mean-activation normalisation before ranking; k up to "
-            f"{max_latents}",
-            "tuning_budget": proto.tuning_budget,
+            f"{ctx.spec.option('max_latents')}",
+            "tuning_budget": ctx.spec.protocol.tuning_budget,
             "grids": grid_notes(
                 {
                     name: axes
-                    for name, axes in grids.items()
+                    for name, axes in setup.grids.items()
                     if name in (*CONTROLS, SAE_METHOD, *baselines)
                 }
             ),
