@@ -136,42 +136,60 @@ def _harness_sparse(spec, prepared, sae, random_sae, pool) -> dict:  # noqa: ANN
     return table
 
 
-def _harness_probe_every_setting(spec, prepared, sae) -> dict:  # noqa: ANN001
-    """The harness's SAE probe alone (its recipe, folds and selection as in the task) with
-    every (k, C) of its grid instead of a budget of 4: the column that tells the tuning budget's
-    share of a cell's gap from the recipe's. ``lr`` repeats logistic regression at every C."""
+def _cell_table(spec, prepared, sae, score) -> dict:  # noqa: ANN001
+    """Per (regime, dataset): the mean over split seeds of ``score(Z, X, y, split, seed)``'s
+    (logistic regression, SAE probe) test AUROCs, on the splits the harness draws."""
     from replication.harness.context import TaskContext
     from replication.harness.sae import encode_numpy
     from replication.harness.splits import make_split
-    from replication.harness.tasks import common
-    from replication.harness.tuning import select_cv
 
     ctx = TaskContext(spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[])
-    probe_grid = [
-        {"k": k, "C": C} for k in common.latent_axes(512, sae.d_sae)["k"] for C in common.C_GRID
-    ]
     table: dict = {}
     for d, ds in enumerate(prepared):
         Z = encode_numpy(sae, ds.X)
         for regime in REGIMES:
-            lr, sp = [], []
+            pairs = []
             for s in range(spec.protocol.split_seeds):
                 seed = ctx.split_seed(d, s)
                 split = make_split(ds.y, regime, spec.protocol, seed, X=ds.X)
-                dev = np.concatenate([split.train, split.val])
-                y_dev = np.concatenate([split.y_train, split.y_val])
-                folds = common.dev_folds(y_dev, len(dev), spec.protocol, seed)
-                y_test = ds.y[split.test]
-                for A, configs, learn, out in (
-                    (Z, probe_grid, common.top_k_probe_learner(""), sp),
-                    (ds.X, [{"C": C} for C in common.C_GRID], common.logistic_learner, lr),
-                ):
-                    run = select_cv(
-                        configs, learn, A[dev], y_dev, A[split.test], common.auroc_metric, folds
-                    )
-                    out.append(_auroc(y_test, run.test_scores))
-            table[(regime, ds.name)] = {"lr": float(np.mean(lr)), "sae": float(np.mean(sp))}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pairs.append(score(Z, ds.X, ds.y, split, seed, regime))
+            lr, sp = np.mean(pairs, axis=0)
+            table[(regime, ds.name)] = {"lr": float(lr), "sae": float(sp)}
     return table
+
+
+def _dev_rows(split) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    return np.concatenate([split.train, split.val]), np.concatenate([split.y_train, split.y_val])
+
+
+def _harness_probe_every_setting(spec, prepared, sae) -> dict:  # noqa: ANN001
+    """The harness's SAE probe alone (its recipe, folds and selection as in the task) with
+    every (k, C) of its grid instead of a budget of 4: the column that tells the tuning budget's
+    share of a cell's gap from the recipe's. ``lr`` repeats logistic regression at every C."""
+    from replication.harness.tasks import common
+    from replication.harness.tuning import select_cv
+
+    probe_grid = [
+        {"k": k, "C": C} for k in common.latent_axes(512, sae.d_sae)["k"] for C in common.C_GRID
+    ]
+
+    def score(Z, X, y, split, seed, regime) -> tuple[float, float]:  # noqa: ANN001
+        dev, y_dev = _dev_rows(split)
+        folds = common.dev_folds(y_dev, len(dev), spec.protocol, seed)
+        out = []
+        for A, configs, learn in (
+            (X, [{"C": C} for C in common.C_GRID], common.logistic_learner),
+            (Z, probe_grid, common.top_k_probe_learner("")),
+        ):
+            run = select_cv(
+                configs, learn, A[dev], y_dev, A[split.test], common.auroc_metric, folds
+            )
+            out.append(_auroc(y[split.test], run.test_scores))
+        return out[0], out[1]
+
+    return _cell_table(spec, prepared, sae, score)
 
 
 def _authors_sparse(spec, prepared, sae) -> dict:  # noqa: ANN001
@@ -179,53 +197,32 @@ def _authors_sparse(spec, prepared, sae) -> dict:  # noqa: ANN001
     import torch
 
     from replication.harness import reference
-    from replication.harness.context import TaskContext
-    from replication.harness.sae import encode_numpy
-    from replication.harness.splits import make_split
 
     training = reference.sae_probes_training()
     ranking = reference.sae_probes_ranking()
-    ctx = TaskContext(spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[])
-    table: dict = {}
-    for d, ds in enumerate(prepared):
-        Z = encode_numpy(sae, ds.X)
-        for regime in REGIMES:
-            lr, sp = [], []
-            for s in range(spec.protocol.split_seeds):
-                seed = ctx.split_seed(d, s)
-                split = make_split(ds.y, regime, spec.protocol, seed, X=ds.X)
-                dev = np.concatenate([split.train, split.val])
-                y_dev = np.concatenate([split.y_train, split.y_val])
-                y_test = ds.y[split.test]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    lr.append(
-                        training.find_best_reg(
-                            ds.X[dev], y_dev, ds.X[split.test], y_test, parallel=False, seed=seed
-                        ).metrics.test_auc
-                    )
-                    order = ranking.get_sorted_indices(
-                        torch.from_numpy(Z[dev]),
-                        torch.from_numpy(y_dev),
-                        ranking.mean_act_normalization,
-                    ).numpy()
-                    ks = AUTHORS_KS if regime == "normal" else [16, 128]
-                    best = None
-                    for k in [k for k in ks if k <= Z.shape[1]]:
-                        cols = order[:k]
-                        metrics = training.find_best_reg(
-                            Z[dev][:, cols],
-                            y_dev,
-                            Z[split.test][:, cols],
-                            y_test,
-                            parallel=False,
-                            seed=seed,
-                        ).metrics
-                        if best is None or metrics.val_auc > best.val_auc:
-                            best = metrics
-                    sp.append(best.test_auc)
-            table[(regime, ds.name)] = {"lr": float(np.mean(lr)), "sae": float(np.mean(sp))}
-    return table
+
+    def score(Z, X, y, split, seed, regime) -> tuple[float, float]:  # noqa: ANN001
+        dev, y_dev = _dev_rows(split)
+        y_test = y[split.test]
+        lr = training.find_best_reg(
+            X[dev], y_dev, X[split.test], y_test, parallel=False, seed=seed
+        ).metrics.test_auc
+        order = ranking.get_sorted_indices(
+            torch.from_numpy(Z[dev]), torch.from_numpy(y_dev), ranking.mean_act_normalization
+        ).numpy()
+        ks = AUTHORS_KS if regime == "normal" else [16, 128]
+        best = None
+        for k in [k for k in ks if k <= Z.shape[1]]:
+            cols = order[:k]
+            metrics = training.find_best_reg(
+                Z[dev][:, cols], y_dev, Z[split.test][:, cols], y_test, parallel=False, seed=seed
+            ).metrics
+            if best is None or metrics.val_auc > best.val_auc:
+                best = metrics
+        assert best is not None
+        return lr, best.test_auc
+
+    return _cell_table(spec, prepared, sae, score)
 
 
 def sparse_part(
