@@ -147,6 +147,15 @@ def test_a_run_reports_sizing_quality_fit_and_scope(tmp_path):
         assert report["pca_fve"] is not None
     gate = sae["quality_gate"]
     assert gate["passed"] is (results["verdict"] != "invalid")
+    # issue 24: the gate's reference, one row per SAE (per split seed), what it cannot see
+    assert [row["seed"] for row in gate["per_sae"]] == [r["seed"] for r in sae["training"]]
+    for row, report in zip(gate["per_sae"], sae["training"], strict=True):
+        assert row["random_fve"] == report["random_fve"] is not None
+        assert row["gain_vs_random"] == pytest.approx(report["fve"] - report["random_fve"])
+    assert gate["saes_measured"] == 2
+    if gate["saes_beating_reference"] < gate["saes_measured"]:  # a seed below it fails the run
+        assert not gate["passed"] and any("random-encoder" in f for f in gate["failures"])
+    assert "cannot see whether a concept the task needs" in result.summary_path.read_text()
     assert results["scope"]["tests"].startswith("whether a probe on a few SAE latents")
     assert results["scope"]["does_not_test"] == "anything but the harness"
     summary = result.summary_path.read_text()
