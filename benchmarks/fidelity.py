@@ -136,58 +136,93 @@ def _harness_sparse(spec, prepared, sae, random_sae, pool) -> dict:  # noqa: ANN
     return table
 
 
-def _authors_sparse(spec, prepared, sae) -> dict:  # noqa: ANN001
-    """The same splits through sae-probes' own probe code."""
-    import torch
-
-    from replication.harness import reference
+def _cell_table(spec, prepared, sae, score) -> dict:  # noqa: ANN001
+    """Per (regime, dataset): the mean over split seeds of ``score(Z, X, y, split, seed)``'s
+    (logistic regression, SAE probe) test AUROCs, on the splits the harness draws."""
     from replication.harness.context import TaskContext
     from replication.harness.sae import encode_numpy
     from replication.harness.splits import make_split
 
-    training = reference.sae_probes_training()
-    ranking = reference.sae_probes_ranking()
     ctx = TaskContext(spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[])
     table: dict = {}
     for d, ds in enumerate(prepared):
         Z = encode_numpy(sae, ds.X)
         for regime in REGIMES:
-            lr, sp = [], []
+            pairs = []
             for s in range(spec.protocol.split_seeds):
                 seed = ctx.split_seed(d, s)
                 split = make_split(ds.y, regime, spec.protocol, seed, X=ds.X)
-                dev = np.concatenate([split.train, split.val])
-                y_dev = np.concatenate([split.y_train, split.y_val])
-                y_test = ds.y[split.test]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    lr.append(
-                        training.find_best_reg(
-                            ds.X[dev], y_dev, ds.X[split.test], y_test, parallel=False, seed=seed
-                        ).metrics.test_auc
-                    )
-                    order = ranking.get_sorted_indices(
-                        torch.from_numpy(Z[dev]),
-                        torch.from_numpy(y_dev),
-                        ranking.mean_act_normalization,
-                    ).numpy()
-                    ks = AUTHORS_KS if regime == "normal" else [16, 128]
-                    best = None
-                    for k in [k for k in ks if k <= Z.shape[1]]:
-                        cols = order[:k]
-                        metrics = training.find_best_reg(
-                            Z[dev][:, cols],
-                            y_dev,
-                            Z[split.test][:, cols],
-                            y_test,
-                            parallel=False,
-                            seed=seed,
-                        ).metrics
-                        if best is None or metrics.val_auc > best.val_auc:
-                            best = metrics
-                    sp.append(best.test_auc)
-            table[(regime, ds.name)] = {"lr": float(np.mean(lr)), "sae": float(np.mean(sp))}
+                    pairs.append(score(Z, ds.X, ds.y, split, seed, regime))
+            lr, sp = np.mean(pairs, axis=0)
+            table[(regime, ds.name)] = {"lr": float(lr), "sae": float(sp)}
     return table
+
+
+def _dev_rows(split) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    return np.concatenate([split.train, split.val]), np.concatenate([split.y_train, split.y_val])
+
+
+def _harness_probe_every_setting(spec, prepared, sae) -> dict:  # noqa: ANN001
+    """The harness's SAE probe alone (its recipe, folds and selection as in the task) with
+    every (k, C) of its grid instead of a budget of 4: the column that tells the tuning budget's
+    share of a cell's gap from the recipe's. ``lr`` repeats logistic regression at every C."""
+    from replication.harness.tasks import common
+    from replication.harness.tuning import select_cv
+
+    probe_grid = [
+        {"k": k, "C": C} for k in common.latent_axes(512, sae.d_sae)["k"] for C in common.C_GRID
+    ]
+
+    def score(Z, X, y, split, seed, regime) -> tuple[float, float]:  # noqa: ANN001
+        dev, y_dev = _dev_rows(split)
+        folds = common.dev_folds(y_dev, len(dev), spec.protocol, seed)
+        out = []
+        for A, configs, learn in (
+            (X, [{"C": C} for C in common.C_GRID], common.logistic_learner),
+            (Z, probe_grid, common.top_k_probe_learner("")),
+        ):
+            run = select_cv(
+                configs, learn, A[dev], y_dev, A[split.test], common.auroc_metric, folds
+            )
+            out.append(_auroc(y[split.test], run.test_scores))
+        return out[0], out[1]
+
+    return _cell_table(spec, prepared, sae, score)
+
+
+def _authors_sparse(spec, prepared, sae) -> dict:  # noqa: ANN001
+    """The same splits through sae-probes' own probe code."""
+    import torch
+
+    from replication.harness import reference
+
+    training = reference.sae_probes_training()
+    ranking = reference.sae_probes_ranking()
+
+    def score(Z, X, y, split, seed, regime) -> tuple[float, float]:  # noqa: ANN001
+        dev, y_dev = _dev_rows(split)
+        y_test = y[split.test]
+        lr = training.find_best_reg(
+            X[dev], y_dev, X[split.test], y_test, parallel=False, seed=seed
+        ).metrics.test_auc
+        order = ranking.get_sorted_indices(
+            torch.from_numpy(Z[dev]), torch.from_numpy(y_dev), ranking.mean_act_normalization
+        ).numpy()
+        ks = AUTHORS_KS if regime == "normal" else [16, 128]
+        best = None
+        for k in [k for k in ks if k <= Z.shape[1]]:
+            cols = order[:k]
+            metrics = training.find_best_reg(
+                Z[dev][:, cols], y_dev, Z[split.test][:, cols], y_test, parallel=False, seed=seed
+            ).metrics
+            if best is None or metrics.val_auc > best.val_auc:
+                best = metrics
+        assert best is not None
+        return lr, best.test_auc
+
+    return _cell_table(spec, prepared, sae, score)
 
 
 def sparse_part(
@@ -236,6 +271,10 @@ def sparse_part(
                 pool,
             ),
         ),
+        (
+            "harness probes, every (k, C)",
+            lambda: _harness_probe_every_setting(spec, prepared, sae),
+        ),
         ("sae-probes' own code", lambda: _authors_sparse(spec, prepared, sae)),
     ):
         if column in skip:
@@ -275,7 +314,9 @@ def summarise(result: dict) -> dict:
         }
         for column, table in tables.items()
     }
-    authors = tables["sae-probes' own code"]
+    authors = tables.get("sae-probes' own code")
+    if authors is None:
+        return result
     result["authors_better"] = {
         column: {
             regime: {
@@ -289,24 +330,57 @@ def summarise(result: dict) -> dict:
         for column, table in tables.items()
         if column != "sae-probes' own code"
     }
+    result["agreement"] = {
+        column: {key: cell_agreement(table, authors, key) for key in ("lr", "sae")}
+        for column, table in tables.items()
+        if column != "sae-probes' own code"
+    }
     return result
+
+
+#: a harness cell agrees with sae-probes' code when within this much test AUROC (issue 11)
+TOLERANCE = 0.01
+
+
+def cell_agreement(ours: dict, authors: dict, key: str) -> dict:
+    """Per (regime/dataset) cell: sae-probes' mean test AUROC minus the harness's; the worst
+    cell (largest absolute gap), the share of cells within :data:`TOLERANCE` and the mean gap.
+    A mean near zero can hide cells far apart in both directions, so all three are reported."""
+    gaps = {rd: float(authors[rd][key] - ours[rd][key]) for rd in sorted(authors) if rd in ours}
+    if not gaps:
+        return {"per_cell": {}, "worst_cell": None, "worst_gap": None, "share_within": None}
+    worst = max(gaps, key=lambda rd: abs(gaps[rd]))
+    within = sum(abs(g) <= TOLERANCE + 1e-9 for g in gaps.values())  # 1e-9: float round-off
+    return {
+        "per_cell": gaps,
+        "worst_cell": worst,
+        "worst_gap": gaps[worst],
+        "share_within": within / len(gaps),
+        "within": within,
+        "cells": len(gaps),
+        "mean_gap": float(np.mean(list(gaps.values()))),
+        "mean_abs_gap": float(np.mean(np.abs(list(gaps.values())))),
+    }
 
 
 def merge_shards(shards: list[dict]) -> dict:
     """One result from shards of the same run (``--shard``); times add up."""
     merged = {
-        "datasets": [name for shard in shards for name in shard["datasets"]],
+        "datasets": list(dict.fromkeys(name for shard in shards for name in shard["datasets"])),
         "sae": shards[0]["sae"],
         "seeds": shards[0]["seeds"],
+        # shards of one run, or runs of the same datasets with different columns
         "per_dataset": {
             column: {
-                rd: row for shard in shards for rd, row in shard["per_dataset"][column].items()
+                rd: row
+                for shard in shards
+                for rd, row in shard["per_dataset"].get(column, {}).items()
             }
-            for column in shards[0]["per_dataset"]
+            for column in dict.fromkeys(c for shard in shards for c in shard["per_dataset"])
         },
         "column_seconds": {
-            column: sum(shard["column_seconds"][column] for shard in shards)
-            for column in shards[0]["column_seconds"]
+            column: sum(shard["column_seconds"].get(column, 0.0) for shard in shards)
+            for column in dict.fromkeys(c for shard in shards for c in shard["column_seconds"])
         },
         "seconds": sum(shard["seconds"] for shard in shards),
     }
@@ -336,8 +410,19 @@ def print_sparse(result: dict) -> None:
             f"{s['scarcity']['sae'] - s['scarcity']['lr']:+.3f}"
         )
     print("| SAE - LR | " + " | ".join(deltas) + " |")
-    authors = result["summary"][columns[-1]]
-    for column in columns[:-1]:
+    print_gaps(result)
+    print_cells(result)
+    timing = ", ".join(f"{k} {v:.0f} s" for k, v in result["column_seconds"].items())
+    print(f"Time: {timing}; {result['seconds']:.0f} s in all.")
+
+
+def print_gaps(result: dict) -> None:
+    """Mean gap per harness column: sae-probes' code minus the harness, both regimes."""
+    n = len(result["datasets"])
+    authors = result["summary"].get("sae-probes' own code")
+    if authors is None:
+        return
+    for column in result.get("authors_better", {}):
         ours = result["summary"][column]
         gap = {
             key: np.mean([authors[r][key] - ours[r][key] for r in REGIMES]) for key in ("lr", "sae")
@@ -350,8 +435,35 @@ def print_sparse(result: dict) -> None:
             f"{better['scarcity']['lr']}/{n}, SAE probe {better['normal']['sae']}/{n} / "
             f"{better['scarcity']['sae']}/{n}."
         )
-    timing = ", ".join(f"{k} {v:.0f} s" for k, v in result["column_seconds"].items())
-    print(f"Time: {timing}; {result['seconds']:.0f} s in all.")
+
+
+def print_cells(result: dict) -> None:
+    """Per cell: sae-probes' code minus each harness column (LR / SAE probe), then the worst
+    cell and the share of cells within the tolerance."""
+    agreement = result.get("agreement") or {}
+    if not agreement:
+        return
+    columns = list(agreement)
+    print(
+        "\nPer cell, sae-probes' code minus the harness (test AUROC, mean over split seeds; "
+        "LR / SAE probe):\n"
+    )
+    print("| regime/dataset | " + " | ".join(columns) + " |")
+    print("| --- |" + " --- |" * len(columns))
+    for rd in agreement[columns[0]]["sae"]["per_cell"]:
+        cells = [
+            " / ".join(f"{agreement[c][key]['per_cell'][rd]:+.3f}" for key in ("lr", "sae"))
+            for c in columns
+        ]
+        print(f"| {rd} | " + " | ".join(cells) + " |")
+    for c in columns:
+        for key, label in (("lr", "logistic regression"), ("sae", "SAE probe")):
+            a = agreement[c][key]
+            print(
+                f"{c}, {label}: worst cell {a['worst_cell']} {a['worst_gap']:+.3f}; "
+                f"{a['within']} of {a['cells']} cells ({a['share_within']:.0%}) within "
+                f"{TOLERANCE}; mean gap {a['mean_gap']:+.3f}, mean |gap| {a['mean_abs_gap']:.3f}"
+            )
 
 
 # --- hypothesis predictivity ---------------------------------------------------------------
@@ -519,6 +631,12 @@ def main() -> None:
         "--skip-full-grid", action="store_true", help="leave out the harness's full-grid column"
     )
     parser.add_argument(
+        "--skip-column",
+        action="append",
+        default=[],
+        help="leave out this column (repeatable); --merge joins runs with different columns",
+    )
+    parser.add_argument(
         "--hypothesis-spec",
         type=Path,
         default=Path("seed/replication/hypothesis_predictivity_movva.toml"),
@@ -551,13 +669,15 @@ def main() -> None:
         )
         print_sparse(out["sparse_probing"])
     elif args.part in ("both", "sparse"):
-        skip = ("harness, full grid",) if args.skip_full_grid else ()
+        skip = (*(("harness, full grid",) if args.skip_full_grid else ()), *args.skip_column)
         i, n = (int(v) for v in args.shard.split("/"))
         out["sparse_probing"] = sparse_part(args.datasets, args.seeds, skip, (i, n), args.sae_file)
         print_sparse(out["sparse_probing"])
     if args.part in ("both", "hypothesis") and not args.merge:
         out["hypothesis_predictivity"] = hypothesis_part(
-            args.hypothesis_spec, args.hypothesis_results, args.hypothesis_seeds,
+            args.hypothesis_spec,
+            args.hypothesis_results,
+            args.hypothesis_seeds,
             args.hypothesaes_size,
         )
         print_hypothesis(out["hypothesis_predictivity"])

@@ -314,6 +314,7 @@ def run_spec(
     from replication.harness.context import TaskContext
     from replication.harness.device import describe_device, resolve_device
     from replication.harness.sae import SIZING_RULE, quality_failures, resolve_sae_spec
+    from replication.harness.sae_gate import gate_reference
 
     progress = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -371,6 +372,7 @@ def run_spec(
         "passed": not failures,
         "failures": failures,
         "verdict_if_valid": verdict,
+        **gate_reference(reports, spec.sae),
     }
     if failures:
         verdict = INVALID

@@ -76,6 +76,13 @@ def _validity_and_scope(results: dict[str, Any]) -> list[str]:
             f"- **{results['verdict']}: {results['verdict_reason']}** (the comparison "
             f"would have read {gate.get('verdict_if_valid', '?')})."
         )
+    gate = results.get("sae", {}).get("quality_gate", {})
+    if gate.get("saes_measured"):
+        lines.append(
+            f"- SAE quality gate: {gate['saes_beating_reference']} of {gate['saes_measured']} "
+            f"SAE(s) beat the {gate['reference']} on held-out FVE by at least "
+            f"{gate['min_fve_gain_vs_random']}. The gate cannot see {gate['cannot_see']}."
+        )
     scope = results.get("scope") or {}
     if scope.get("tests"):
         lines.append(f"- Tests: {scope['tests']}.")

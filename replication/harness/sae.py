@@ -31,6 +31,7 @@ from torch.nn import functional as F
 from replication.harness.device import autocast
 from replication.harness.errors import DataError
 from replication.harness.flops import sae_training_flops
+from replication.harness.sae_gate import per_sae_failures, random_encoder_fve
 from replication.harness.spec import SAESpec
 
 JUMPRELU_BANDWIDTH = 0.001
@@ -84,7 +85,8 @@ def resolve_sae_spec(cfg: SAESpec, n_rows: int) -> SAESpec:
 
 def quality_failures(reports: list[dict[str, Any]], cfg: SAESpec) -> list[str]:
     """Why the SAEs fail the spec's quality gate: mean held-out FVE (absolute, and against
-    rank-k PCA on the same rows) and mean dead fraction."""
+    rank-k PCA on the same rows), mean dead fraction, and each SAE's held-out FVE against the
+    random-encoder reference on its own rows (:mod:`replication.harness.sae_gate`)."""
     fves = [r["fve"] for r in reports if r.get("fve") is not None]
     pcas = [r["pca_fve"] for r in reports if r.get("pca_fve") is not None]
     deads = [r["dead_fraction"] for r in reports if r.get("dead_fraction") is not None]
@@ -102,6 +104,8 @@ def quality_failures(reports: list[dict[str, Any]], cfg: SAESpec) -> list[str]:
         problems.append(
             f"dead fraction {np.mean(deads):.3f} > sae.max_dead_fraction {cfg.max_dead_fraction}"
         )
+    if cfg.min_fve_gain_vs_random >= 0:
+        problems += per_sae_failures(reports, cfg.min_fve_gain_vs_random)
     return problems
 
 
@@ -391,6 +395,8 @@ class TrainReport:
     train_rows: int = 0
     eval_rows: int = 0
     pca_fve: float | None = None  # rank-k PCA fit on the training rows, on the same held-out rows
+    #: the gate's reference (sae_gate.REFERENCE) on the same training and held-out rows
+    random_fve: float | None = None
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -402,42 +408,49 @@ def _input_scale(x: torch.Tensor) -> float:
     return math.sqrt(x.shape[1] / mean_sq) if mean_sq > 0 else 1.0
 
 
-def train_sae(
-    pool: np.ndarray | torch.Tensor,
-    cfg: SAESpec,
-    *,
-    seed: int,
-    device: str = "cpu",
-    progress: Callable[[float], None] | None = None,
-    eval_rows: int = 2048,
-) -> tuple[SAE, TrainReport]:
-    """Train one SAE on an unlabelled pool of activations; returns the model and its report."""
+def _as_tensor(pool: np.ndarray | torch.Tensor) -> torch.Tensor:
     if isinstance(pool, np.ndarray):
         if not np.all(np.isfinite(pool)):
             raise DataError("the SAE training pool contains NaN or infinity")
-        data = torch.from_numpy(np.ascontiguousarray(pool, dtype=np.float32))
-    else:
-        data = pool.float()
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+        return torch.from_numpy(np.ascontiguousarray(pool, dtype=np.float32))
+    return pool.float()
+
+
+def _split_rows(
+    data: torch.Tensor, cfg: SAESpec, generator: torch.Generator, eval_rows: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(held-out rows, training rows): the held-out rows are never trained on."""
     n = data.shape[0]
-    if not (cfg.width and cfg.k and cfg.steps):
-        cfg = resolve_sae_spec(replace(cfg, width=cfg.width or 0), n)
     perm = torch.randperm(n, generator=generator)
     n_eval = min(eval_rows, max(1, n // 10))
     eval_x, train_x = data[perm[:n_eval]], data[perm[n_eval:]] if n > n_eval else data
     if cfg.train_fraction < 1.0:
         train_x = train_x[: max(cfg.batch_size, int(len(train_x) * cfg.train_fraction))]
+    return eval_x, train_x
+
+
+def _new_model(train_x: torch.Tensor, cfg: SAESpec) -> SAE:
+    """An SAE scaled to the training rows, its decoder bias at their median (or mean)."""
     scale = _input_scale(train_x[: min(len(train_x), 10000)])
     model = SAE(
         train_x.shape[1], cfg.width, cfg.architecture, cfg.k, cfg.jumprelu_init_threshold, scale
     )
-    train_x = (train_x * scale).to(device)
     with torch.no_grad():
-        sample = train_x[: min(len(train_x), 10000)]
+        sample = train_x[: min(len(train_x), 10000)] * scale
         centre = sample.median(0).values if cfg.b_dec_init == "median" else sample.mean(0)
-        model.b_dec.copy_(centre.cpu())
-    model.to(device)
+        model.b_dec.copy_(centre)
+    return model
+
+
+def _train_steps(
+    model: SAE,
+    train_x: torch.Tensor,
+    cfg: SAESpec,
+    generator: torch.Generator,
+    device: str,
+    progress: Callable[[float], None] | None,
+) -> tuple[float, torch.Tensor, int]:
+    """Adam over ``cfg.steps`` batches of the (scaled) rows: (seconds, last MSE, batch size)."""
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), foreach=True)
     last_fired = torch.zeros(cfg.width, dtype=torch.long, device=device)
     batch = min(cfg.batch_size, len(train_x))
@@ -469,12 +482,33 @@ def train_sae(
             progress((step + 1) / cfg.steps)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    wall = time.perf_counter() - start
+    return time.perf_counter() - start, mse, batch
+
+
+def train_sae(
+    pool: np.ndarray | torch.Tensor,
+    cfg: SAESpec,
+    *,
+    seed: int,
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+    eval_rows: int = 2048,
+) -> tuple[SAE, TrainReport]:
+    """Train one SAE on an unlabelled pool of activations; returns the model and its report."""
+    data = _as_tensor(pool)
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    if not (cfg.width and cfg.k and cfg.steps):
+        cfg = resolve_sae_spec(replace(cfg, width=cfg.width or 0), data.shape[0])
+    eval_x, train_x = _split_rows(data, cfg, generator, eval_rows)
+    model = _new_model(train_x, cfg).to(device)
+    scaled = (train_x * model.scaling_factor).to(device)
+    wall, mse, batch = _train_steps(model, scaled, cfg, generator, device, progress)
     if cfg.architecture == "batchtopk":
-        _fit_inference_threshold(model, train_x[: min(len(train_x), 8192)])
+        _fit_inference_threshold(model, scaled[: min(len(scaled), 8192)])
     model.eval()
     fve, l0, dead_fraction = evaluate_sae(model, eval_x.to(device))
-    pca_fve = pca_reference_fve(train_x.cpu() / scale, eval_x, cfg.k or max(1, round(l0)))
+    k = cfg.k or max(1, round(l0))
     samples = cfg.steps * batch
     report = TrainReport(
         seed=seed,
@@ -489,7 +523,10 @@ def train_sae(
         final_mse=float(mse.detach()),
         train_rows=len(train_x),
         eval_rows=len(eval_x),
-        pca_fve=pca_fve,
+        pca_fve=pca_reference_fve(train_x, eval_x, k),
+        random_fve=random_encoder_fve(
+            train_x, eval_x, cfg.width, k, seed=seed + 104729, device=device
+        ),
     )
     return model.cpu(), report
 

@@ -211,6 +211,14 @@ class SAESpec:
     max_dead_fraction: float = _field(
         0.25, "quality gate: most mean held-out dead fraction", minimum=0.0, maximum=1.0
     )
+    min_fve_gain_vs_random: float = _field(
+        0.0,
+        "quality gate: least held-out FVE each SAE must have above a random encoder's at its "
+        "width and k with a least-squares decoder fitted on its training rows (an encoder that "
+        "learned nothing scores at or below it on any data); negative switches it off",
+        minimum=-1.0,
+        maximum=1.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,15 @@ def test_a_run_reports_sizing_quality_fit_and_scope(tmp_path):
         assert report["pca_fve"] is not None
     gate = sae["quality_gate"]
     assert gate["passed"] is (results["verdict"] != "invalid")
+    # issue 24: the gate's reference, one row per SAE (per split seed), what it cannot see
+    assert [row["seed"] for row in gate["per_sae"]] == [r["seed"] for r in sae["training"]]
+    for row, report in zip(gate["per_sae"], sae["training"], strict=True):
+        assert row["random_fve"] == report["random_fve"] is not None
+        assert row["gain_vs_random"] == pytest.approx(report["fve"] - report["random_fve"])
+    assert gate["saes_measured"] == 2
+    if gate["saes_beating_reference"] < gate["saes_measured"]:  # a seed below it fails the run
+        assert not gate["passed"] and any("random-encoder" in f for f in gate["failures"])
+    assert "cannot see whether a concept the task needs" in result.summary_path.read_text()
     assert results["scope"]["tests"].startswith("whether a probe on a few SAE latents")
     assert results["scope"]["does_not_test"] == "anything but the harness"
     summary = result.summary_path.read_text()
@@ -277,3 +286,43 @@ def test_a_pretrained_saelens_checkpoint_is_scored_on_the_pool_and_gated(tmp_pat
     assert result.results["sae"]["width"] == 32
     gate = result.results["sae"]["quality_gate"]
     assert gate["passed"] is (result.verdict != "invalid")
+
+
+def _fidelity_script():  # noqa: ANN202
+    """benchmarks/fidelity.py as a module (benchmarks/ is not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "fidelity.py"
+    spec = importlib.util.spec_from_file_location("fidelity_script", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "worst", "gap", "share"),
+    [
+        # a mean gap of 0 that hides two cells 0.07 apart: the worst cell shows it
+        (
+            {"n/a": 0.80, "n/b": 0.70, "s/a": 0.60},
+            {"n/a": 0.87, "n/b": 0.63, "s/a": 0.60},
+            "n/a",
+            0.07,
+            1 / 3,
+        ),
+        ({"n/a": 0.80, "n/b": 0.70}, {"n/a": 0.805, "n/b": 0.69}, "n/b", -0.01, 1.0),
+        ({"n/a": 0.80}, {"n/a": 0.75}, "n/a", -0.05, 0.0),
+    ],
+)
+def test_fidelity_reports_the_worst_cell_and_the_share_within_tolerance(
+    ours, theirs, worst, gap, share
+):
+    cell_agreement = _fidelity_script().cell_agreement
+    wrap = lambda table: {rd: {"sae": v} for rd, v in table.items()}  # noqa: E731
+    found = cell_agreement(wrap(ours), wrap(theirs), "sae")
+    assert found["worst_cell"] == worst
+    assert found["worst_gap"] == pytest.approx(gap)
+    assert found["share_within"] == pytest.approx(share)
+    assert found["cells"] == len(ours)
