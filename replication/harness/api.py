@@ -113,7 +113,7 @@ def _encode(spec: Spec, ds: Any, device: str, progress: Callable[[int, int], Non
 
     cache = act.cache_dir(spec.cache_dir)
 
-    def encode(texts: list[str], suffix: str, report: Any = None) -> np.ndarray:
+    def encode(texts: Any, suffix: str, report: Any = None) -> np.ndarray:
         return act.encode_texts(
             texts, spec.activations, dataset=ds.name + suffix, device=device, cache=cache,
             progress=report,

@@ -38,7 +38,7 @@ class SparseProbing(Task):
         return np.asarray(_module(self.name).split_test_rows(spec, ds, split_seed))
 
     def run(self, ctx: TaskContext) -> TaskOutput:
-        return _module(self.name).run(ctx)  # type: ignore[no-any-return]
+        return _module(self.name).run(ctx)
 
 
 class OodDetection(Task):
@@ -54,7 +54,7 @@ class OodDetection(Task):
         return np.asarray(_module(self.name).training_pool(spec, ds))
 
     def run(self, ctx: TaskContext) -> TaskOutput:
-        return _module(self.name).run(ctx)  # type: ignore[no-any-return]
+        return _module(self.name).run(ctx)
 
 
 class HypothesisPredictivity(Task):
@@ -78,7 +78,7 @@ class HypothesisPredictivity(Task):
         return np.asarray(_module(self.name).split_test_rows(spec, ds, split_seed))
 
     def run(self, ctx: TaskContext) -> TaskOutput:
-        return _module(self.name).run(ctx)  # type: ignore[no-any-return]
+        return _module(self.name).run(ctx)
 
 
 class SpuriousCorrelationRemoval(Task):
@@ -98,7 +98,7 @@ class SpuriousCorrelationRemoval(Task):
         return np.asarray(_module(self.name).split_test_rows(spec, ds, split_seed))
 
     def run(self, ctx: TaskContext) -> TaskOutput:
-        return _module(self.name).run(ctx)  # type: ignore[no-any-return]
+        return _module(self.name).run(ctx)
 
 
 def _steering() -> Task:
