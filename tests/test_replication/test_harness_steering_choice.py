@@ -220,3 +220,17 @@ def test_every_task_is_registered_with_a_scope(name):
     spec = load_spec_file("replication/specs/ci_steering.toml")
     if name != "steering":
         assert task.scope(spec)["tests"]
+
+
+def test_the_summary_prints_the_judges_accuracy_on_generated_text():
+    from replication.harness.report import _judge_lines
+
+    notes = {
+        "judge": {
+            "ocean": {"generated_validation": {"auroc": 0.93, "accuracy": 0.81, "n_pos": 16,
+                                               "n_neg": 16}}
+        }
+    }
+    lines = _judge_lines(notes)
+    assert "| ocean | 0.930 | 0.810 | 16 / 16 |" in lines
+    assert _judge_lines({}) == []  # other tasks print nothing
