@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import numpy as np
 from replication.harness.errors import DataError, HarnessError
 from replication.harness.reference import require
 from replication.harness.spec import Spec, canonical_json, load_spec_file, parse_spec, spec_hash
+from replication.harness.tasks.base import Task
 
 __all__ = [
     "RunResult",
@@ -55,8 +55,10 @@ class RunResult:
     results: dict[str, Any]
 
 
-def _task_module(task: str) -> Any:
-    return importlib.import_module(f"replication.harness.tasks.{task}")
+def _task(name: str) -> Task:
+    from replication.harness.tasks.registry import get_task
+
+    return get_task(name)
 
 
 def _stage(progress: Progress, low: float, high: float) -> Progress:
@@ -66,102 +68,15 @@ def _stage(progress: Progress, low: float, high: float) -> Progress:
 
 
 def prepare(spec: Spec, *, device: str, progress: Progress) -> tuple[list[Any], float]:
-    """Load, check and encode every dataset; returns prepared datasets and encoding seconds."""
-    from replication.harness import activations as act
-    from replication.harness.context import PreparedDataset
-    from replication.harness.datasets import dataset_names, load_dataset
-
-    task = _task_module(spec.task)
-    binary = getattr(task, "needs_binary_labels", lambda s: True)(spec)
-    names = dataset_names(spec.data)
-    loaded = []
-    for i, name in enumerate(names):
-        progress(0.1 * i / len(names), f"loading {name}")
-        loaded.append(
-            load_dataset(
-                spec.data,
-                name,
-                binary=binary,
-                seed=spec.protocol.seed,
-                keep_rest=getattr(task, "POOL_USES_UNLABELLED_REST", False),
-            )
-        )
-    loaded = getattr(task, "transform_datasets", lambda s, d: d)(spec, loaded)
-    for ds in loaded:
-        getattr(task, "check_dataset", lambda s, d: None)(spec, ds)
-    cache = act.cache_dir(spec.cache_dir)
-    start = time.perf_counter()
-    prepared = []
-    for i, ds in enumerate(loaded):
-
-        def sub(done: int, total: int, i: int = i, name: str = ds.name) -> None:
-            progress(
-                0.1 + 0.9 * (i + done / max(total, 1)) / len(loaded),
-                f"encoding {name} ({done}/{total})",
-            )
-
-        if ds.X is not None:
-            X, ood_X = ds.X, ds.ood_X
-        else:
-            X = act.encode_texts(
-                ds.texts,
-                spec.activations,
-                dataset=ds.name,
-                device=device,
-                cache=cache,
-                progress=sub,
-            )
-            ood_X = (
-                act.encode_texts(
-                    ds.ood_texts,
-                    spec.activations,
-                    dataset=ds.name + ":ood",
-                    device=device,
-                    cache=cache,
-                )
-                if ds.ood_texts
-                else None
-            )
-        pool_X = ds.pool_X
-        if ds.pool_texts:
-            rest = act.encode_texts(
-                ds.pool_texts,
-                spec.activations,
-                dataset=ds.name + ":pool",
-                device=device,
-                cache=cache,
-            )
-            pool_X = rest if pool_X is None else np.concatenate([pool_X, rest])
-        for label, arr in (("activations", X), ("OOD activations", ood_X), ("pool", pool_X)):
-            if arr is not None and not np.all(np.isfinite(arr)):
-                raise DataError(f"dataset {ds.name!r}: {label} contain NaN or infinity")
-        meta = dict(ds.meta)
-        ood_y = meta.pop("ood_y", None)
-        prepared.append(
-            PreparedDataset(
-                name=ds.name,
-                X=np.asarray(X, np.float32),
-                y=ds.y,
-                ood_X=None if ood_X is None else np.asarray(ood_X, np.float32),
-                ood_y=None if ood_y is None else np.asarray(ood_y),
-                target=ds.target,
-                groups=ds.groups,
-                meta={**meta, "pool_X": pool_X},
-            )
-        )
-    dims = {p.X.shape[1] for p in prepared}
-    if len(dims) > 1:
-        raise DataError(f"datasets have different activation widths: {sorted(dims)}")
-    return prepared, time.perf_counter() - start
+    """The spec's datasets as its task prepares them (loaded, checked and encoded for the
+    pooled-text tasks: replication/harness/preparation.py); and the encoding seconds."""
+    return _task(spec.task).prepare(spec, device=device, progress=progress)
 
 
 def _pool_parts(spec: Spec, prepared: list[Any]) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Per dataset: (its rows eligible for the SAE pool, its extra unlabelled rows)."""
-    task = _task_module(spec.task)
-    return [
-        (getattr(task, "training_pool", lambda s, d: d.X)(spec, ds), ds.meta.get("pool_X"))
-        for ds in prepared
-    ]
+    task = _task(spec.task)
+    return [(task.training_pool(spec, ds), ds.meta.get("pool_X")) for ds in prepared]
 
 
 def _pool(spec: Spec, prepared: list[Any], exclude: list[np.ndarray] | None = None) -> np.ndarray:
@@ -185,18 +100,19 @@ def fit_pools(spec: Spec, prepared: list[Any]) -> tuple[list[np.ndarray], str]:
     """
     from replication.harness.context import TaskContext
 
-    task = _task_module(spec.task)
-    hook = getattr(task, "split_test_rows", None)
+    task = _task(spec.task)
     if spec.sae.fit == "transductive":
         return [_pool(spec, prepared)], "transductive: every row, test rows included"
-    if hook is None:
+    if not task.names_test_rows:
         return [_pool(spec, prepared)], "inductive: the task's pool holds no test row"
     probe = TaskContext(
         spec=spec, datasets=prepared, pool=np.zeros((0, 0)), saes=[], random_saes=[]
     )
     pools = []
     for s in range(spec.protocol.split_seeds):
-        exclude = [hook(spec, ds, probe.split_seed(d, s)) for d, ds in enumerate(prepared)]
+        exclude = [
+            task.split_test_rows(spec, ds, probe.split_seed(d, s)) for d, ds in enumerate(prepared)
+        ]
         pools.append(_pool(spec, prepared, exclude))
     return pools, "inductive: one pool per split seed, that seed's test rows left out"
 
@@ -210,50 +126,52 @@ def _sae_key(spec: Spec, pool: np.ndarray, seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
+def _load_checkpoint(
+    spec: Spec, pool: np.ndarray
+) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+    """A pretrained SAE (``sae.checkpoint``), evaluated on the pool it never saw."""
+    import torch
+
+    from replication.harness.sae import evaluate_sae, load_sae, pca_reference_fve
+
+    model, cfg = load_sae(spec.sae.checkpoint)
+    if model.d_in != pool.shape[1]:
+        raise DataError(
+            f"sae.checkpoint has d_in {model.d_in}; the activations have {pool.shape[1]} dims"
+        )
+    # a pretrained SAE never saw these rows: the whole pool is held out
+    rows = torch.from_numpy(pool[:4096])
+    fve, l0, dead = evaluate_sae(model, rows)
+    pca = pca_reference_fve(rows, rows, model.k or max(1, round(l0)))
+    held_out = {
+        "fve": fve,
+        "l0": l0,
+        "dead_fraction": dead,
+        "pca_fve": pca,
+        "eval_rows": len(rows),
+    }
+    return (
+        [model],
+        [
+            {
+                "seed": None,
+                "loaded_from": spec.sae.checkpoint,
+                **cfg.get("training_report", {}),
+                **held_out,
+            }
+        ],
+        [spec.sae.checkpoint],
+    )
+
+
 def _train_or_load(
     spec: Spec, pools: list[np.ndarray], out_dir: Path, *, device: str, progress: Progress
 ) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
     """One SAE per pool when inductive (per split seed), else ``protocol.sae_seeds`` SAEs."""
-    from replication.harness.sae import (
-        evaluate_sae,
-        load_sae,
-        pca_reference_fve,
-        save_sae,
-        train_sae,
-    )
+    from replication.harness.sae import load_sae, save_sae, train_sae
 
     if spec.sae.checkpoint:
-        import torch
-
-        model, cfg = load_sae(spec.sae.checkpoint)
-        pool = pools[0]
-        if model.d_in != pool.shape[1]:
-            raise DataError(
-                f"sae.checkpoint has d_in {model.d_in}; the activations have {pool.shape[1]} dims"
-            )
-        # a pretrained SAE never saw these rows: the whole pool is held out
-        rows = torch.from_numpy(pool[:4096])
-        fve, l0, dead = evaluate_sae(model, rows)
-        pca = pca_reference_fve(rows, rows, model.k or max(1, round(l0)))
-        held_out = {
-            "fve": fve,
-            "l0": l0,
-            "dead_fraction": dead,
-            "pca_fve": pca,
-            "eval_rows": len(rows),
-        }
-        return (
-            [model],
-            [
-                {
-                    "seed": None,
-                    "loaded_from": spec.sae.checkpoint,
-                    **cfg.get("training_report", {}),
-                    **held_out,
-                }
-            ],
-            [spec.sae.checkpoint],
-        )
+        return _load_checkpoint(spec, pools[0])
     models, reports, folders = [], [], []
     n = len(pools) if len(pools) > 1 else spec.protocol.sae_seeds
     for i in range(n):
@@ -305,66 +223,111 @@ def _random_controls(
     return controls
 
 
+@dataclass
+class _Trained:
+    """The SAEs of a run and how they came about."""
+
+    spec: Spec  # the spec with the SAE's sized defaults filled in
+    pools: list[np.ndarray]
+    fit_rule: str
+    models: list[Any]
+    reports: list[dict[str, Any]]
+    folders: list[str]
+    seconds: float
+
+
 def run_spec(
     spec: Spec, out_dir: Path, *, progress: Progress | None = None, device: str | None = None
 ) -> RunResult:
     """Run a validated spec; write results.json, summary.md and deltas.png to out_dir."""
-    from replication.harness import provenance, report, sequential
+    from replication.harness import sequential
     from replication.harness.compare import Rule
-    from replication.harness.context import TaskContext
-    from replication.harness.device import describe_device, resolve_device
-    from replication.harness.sae import SIZING_RULE, quality_failures, resolve_sae_spec
-    from replication.harness.sae_gate import gate_reference
+    from replication.harness.device import resolve_device
+    from replication.harness.tasks.registry import register_metrics
 
     progress = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     out_dir = Path(out_dir)
     resolved_device = resolve_device(device or spec.device)
-    digest = spec_hash(spec)
-    task = _task_module(spec.task)
+    task = _task(spec.task)
     progress(0.0, "checking inputs")
-    for module, method in getattr(task, "required_packages", lambda s: [])(spec):
+    for module, method in task.required_packages(spec):
         require(module, method)
-    # a task that does not encode pooled texts (steering) brings its own preparation
-    prepared, embed_seconds = getattr(task, "prepare", prepare)(
+    prepared, embed_seconds = task.prepare(
         spec, device=resolved_device, progress=_stage(progress, 0.0, 0.25)
     )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "spec.json").write_text(json.dumps(json.loads(canonical_json(spec)), indent=2))
+    trained = _train(spec, prepared, out_dir, resolved_device, _stage(progress, 0.25, 0.5))
+    register_metrics(task)
+    # split seeds in stages until decided (replication/harness/sequential.py)
+    output, comparison = sequential.run(
+        task, _context(spec, prepared, trained, resolved_device, progress),
+        Rule.from_protocol(spec.protocol), seed=spec.protocol.seed,
+    )
+    progress(0.95, "compared methods")
+    results = _results(spec, task, output, comparison, trained, resolved_device)
+    results["compute"].update(
+        {
+            "wall_seconds": time.perf_counter() - started,
+            "embedding_seconds": embed_seconds,
+            "sae_training_seconds": trained.seconds,
+        }
+    )
+    return _write(results, out_dir, progress)
+
+
+def _train(
+    spec: Spec, prepared: list[Any], out_dir: Path, device: str, progress: Progress
+) -> _Trained:
+    from replication.harness.sae import resolve_sae_spec
+
     pools, fit_rule = fit_pools(spec, prepared)
-    pool = pools[0]
     run_spec_ = spec
     if not spec.sae.checkpoint:
         # sized defaults and the width check use the smallest pool, before any training
         run_spec_ = dataclasses.replace(
             spec, sae=resolve_sae_spec(spec.sae, min(len(p) for p in pools))
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "spec.json").write_text(json.dumps(json.loads(canonical_json(spec)), indent=2))
-    train_start = time.perf_counter()
+    start = time.perf_counter()
     models, reports, folders = _train_or_load(
-        run_spec_, pools, out_dir, device=resolved_device, progress=_stage(progress, 0.25, 0.5)
+        run_spec_, pools, out_dir, device=device, progress=progress
     )
-    train_seconds = time.perf_counter() - train_start
-    ctx = TaskContext(
+    return _Trained(
+        run_spec_, pools, fit_rule, models, reports, folders, time.perf_counter() - start
+    )
+
+
+def _context(
+    spec: Spec, prepared: list[Any], trained: _Trained, device: str, progress: Progress
+) -> Any:
+    from replication.harness.context import TaskContext
+
+    pool = trained.pools[0]
+    return TaskContext(
         spec=spec,
         datasets=prepared,
         pool=pool,
-        saes=models,
-        random_saes=_random_controls(spec, models, reports, pool),
-        device=resolved_device,
+        saes=trained.models,
+        random_saes=_random_controls(spec, trained.models, trained.reports, pool),
+        device=device,
         progress=_stage(progress, 0.5, 0.95),
-        fit_pools=pools,
+        fit_pools=trained.pools,
     )
+
+
+def _results(
+    spec: Spec, task: Task, output: Any, comparison: dict[str, Any], trained: _Trained,
+    device: str,
+) -> dict[str, Any]:
+    """results.json's content (wall times are added by the caller)."""
+    from replication.harness.sae import quality_failures
+    from replication.harness.sae_gate import gate_reference
+
     proto = spec.protocol
-    # split seeds in stages until decided (replication/harness/sequential.py)
-    output, core = sequential.run(task, ctx, Rule.from_protocol(proto), seed=proto.seed)
-    progress(0.95, "compared methods")
-    method_flops: dict[str, float] = {}
-    for cell in output.cells:
-        for name, runs in cell.runs.items():
-            method_flops[name] = method_flops.get(name, 0.0) + sum(r.flops for r in runs)
-    sae_flops = float(sum(r.get("flops", 0.0) or 0.0 for r in reports))
+    core = task.finish(comparison, output)
     verdict = core.pop("verdict")
-    failures = quality_failures(reports, run_spec_.sae)
+    failures = quality_failures(trained.reports, trained.spec.sae)
     gate = {
         "min_fve": spec.sae.min_fve,
         "min_fve_vs_pca": spec.sae.min_fve_vs_pca,
@@ -372,18 +335,16 @@ def run_spec(
         "passed": not failures,
         "failures": failures,
         "verdict_if_valid": verdict,
-        **gate_reference(reports, spec.sae),
+        **gate_reference(trained.reports, spec.sae),
     }
-    if failures:
-        verdict = INVALID
-    results: dict[str, Any] = {
+    return {
         "task": spec.task,
         "name": spec.name,
         "spec": spec.to_dict(),
-        "spec_hash": digest,
-        "verdict": verdict,
+        "spec_hash": spec_hash(spec),
+        "verdict": INVALID if failures else verdict,
         "verdict_reason": f"{INVALID_REASON}: {'; '.join(failures)}" if failures else "",
-        "scope": {**getattr(task, "SCOPE", {}), **spec.scope},
+        "scope": merged_scope(task, spec),
         "metric": output.metric,
         "margin": proto.margin,
         "alpha": proto.alpha,
@@ -394,57 +355,90 @@ def run_spec(
             "controls": output.controls,
             "ceilings": output.ceilings,
         },
-        "sae": {
-            "training": reports,
-            "checkpoints": folders,
-            "width": models[0].d_sae,
-            "architecture": models[0].architecture,
-            "k": models[0].k,
-            "d_in": models[0].d_in,
-            "pool_rows": len(pool),
-            "pool_rows_per_sae": [len(p) for p in pools],
-            "fit": fit_rule,
-            "sizing": {
-                "rule": SIZING_RULE,
-                "width": run_spec_.sae.width,
-                "k": run_spec_.sae.k,
-                "steps": run_spec_.sae.steps,
-                "sized": {name: not getattr(spec.sae, name) for name in ("width", "k", "steps")},
-            },
-            "quality_gate": gate,
-            "held_out": {
-                key: float(np.mean([r[key] for r in reports if r.get(key) is not None]))
-                if any(r.get(key) is not None for r in reports)
-                else None
-                for key in ("fve", "pca_fve", "l0", "dead_fraction")
-            },
-        },
-        "compute": {
-            "wall_seconds": time.perf_counter() - started,
-            "embedding_seconds": embed_seconds,
-            "sae_training_seconds": train_seconds,
-            "sae_training_flops": sae_flops,
-            "methods": method_flops,
-            "sae_method_flops_with_training": method_flops.get(output.sae_methods[0], 0.0)
-            + sae_flops,
-        },
-        "provenance": {
-            **provenance.collect(resolved_device, describe_device(resolved_device)),
-            "spec_hash": digest,
-            "seeds": {
-                "base": proto.seed,
-                "split_seeds": core["looks"][-1]["seeds"],
-                # inductive runs train one SAE per split seed, whatever protocol.sae_seeds says
-                "sae_seeds": len(models),
-                "split_seed_rule": "seed * 1000003 + 1000 * seed_index + dataset_index",
-                "sae_seed_rule": "seed * 7919 + sae_index"
-                + ("; SAE i serves split seed i" if len(pools) > 1 else ""),
-                "fewer_than_protocol_minimum": proto.split_seeds < 10 or len(models) < 3,
-            },
-        },
+        "sae": _sae_block(spec, trained, gate),
+        "compute": _compute_block(output, trained),
+        "provenance": _provenance(spec, trained, device, core["looks"][-1]["seeds"]),
         "notes": output.notes,
-        **({"scope": output.notes["scope"]} if "scope" in output.notes else {}),
     }
+
+
+def merged_scope(task: Task, spec: Spec) -> dict[str, Any]:
+    """What the run tests and does not: the task's statement, with the spec's own words (its
+    ``scope`` table) taking precedence. The only place the two are merged."""
+    return {**task.scope(spec), **spec.scope}
+
+
+def _sae_block(spec: Spec, trained: _Trained, gate: dict[str, Any]) -> dict[str, Any]:
+    from replication.harness.sae import SIZING_RULE
+
+    models, reports, sized = trained.models, trained.reports, trained.spec.sae
+    return {
+        "training": reports,
+        "checkpoints": trained.folders,
+        "width": models[0].d_sae,
+        "architecture": models[0].architecture,
+        "k": models[0].k,
+        "d_in": models[0].d_in,
+        "pool_rows": len(trained.pools[0]),
+        "pool_rows_per_sae": [len(p) for p in trained.pools],
+        "fit": trained.fit_rule,
+        "sizing": {
+            "rule": SIZING_RULE,
+            "width": sized.width,
+            "k": sized.k,
+            "steps": sized.steps,
+            "sized": {name: not getattr(spec.sae, name) for name in ("width", "k", "steps")},
+        },
+        "quality_gate": gate,
+        "held_out": {
+            key: float(np.mean([r[key] for r in reports if r.get(key) is not None]))
+            if any(r.get(key) is not None for r in reports)
+            else None
+            for key in ("fve", "pca_fve", "l0", "dead_fraction")
+        },
+    }
+
+
+def _compute_block(output: Any, trained: _Trained) -> dict[str, Any]:
+    method_flops: dict[str, float] = {}
+    for cell in output.cells:
+        for name, runs in cell.runs.items():
+            method_flops[name] = method_flops.get(name, 0.0) + sum(r.flops for r in runs)
+    sae_flops = float(sum(r.get("flops", 0.0) or 0.0 for r in trained.reports))
+    return {
+        "sae_training_flops": sae_flops,
+        "methods": method_flops,
+        "sae_method_flops_with_training": method_flops.get(output.sae_methods[0], 0.0)
+        + sae_flops,
+    }
+
+
+def _provenance(
+    spec: Spec, trained: _Trained, device: str, split_seeds: int
+) -> dict[str, Any]:
+    from replication.harness import provenance
+    from replication.harness.device import describe_device
+
+    proto = spec.protocol
+    return {
+        **provenance.collect(device, describe_device(device)),
+        "spec_hash": spec_hash(spec),
+        "seeds": {
+            "base": proto.seed,
+            "split_seeds": split_seeds,  # the seeds used: staged runs add some
+            # inductive runs train one SAE per split seed, whatever protocol.sae_seeds says
+            "sae_seeds": len(trained.models),
+            "split_seed_rule": "seed * 1000003 + 1000 * seed_index + dataset_index",
+            "sae_seed_rule": "seed * 7919 + sae_index"
+            + ("; SAE i serves split seed i" if len(trained.pools) > 1 else ""),
+            "fewer_than_protocol_minimum": proto.split_seeds < 10 or len(trained.models) < 3,
+        },
+    }
+
+
+def _write(results: dict[str, Any], out_dir: Path, progress: Progress) -> RunResult:
+    from replication.harness import report
+
     results_path = report.write_results(results, out_dir)
     results = json.loads(results_path.read_text())
     summary_path = report.write_summary(results, out_dir)
@@ -456,6 +450,6 @@ def run_spec(
         summary_path=summary_path,
         plot_path=plot_path,
         verdict=results["verdict"],
-        spec_hash=digest,
+        spec_hash=results["spec_hash"],
         results=results,
     )

@@ -151,6 +151,7 @@ def write_summary(results: dict[str, Any], out_dir: Path) -> Path:
                 f"{_fmt(comp['delta'])} | [{_fmt(comp['ci_low'])}, {_fmt(comp['ci_high'])}] | "
                 f"{_fmt(comp.get('margin'))} | {comp['verdict']} |"
             )
+    lines += _judge_lines(results.get("notes") or {})
     path = out_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -270,3 +271,28 @@ def write_plot(results: dict[str, Any], out_dir: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _judge_lines(notes: dict[str, Any]) -> list[str]:
+    """Steering: the concept judge's accuracy on generated text it was not trained on."""
+    judges = notes.get("judge") or {}
+    if not judges:
+        return []
+    lines = [
+        "",
+        "## Concept judge on generated text it was not trained on",
+        "",
+        "| concept | AUROC | accuracy | texts (pos / neg) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, judge in judges.items():
+        v = judge.get("generated_validation") or {}
+        lines.append(
+            f"| {name} | {_share(v.get('auroc'))} | {_share(v.get('accuracy'))} | "
+            f"{v.get('n_pos')} / {v.get('n_neg')} |"
+        )
+    return lines
+
+
+def _share(x: Any) -> str:
+    return "n/a" if x is None or not math.isfinite(float(x)) else f"{float(x):.3f}"

@@ -30,7 +30,8 @@ PLANNED_POWER = 0.8
 
 
 def can_stage(task: Any, ctx: TaskContext) -> bool:
-    return hasattr(task, "run_seeds") and len(ctx.fit_pools) <= 1
+    """Seeds are added in stages only where every seed shares one fit pool (one SAE)."""
+    return bool(task.stages_seeds) and len(ctx.fit_pools) <= 1
 
 
 def run(task: Any, ctx: TaskContext, rule: Rule, *, seed: int) -> tuple[TaskOutput, dict[str, Any]]:

@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from replication.harness.errors import SpecError
+from replication.harness.steering_options import BASELINES as STEERING_BASELINES
+from replication.harness.steering_options import OPTIONS as STEERING_OPTIONS
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -77,7 +79,7 @@ BASELINES: dict[str, tuple[str, ...]] = {
     "ood_detection": ("mahalanobis", "knn_distance", "pca_reconstruction", "isolation_forest"),
     "hypothesis_predictivity": ("pca", "raw_dims", "kmeans"),
     "spurious_correlation_removal": ("leace", "mean_difference", "balanced_retraining"),
-    "steering": ("diff_in_means", "probe", "prompting", "rejection_sampling"),
+    "steering": STEERING_BASELINES,
 }
 DEFAULT_BASELINES: dict[str, tuple[str, ...]] = {
     "sparse_probing": ("logreg", "pca_logreg", "knn"),
@@ -97,26 +99,8 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "train_correlation": 1.0,
         "max_ablated": 64,
     },
-    # see replication/harness/tasks/steering.py; strengths are multiples of the mean residual
-    # norm, clamp multiples of the latent's largest activation on positive texts
-    "steering": {
-        "modes": ["steer", "suppress"],
-        "sae_methods": ["sae_addition", "sae_clamp"],
-        "n_prompts": 8,
-        "max_new_tokens": 24,
-        "temperature": 0.7,
-        "batch_size": 64,
-        "strengths": [0.1, 0.25, 0.5, 1.0, 2.0],
-        "clamp_multiples": [0.0, 1.0, 2.0, 5.0, 10.0],
-        "ablation_strengths": [0.5, 1.0, 1.5, 2.0],
-        "rejection_max": 8,
-        "min_examples": 16,
-        "concept_rows": 200,
-        "selectivity_auroc": 0.8,
-        "pool_sources": ["rotten_tomatoes"],
-        "pool_texts": 500,
-        "pool_tokens": 50000,
-    },
+    # the steering task states its own options (replication/harness/steering_options.py)
+    "steering": STEERING_OPTIONS,
 }
 #: Allowed entries of the list-valued task options.
 TASK_OPTION_CHOICES: dict[str, tuple[str, ...]] = {

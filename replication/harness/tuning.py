@@ -258,3 +258,76 @@ class FoldCache:
         value = compute()
         self._items[id(X_fit)] = (X_fit, value)  # holding X_fit keeps its id from being reused
         return value
+
+
+# --- strength search (steering) ----------------------------------------------------------------
+#
+# A steering method's strength is searched the way AxBench picks its factor: settings are tried
+# on validation prompts and the one with the best headline kept. The grid is not fixed in
+# advance, so that it holds interior, effective strengths: a first stage spreads half the
+# budget over the span (geometrically, ends excluded), then the rest of the budget goes inside
+# the bracket around the best point, on the side the concept/quality trade-off points to (too
+# little concept: stronger; too little quality: weaker). Zero is never tried.
+
+
+@dataclass(frozen=True)
+class StrengthPoint:
+    """One tried strength on the validation prompts."""
+
+    strength: float
+    headline: float
+    concept: float
+    quality: float
+    effective: bool  # False: the intervention left the residual stream unchanged (a no-op)
+
+
+def strength_span(values: list[float]) -> tuple[float, float]:
+    """(smallest positive, largest) of a spec's strength list; zero (a no-op) never counts."""
+    positive = sorted(float(v) for v in values if float(v) > 0)
+    if not positive:
+        raise ValueError(f"no positive strength in {values}: strength 0 is the unsteered model")
+    return positive[0], positive[-1]
+
+
+def interior_ladder(low: float, high: float, n: int) -> list[float]:
+    """``n`` strengths spread geometrically over [low, high] at the centres of n equal log-bins,
+    so neither end is tried (the ends of a span are its no-op and gibberish extremes)."""
+    if n < 1:
+        return []
+    if high <= low:
+        return [low] * n
+    centres = (np.arange(n) + 0.5) / n
+    return [float(v) for v in np.exp(np.log(low) + centres * (np.log(high) - np.log(low)))]
+
+
+def refine_strengths(
+    points: list[StrengthPoint], low: float, high: float, n: int
+) -> list[float]:
+    """``n`` new strengths strictly inside the bracket around the best effective point."""
+    if n < 1 or not points:
+        return []
+    ordered = sorted(points, key=lambda p: p.strength)
+    best = ordered[choose_strength(ordered)]
+    i = ordered.index(best)
+    stronger = best.concept < best.quality  # the trade-off says: more concept is affordable
+    up = ordered[i + 1].strength if i + 1 < len(ordered) else high
+    down = ordered[i - 1].strength if i > 0 else low
+    edge = up if stronger else down
+    if np.isclose(edge, best.strength):  # the best sits at the span's edge: look the other way
+        edge = down if stronger else up
+    lo, hi = sorted((best.strength, edge))
+    if np.isclose(lo, hi):  # a span of one value
+        return [lo] * n
+    tried = {p.strength for p in points}
+    inside = np.exp(np.log(lo) + (np.arange(1, n + 1) / (n + 1)) * (np.log(hi) - np.log(lo)))
+    return [float(v) for v in inside if float(v) not in tried][:n] or [float(np.sqrt(lo * hi))]
+
+
+def choose_strength(points: list[StrengthPoint]) -> int:
+    """Index of the best effective point by headline; a no-op is chosen only when every point is
+    one (the caller records that the method had no effective setting)."""
+    if not points:
+        raise ValueError("no strengths were tried")
+    effective = [i for i, p in enumerate(points) if p.effective]
+    pool = effective or list(range(len(points)))
+    return max(pool, key=lambda i: (points[i].headline, -points[i].strength))

@@ -73,9 +73,10 @@ def build_world(folder: Path, *, shared: bool, decoder: str, seed: int = 0) -> t
     from replication.harness.tasks.steering import STEER_TEMPLATES, SUPPRESS_TEMPLATES
 
     rng = np.random.default_rng(seed)
-    texts = list(cc.NEGATIVES) + cc.neutral_prompts(64)
+    texts = list(cc.NEGATIVES) + cc.neutral_prompts(64) + ["Continue this text."]
     for concept in cc.CURATED.values():
-        texts += concept.positives + concept.elicit + [concept.description]
+        texts += concept.positives + concept.elicit + concept.neutral + [concept.description]
+        texts += [p for ps in cc.judge_prompts(concept, 1).values() for p in ps]
     texts += STEER_TEMPLATES + SUPPRESS_TEMPLATES + ["User: Assistant:"]
     specials = ["<pad>", "<s>", "</s>", "<unk>"]
     vocab_words = sorted(_words(texts)) + [f"zq{i}" for i in range(2000)]
@@ -183,7 +184,8 @@ def world_spec(model_dir: Path, sae_dir: Path, **options) -> dict:
             "n_prompts": 24,
             "max_new_tokens": 12,
             "pool_sources": [],
-            "strengths": [1.0, 2.0, 4.0],
+            "strengths": [1.0, 4.0],
+            "judge_samples": 1,
             **options,
         },
         "device": "cpu",

@@ -36,7 +36,10 @@ def _lm(model_dir):
 
 
 def test_an_sae_latent_that_writes_the_concept_beats_handicapped_baselines(beats_world, tmp_path):
-    result = run_spec(spec_from_dict(world_spec(*beats_world)), tmp_path)
+    raw = world_spec(*beats_world)
+    # a spec's own scope is what results.json states (the task's words are the fallback)
+    raw["scope"] = {"tests": "the planted latent", "does_not_test": "any real model"}
+    result = run_spec(spec_from_dict(raw), tmp_path)
     results = result.results
     block = results["datasets"]["ocean"]["regimes"]["steer"]
     assert block["comparison"]["verdict"] == "beats", block["comparison"]
@@ -49,9 +52,16 @@ def test_an_sae_latent_that_writes_the_concept_beats_handicapped_baselines(beats
     concept = results["notes"]["concepts"]["ocean"]
     assert concept["latents"][0]["latent"] == 0 and concept["selective"] is True
     assert results["notes"]["selective_latent_share"] == 1.0
-    assert results["scope"]["tests"] and results["scope"]["does_not_test"]
-    # Sentences, as every task writes them: pages and summary.md print them as they are.
-    assert all(isinstance(results["scope"][k], str) for k in ("tests", "does_not_test"))
+    assert results["scope"] == raw["scope"]
+    # every method's chosen setting is effective and strictly inside its searched span
+    for name in ("sae_addition", "diff_in_means", "probe"):
+        for config in block["methods"][name]["configs"]:
+            assert config["effective"] is True and 1.0 < config["s"] < 4.0, (name, config)
+    tried = [p for p in results["notes"]["pareto"]["steer/ocean"] if p["method"] == "probe"]
+    assert len({p["config"]["s"] for p in tried if p["seed"] == 0}) == 3  # the budget, 3
+    # the judge's accuracy on generated text it was not trained on is recorded
+    judged = results["notes"]["judge"]["ocean"]["generated_validation"]
+    assert 0.0 <= judged["accuracy"] <= 1.0 and judged["n_pos"] == judged["n_neg"] == 4
     # the Pareto points and the compute record are there
     assert any(p["on_frontier"] for p in results["notes"]["pareto"]["steer/ocean"])
     assert results["compute"]["methods"]["sae_addition"] > 0
@@ -123,15 +133,18 @@ def test_conditional_suppression_is_a_no_op_where_the_latent_does_not_fire(beats
         ({"activations": {"layer": 7}}, "out of range"),
         ({"task_options": {"min_examples": 40}}, "at least task_options.min_examples"),
         ({"task_options": {"n_prompts": 0}}, "prompt list is empty"),
+        ({"task_options": {"n_validation": 24}}, "one validation and one test prompt"),
+        ({"task_options": {"strengths": [0.0]}}, "strength 0 is the unsteered model"),
     ],
 )
 def test_bad_input_fails_before_any_generation(beats_world, tmp_path, monkeypatch, change, message):
-    from replication.harness.tasks import steering as task
+    from replication.harness.tasks.steering import judging, scoring
 
     def no_generation(*args, **kwargs):
         raise AssertionError("generation started before the inputs were checked")
 
-    monkeypatch.setattr(task, "generate", no_generation)
+    monkeypatch.setattr(scoring, "generate", no_generation)
+    monkeypatch.setattr(judging, "generate", no_generation)
     raw = world_spec(*beats_world)
     for section, values in change.items():
         raw[section] = {**raw[section], **values}

@@ -111,7 +111,7 @@ def test_clamp_swaps_the_latents_decoder_contribution():
 def test_too_few_prompts_and_unknown_concepts_are_errors():
     from replication.harness.spec import spec_from_dict
     from replication.harness.steering.concepts import load_concept, neutral_prompts
-    from replication.harness.tasks.steering import _split_concept
+    from replication.harness.tasks.steering import split_concept
 
     with pytest.raises(DataError, match="unknown concept 'volcanoes'"):
         load_concept("concepts", "volcanoes", 100, 0)
@@ -127,13 +127,13 @@ def test_too_few_prompts_and_unknown_concepts_are_errors():
         }
     )
     with pytest.raises(DataError, match="steer prompt list has 1 prompt"):
-        _split_concept(spec, load_concept("concepts", "ocean", 100, 0), ["steer"])
+        split_concept(spec, load_concept("concepts", "ocean", 100, 0), ["steer"])
 
 
 def test_concept_halves_do_not_overlap_and_prompts_are_set_aside():
     from replication.harness.spec import spec_from_dict
     from replication.harness.steering.concepts import load_concept
-    from replication.harness.tasks.steering import _split_concept
+    from replication.harness.tasks.steering import split_concept
 
     spec = spec_from_dict(
         {
@@ -145,8 +145,9 @@ def test_concept_halves_do_not_overlap_and_prompts_are_set_aside():
         }
     )
     concept = load_concept("sae_probes", "96_spam_is", 120, 0)
-    cd = _split_concept(spec, concept, ["steer", "suppress"])
+    cd = split_concept(spec, concept, ["steer", "suppress"])
     assert len(cd.prompts["steer"]) == 10 and len(cd.prompts["suppress"]) == 10
+    assert all(p.asked == p.neutral for p in cd.prompts["steer"])
     method = set(cd.train_pos) | set(cd.train_neg)
     judge = set(cd.judge_pos) | set(cd.judge_neg)
     assert not method & judge
@@ -154,4 +155,29 @@ def test_concept_halves_do_not_overlap_and_prompts_are_set_aside():
     assert not set(concept.positives[:10]) & (method | judge)
     assert {
         f"Continue this text: {' '.join(t.split()[:12])}" for t in concept.positives[:10]
-    } == set(cd.prompts["suppress"])
+    } == {p.asked for p in cd.prompts["suppress"]}
+    # relevance is scored against the bare task: the opening carries the concept
+    assert {p.neutral for p in cd.prompts["suppress"]} == {"Continue this text."}
+
+
+def test_curated_suppression_prompts_pair_each_request_with_a_concept_neutral_one():
+    from replication.harness.spec import spec_from_dict
+    from replication.harness.steering.concepts import CURATED, load_concept
+    from replication.harness.tasks.steering import split_concept
+
+    for concept in CURATED.values():
+        assert len(concept.elicit) == len(set(concept.elicit)) == 56
+        assert len(concept.neutral) == 56 and not set(concept.elicit) & set(concept.neutral)
+    spec = spec_from_dict(
+        {
+            "task": "steering",
+            "data": {"source": "concepts", "datasets": ["ocean"]},
+            "activations": {"model": "smollm2"},
+            "sae": {"width": 64, "k": 4},
+            "task_options": {"n_prompts": 56, "n_validation": 8, "modes": ["suppress"]},
+        }
+    )
+    cd = split_concept(spec, load_concept("concepts", "ocean", 100, 0), ["suppress"])
+    pairs = dict(zip(CURATED["ocean"].elicit, CURATED["ocean"].neutral, strict=True))
+    assert len(cd.prompts["suppress"]) == 56
+    assert all(pairs[p.asked] == p.neutral for p in cd.prompts["suppress"])

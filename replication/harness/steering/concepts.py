@@ -29,7 +29,10 @@ class Concept:
     description: str
     positives: list[str]
     negatives: list[str]
+    #: suppression prompts that bring the concept up, and for each the same request without
+    #: the concept (what relevance is scored against, so avoiding the concept is not punished)
     elicit: list[str] = field(default_factory=list)
+    neutral: list[str] = field(default_factory=list)
 
 
 NEGATIVES = [
@@ -96,16 +99,6 @@ CURATED: dict[str, Concept] = {
             "At low tide, crabs scuttled between the wet stones on the beach.",
         ],
         negatives=NEGATIVES,
-        elicit=[
-            "Describe a day at the beach.",
-            "Write a few lines about sailing across the Atlantic.",
-            "What do you see when you stand on a cliff above the sea?",
-            "Tell a short story about a fisherman.",
-            "Describe a coral reef to a child.",
-            "Write a postcard from a seaside town.",
-            "What is it like to swim in the ocean?",
-            "Describe a storm seen from a lighthouse.",
-        ],
     ),
     "cooking": Concept(
         name="cooking",
@@ -131,16 +124,6 @@ CURATED: dict[str, Concept] = {
             "Fold the cheese into the omelette just before it sets.",
         ],
         negatives=NEGATIVES,
-        elicit=[
-            "What should I make for dinner tonight?",
-            "Describe your favourite meal.",
-            "How do you make a simple tomato sauce?",
-            "Write a short story set in a busy restaurant kitchen.",
-            "What would you bake for a birthday party?",
-            "Describe a family breakfast on a Sunday morning.",
-            "Give me an idea for a quick lunch.",
-            "What is the best way to cook vegetables?",
-        ],
     ),
     "space": Concept(
         name="space",
@@ -166,16 +149,6 @@ CURATED: dict[str, Concept] = {
             "Light from the nearest star takes over four years to reach us.",
         ],
         negatives=NEGATIVES,
-        elicit=[
-            "What would you pack for a trip to the moon?",
-            "Describe the night sky far from any city.",
-            "Write a short story about an astronaut.",
-            "Explain what a planet is to a child.",
-            "What is it like to look through a telescope?",
-            "Describe a rocket launch.",
-            "What might we find on Mars?",
-            "Write a few lines about the stars.",
-        ],
     ),
     "music": Concept(
         name="music",
@@ -201,16 +174,6 @@ CURATED: dict[str, Concept] = {
             "Her cello sounded warm and deep in the small chapel.",
         ],
         negatives=NEGATIVES,
-        elicit=[
-            "What did you do at the concert last night?",
-            "Describe your favourite band.",
-            "Write a few lines about learning the piano.",
-            "What makes a good song?",
-            "Describe a street musician you once saw.",
-            "Write a short story about a singer.",
-            "What would you play at a party?",
-            "Describe an orchestra warming up.",
-        ],
     ),
     "dogs": Concept(
         name="dogs",
@@ -236,16 +199,6 @@ CURATED: dict[str, Concept] = {
             "The dachshund waddled along on its short legs.",
         ],
         negatives=NEGATIVES,
-        elicit=[
-            "What pet would suit a family with children?",
-            "Describe a walk in the park on a Sunday morning.",
-            "Write a short story about a loyal companion.",
-            "What happens at a vet's clinic?",
-            "Describe a farm in the countryside.",
-            "What do you need to look after a puppy?",
-            "Write a few lines about an animal that guards a house.",
-            "Describe a day at an animal shelter.",
-        ],
     ),
     "rain": Concept(
         name="rain",
@@ -271,18 +224,109 @@ CURATED: dict[str, Concept] = {
             "Clouds gathered and a light rain began to fall.",
         ],
         negatives=NEGATIVES,
-        elicit=[
-            "Describe the weather on a grey autumn day.",
-            "What is it like to walk home in a storm?",
-            "Write a few lines about a cloudy afternoon.",
-            "Why was the picnic cancelled?",
-            "Describe a garden after a storm.",
-            "What do you wear on a wet day?",
-            "Write a short story that starts with thunder.",
-            "Describe the sound on the roof during a storm.",
-        ],
     ),
 }
+
+#: Suppression prompts: each task asks about a concept subject; the concept-neutral request is
+#: the same task about the paired everyday subject (7 tasks x 8 pairs = 56 prompts a concept).
+ELICIT_TASKS = [
+    "Describe {}.",
+    "Write a short story about {}.",
+    "Write a few lines about {}.",
+    "Tell me about {}.",
+    "Write a postcard about {}.",
+    "Give me two facts about {}.",
+    "What do you remember most about {}?",
+]
+SUBJECTS: dict[str, list[tuple[str, str]]] = {
+    "ocean": [
+        ("a day at the beach", "a day at the office"),
+        ("sailing across the Atlantic", "driving across the country"),
+        ("a fisherman at sea", "a postman on his round"),
+        ("a coral reef", "a city park"),
+        ("a seaside town", "a market town"),
+        ("swimming in the ocean", "swimming in an indoor pool"),
+        ("a storm at sea", "a power cut at home"),
+        ("a lighthouse keeper", "a night watchman"),
+    ],
+    "cooking": [
+        ("cooking a family dinner", "tidying the house"),
+        ("baking bread at home", "repairing a bicycle at home"),
+        ("a busy restaurant kitchen", "a busy post office"),
+        ("a chef's first day at work", "a clerk's first day at work"),
+        ("making soup on a cold evening", "reading on a cold evening"),
+        ("a favourite recipe", "a favourite board game"),
+        ("shopping for ingredients at the market", "shopping for stationery"),
+        ("a cooking class", "a typing class"),
+    ],
+    "space": [
+        ("a trip to the Moon", "a trip to the museum"),
+        ("life on a space station", "life in a small flat"),
+        ("looking at the stars through a telescope", "looking at old photographs"),
+        ("an astronaut's training", "a nurse's training"),
+        ("the planets of the solar system", "the rooms of a house"),
+        ("a rocket launch", "a train departure"),
+        ("exploring Mars", "exploring a new town"),
+        ("a night under the galaxy", "a night in a hotel"),
+    ],
+    "music": [
+        ("learning to play the piano", "learning to type"),
+        ("a rock concert", "a town meeting"),
+        ("writing a song", "writing a shopping list"),
+        ("a jazz band", "a book club"),
+        ("an orchestra rehearsal", "a staff meeting"),
+        ("a favourite album", "a favourite notebook"),
+        ("singing in a choir", "volunteering at a library"),
+        ("a street musician", "a street sweeper"),
+    ],
+    "dogs": [
+        ("walking a dog in the park", "walking to the shop"),
+        ("a puppy's first week at home", "a new lodger's first week at home"),
+        ("training a dog to sit", "training for a new job"),
+        ("a dog show", "a craft fair"),
+        ("a loyal sheepdog", "a loyal customer"),
+        ("a day at the dog shelter", "a day at the library"),
+        ("a dog that loves to fetch", "a child who loves to read"),
+        ("choosing a dog breed", "choosing a laptop"),
+    ],
+    "rain": [
+        ("a rainy afternoon", "a quiet afternoon"),
+        ("walking home in a storm", "walking home after work"),
+        ("thunder at night", "a late train at night"),
+        ("a garden after heavy rain", "a garden in the morning"),
+        ("the sound of rain on the roof", "the sound of a busy office"),
+        ("a wet autumn day", "an ordinary weekday"),
+        ("getting caught in a downpour", "getting caught in traffic"),
+        ("a picnic cancelled by rain", "a meeting moved to Friday"),
+    ],
+}
+for _name, _pairs in SUBJECTS.items():
+    # task-major order: each run of eight prompts covers every subject once
+    CURATED[_name].elicit = [t.format(c) for t in ELICIT_TASKS for c, _ in _pairs]
+    CURATED[_name].neutral = [t.format(n) for t in ELICIT_TASKS for _, n in _pairs]
+
+#: Prompts whose unsteered answers train and validate the judge (never steering prompts):
+#: the first half of the tasks give training texts, the second half validation texts.
+JUDGE_TASKS = [
+    "Write two sentences about {}.",
+    "Tell me something about {}.",
+    "Write a short paragraph about {}.",
+    "Say something interesting about {}.",
+    "Explain {} to a friend.",
+    "Write a diary entry about {}.",
+    "List a few things you know about {}.",
+    "Write a short description of {}.",
+]
+JUDGE_TOPICS = [
+    "filling in a tax form",
+    "a new office printer",
+    "the rules of chess",
+    "ironing shirts",
+    "a visit to the bank",
+    "fixing a leaking tap",
+    "the history of the alphabet",
+    "buying a second-hand car",
+]
 
 _TASKS = [
     "Write a short note about {}.",
@@ -368,6 +412,22 @@ def load_concept(source: str, name: str, max_rows: int, seed: int) -> Concept:
             "nor a sae_probes dataset"
         )
     return from_sae_probes(name, max_rows, seed)
+
+
+def judge_prompts(concept: Concept, per_task: int) -> dict[str, list[str]]:
+    """Prompts for the judge's generated texts: ``{train,validation}_{pos,neg}``. Positives
+    ask about the concept's description; negatives about everyday topics; training and
+    validation use disjoint tasks, so the validation texts answer prompts the judge never saw."""
+    half = len(JUDGE_TASKS) // 2
+    out: dict[str, list[str]] = {}
+    for part, tasks in (("train", JUDGE_TASKS[:half]), ("validation", JUDGE_TASKS[half:])):
+        out[f"{part}_pos"] = [t.format(concept.description) for t in tasks] * per_task
+        out[f"{part}_neg"] = [
+            t.format(JUDGE_TOPICS[(i + j) % len(JUDGE_TOPICS)])
+            for j in range(per_task)
+            for i, t in enumerate(tasks)
+        ]
+    return out
 
 
 def continuation_prompt(text: str, words: int = 12) -> str:
