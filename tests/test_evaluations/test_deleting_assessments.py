@@ -31,7 +31,7 @@ def draft(tiny, ada, ben):
     """Ben submitted X; Ada has a draft on Y; the resolvers' agreement is stored fresh."""
     score(ben, tiny["x"], EVERY)
     score(ada, tiny["y"], {"useful": "met"}, submit=False)
-    aggregates.stored_all(tiny["market"])
+    aggregates.refresh_agreement(tiny["market"].pk)  # what the write's commit task stores
     return mine(ada, tiny["y"], "useful")
 
 

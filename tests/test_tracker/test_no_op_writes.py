@@ -104,3 +104,21 @@ def test_the_stale_agreement_a_reader_computes_is_the_one_stored_later(seed_mark
     stored = StoredAgreement.objects.get(market=seed_market, scope=StoredAgreement.Scope.ALL)
     assert stored.figures == read
     assert aggregates.refresh_agreement(seed_market.pk) == 0  # fresh now: nothing written
+
+
+def test_an_assessment_write_stores_the_agreement_once_it_commits(
+        seed_market, django_capture_on_commit_callbacks):
+    """The write side: the verdict refresh every assessment change runs marks the agreement
+    stale and, on commit, sends the task that stores it, so no reader has to."""
+    from evaluations.services.verdicts import refresh_verdict
+
+    aggregates.refresh_agreement(seed_market.pk)
+    candidacy = seed_market.candidacies.first()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        refresh_verdict(candidacy=candidacy)
+    stale = StoredAgreement.objects.filter(market=seed_market).exclude(
+        computed_generation=F("generation"))
+    assert stale.exists()  # marked stale in the write's transaction
+    for callback in callbacks:
+        callback()  # the commit: the task runs (eagerly in the tests)
+    assert not stale.exists()
