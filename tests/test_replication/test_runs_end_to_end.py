@@ -37,7 +37,9 @@ def test_a_queued_run_runs_through_the_task_to_one_result(
     assert run.device_used.startswith("cpu")
     result = ReplicationResult.objects.get(run=run)
     assert result.spec_hash == spec.spec_hash
-    assert result.verdict in ("beats", "equivalent", "loses", "inconclusive")
+    # The tiny spec's 30-step SAE may not beat the quality gate's random-encoder reference:
+    # "invalid" is then the harness's own verdict (this test is about the delivery path).
+    assert result.verdict in ("beats", "equivalent", "loses", "inconclusive", "invalid")
     folder = var_dir / "replications" / str(run.pk)  # the harness's working folder
     assert result.artifacts == ["results.json", "summary.md", "deltas.png"]
     assert {p.name for p in folder.iterdir()} >= set(result.artifacts)

@@ -50,14 +50,14 @@ def test_the_matrix_shows_a_page_of_candidates_in_leaderboard_order(client, seed
     assert client.get(f"{URL}?matrix=6").status_code == 404
 
 
-def test_one_page_of_candidates_has_no_matrix_pages(client, seed_market):
+def test_one_page_of_candidates_has_no_matrix_pages(client, seed_market, no_page_cache):
     page = client.get(URL).content.decode()
     assert not client.get(URL).context["matrix"].bounded
     assert 'id="matrix-pages"' not in page and 'id="matrix-bounded"' not in page
 
 
 def test_the_timeline_shows_the_latest_entries_and_where_the_older_ones_are(
-        client, seed_market, monkeypatch):
+        client, seed_market, monkeypatch, no_page_cache):
     everything = reader.timeline(seed_market, None, None, limit=1000)
     assert not everything.older and len(everything) >= 3
     shorter = reader.timeline(seed_market, None, None, limit=len(everything) - 1)
