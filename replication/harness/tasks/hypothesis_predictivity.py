@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -221,42 +222,139 @@ def _random_split(n: int, proto: Any, seed: int) -> tuple[np.ndarray, np.ndarray
     )
 
 
-def run(ctx: TaskContext) -> TaskOutput:
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
+class _DenseBaselines:
+    """PCA and k-means fitted once per SAE fit pool (no test row when inductive); their FLOPs
+    are charged to the first seed that fits them."""
 
+    def __init__(self, k: int, seed: int) -> None:
+        self.k, self.seed = k, seed
+        self._fitted: dict[int, tuple[Any, Any]] = {}
+
+    def fit(self, rows: np.ndarray) -> tuple[Any, Any, dict[str, float]]:
+        from sklearn.cluster import KMeans
+        from sklearn.decomposition import PCA
+
+        if id(rows) in self._fitted:
+            return *self._fitted[id(rows)], {"pca_k": 0.0, "kmeans_k": 0.0}
+        pool = rows[:20000]
+        pca = PCA(n_components=min(self.k, pool.shape[1], len(pool)), random_state=self.seed)
+        kmeans = KMeans(n_clusters=min(self.k, len(pool)), n_init=3, random_state=self.seed)
+        self._fitted[id(rows)] = (pca.fit(pool), kmeans.fit(pool))
+        # sklearn reports the iterations of the kept initialisation only: n_init times it
+        # stands for all of them.
+        iterations = kmeans.n_init * int(kmeans.n_iter_)
+        return (
+            pca,
+            kmeans,
+            {
+                "pca_k": fl.pca_flops(*pool.shape),
+                "kmeans_k": fl.kmeans_flops(
+                    len(pool), pool.shape[1], kmeans.n_clusters, iterations
+                ),
+            },
+        )
+
+    def features(
+        self, rows: np.ndarray, X: np.ndarray, n_rows: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Each baseline's K features of X, and what fitting and projecting n_rows cost."""
+        pca, kmeans, fit_costs = self.fit(rows)
+        features = {"pca_k": pca.transform(X), "kmeans_k": -kmeans.transform(X)}
+        costs = {
+            "pca_k": fit_costs["pca_k"]
+            + fl.projection_flops(n_rows, X.shape[1], pca.n_components_),
+            "kmeans_k": fit_costs["kmeans_k"]
+            + fl.projection_flops(n_rows, X.shape[1], kmeans.n_clusters),
+        }
+        return features, costs
+
+
+@dataclass(frozen=True)
+class _SeedRows:
+    """One split seed's rows: development (train + validation, tuned by CV) and test."""
+
+    dev: np.ndarray
+    test: np.ndarray
+    y_dev: np.ndarray
+    y_test: np.ndarray
+    folds: Any
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.dev) + len(self.test)
+
+
+def _seed_rows(ds: Any, target: np.ndarray, continuous: bool, proto: Any, seed: int) -> _SeedRows:
+    if continuous:
+        tr, va, te = _random_split(len(target), proto, seed)
+    else:
+        split = make_split(ds.y, "normal", proto, seed)
+        tr, va, te = split.train, split.val, split.test
+    dev = np.concatenate([tr, va])
+    y_dev = target[dev]
+    folds = dev_folds(None if continuous else y_dev, len(dev), proto, seed)
+    return _SeedRows(dev, te, y_dev, target[te], folds)
+
+
+@dataclass
+class _Methods:
+    """What every split seed shares: the settings tried, the metric and K."""
+
+    configs: list[dict[str, Any]]
+    metric: Callable[[np.ndarray, np.ndarray], float]
+    k: int
+    continuous: bool
+    alpha: float
+
+    def k_feature_run(
+        self, rows: _SeedRows, F: np.ndarray, choose: bool | str, extra_flops: float = 0.0
+    ) -> MethodRun:
+        """Tune C by CV over the development rows, refit, score on the test rows; record how
+        many of the K chosen features are individually significant on the test rows."""
+        result = select_cv(
+            self.configs,
+            k_feature_learner(self.k, choose, self.continuous),
+            F[rows.dev],
+            rows.y_dev,
+            F[rows.test],
+            self.metric,
+            rows.folds,
+        )
+        result.flops += extra_flops
+        cols = result.config["features"]
+        result.extra["n_significant"] = float(
+            significant_features(F[rows.test][:, cols], rows.y_test, self.alpha)
+        )
+        return result
+
+    def ceiling(self, rows: _SeedRows, X: np.ndarray) -> MethodRun:
+        def learner(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
+            return _small_model(F, y, config["C"], self.continuous)
+
+        return select_cv(
+            self.configs, learner, X[rows.dev], rows.y_dev, X[rows.test], self.metric, rows.folds
+        )
+
+
+def run(ctx: TaskContext) -> TaskOutput:
     spec = ctx.spec
     proto = spec.protocol
     continuous = spec.option("target") == "continuous"
     k = int(spec.option("n_features"))
-    fitted: dict[int, tuple[Any, Any]] = {}
-
-    def pca_kmeans(s: int) -> tuple[Any, Any, dict[str, float]]:
-        """PCA and k-means fit on the rows of split seed s's SAE (no test row when inductive),
-        and the FLOPs of fitting each: charged once, to the run that fitted them."""
-        rows = ctx.fit_pool(s)
-        if id(rows) in fitted:
-            return *fitted[id(rows)], {"pca_k": 0.0, "kmeans_k": 0.0}
-        pool = rows[:20000]
-        pca = PCA(n_components=min(k, pool.shape[1], len(pool)), random_state=proto.seed)
-        kmeans = KMeans(n_clusters=min(k, len(pool)), n_init=3, random_state=proto.seed)
-        fitted[id(rows)] = (pca.fit(pool), kmeans.fit(pool))
-        # sklearn reports the iterations of the kept initialisation only: n_init times it
-        # stands for all of them.
-        iterations = kmeans.n_init * int(kmeans.n_iter_)
-        return pca, kmeans, {
-            "pca_k": fl.pca_flops(*pool.shape),
-            "kmeans_k": fl.kmeans_flops(len(pool), pool.shape[1], kmeans.n_clusters, iterations),
-        }
-
+    dense = _DenseBaselines(k, proto.seed)
     references = list(spec.option("reference_methods"))
     reference_fve: list[float] = []
     baselines = [BASELINE_NAMES[b] for b in spec.baselines]
-    metric: Callable[[np.ndarray, np.ndarray], float] = (
-        (lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc_metric
+    methods = _Methods(
+        # one draw from the shared C grid, the same settings for every method
+        configs=budgeted_grid(
+            {"C": C_GRID}, proto.tuning_budget, np.random.default_rng(proto.seed)
+        ),
+        metric=(lambda y, s: float(r2_rows(y, s)[0])) if continuous else auroc_metric,
+        k=k,
+        continuous=continuous,
+        alpha=proto.alpha,
     )
-    # one draw from the shared C grid, the same settings for every method
-    configs = budgeted_grid({"C": C_GRID}, proto.tuning_budget, np.random.default_rng(proto.seed))
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
@@ -270,79 +368,47 @@ def run(ctx: TaskContext) -> TaskOutput:
         cell = Cell(regime="normal", dataset=ds.name)
         for s in range(proto.split_seeds):
             seed = ctx.split_seed(d_index, s)
-            if continuous:
-                tr, va, te = _random_split(len(target), proto, seed)
-            else:
-                split = make_split(ds.y, "normal", proto, seed)
-                tr, va, te = split.train, split.val, split.test
-            yte = target[te]
-            # tuning by cross-validation over train + validation rows, then one refit
-            dev = np.concatenate([tr, va])
-            y_dev = target[dev]
-            folds = dev_folds(None if continuous else y_dev, len(dev), proto, seed)
-
-            def k_feature_run(
-                F: np.ndarray,
-                choose: bool | str,
-                extra_flops: float = 0.0,
-                dev=dev,
-                te=te,
-                y_dev=y_dev,
-                yte=yte,
-                folds=folds,
-            ) -> MethodRun:
-                result = select_cv(
-                    configs,
-                    k_feature_learner(k, choose, continuous),
-                    F[dev],
-                    y_dev,
-                    F[te],
-                    metric,
-                    folds,
-                )
-                result.flops += extra_flops
-                cols = result.config["features"]
-                result.extra["n_significant"] = float(
-                    significant_features(F[te][:, cols], yte, proto.alpha)
-                )
-                return result
-
-            pca, kmeans, fit_costs = pca_kmeans(s)
-            features = {"pca_k": pca.transform(ds.X), "kmeans_k": -kmeans.transform(ds.X)}
-            n_rows = len(tr) + len(va) + len(te)
-            feature_costs = {
-                "pca_k": fit_costs["pca_k"]
-                + fl.projection_flops(n_rows, ds.X.shape[1], pca.n_components_),
-                "kmeans_k": fit_costs["kmeans_k"]
-                + fl.projection_flops(n_rows, ds.X.shape[1], kmeans.n_clusters),
-            }
+            rows = _seed_rows(ds, target, continuous, proto, seed)
+            features, feature_costs = dense.features(ctx.fit_pool(s), ds.X, rows.n_rows)
             sae_i = ctx.sae_for_seed(s)
-            encode = fl.sae_encode_flops(ds.X.shape[1], ctx.width, len(tr) + len(va) + len(te))
-            cell.add(SAE_METHOD, k_feature_run(latents[sae_i], True, encode))
-            cell.add(CONTROLS[0], k_feature_run(random_latents[sae_i], True, encode))
+            encode = fl.sae_encode_flops(ds.X.shape[1], ctx.width, rows.n_rows)
+            cell.add(SAE_METHOD, methods.k_feature_run(rows, latents[sae_i], True, encode))
+            cell.add(CONTROLS[0], methods.k_feature_run(rows, random_latents[sae_i], True, encode))
             if "hypothesaes" in references:
                 H, fve = hypothesaes_latents(
                     ctx.fit_pool(s), ds.X, ctx.width, ctx.saes[sae_i].k, seed
                 )
                 reference_fve.append(fve)
-                cell.add(REFERENCE_SAE, k_feature_run(H, "hypothesaes", encode))
-            cell.add("raw_dims_lasso_k", k_feature_run(ds.X, True))
+                cell.add(REFERENCE_SAE, methods.k_feature_run(rows, H, "hypothesaes", encode))
+            cell.add("raw_dims_lasso_k", methods.k_feature_run(rows, ds.X, True))
             for name in baselines:
                 if name != "raw_dims_lasso_k":
-                    cell.add(name, k_feature_run(features[name], False, feature_costs[name]))
-
-            def ceiling(config: dict[str, Any], F: np.ndarray, y: np.ndarray) -> Fitted:
-                return _small_model(F, y, config["C"], continuous)
-
-            cell.add(
-                CEILING, select_cv(configs, ceiling, ds.X[dev], y_dev, ds.X[te], metric, folds)
-            )
-            cell.labels.append(np.asarray(yte))
+                    cell.add(
+                        name,
+                        methods.k_feature_run(rows, features[name], False, feature_costs[name]),
+                    )
+            cell.add(CEILING, methods.ceiling(rows, ds.X))
+            cell.labels.append(np.asarray(rows.y_test))
             cell.groups.append(None)
-            cell.test_ids.append(np.asarray(te))
+            cell.test_ids.append(np.asarray(rows.test))
             done += 1
             ctx.progress(done / total, f"hypothesis predictivity: {ds.name} / seed {s}")
         cells.append(cell)
+    return _output(
+        spec, k, continuous, baselines, references, reference_fve, methods.configs, cells
+    )
+
+
+def _output(
+    spec: Spec,
+    k: int,
+    continuous: bool,
+    baselines: list[str],
+    references: list[str],
+    reference_fve: list[float],
+    configs: list[dict[str, Any]],
+    cells: list[Cell],
+) -> TaskOutput:
     sae_methods = [SAE_METHOD] + ([REFERENCE_SAE] if "hypothesaes" in references else [])
     notes: dict[str, Any] = {}
     if reference_fve:
