@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -307,12 +308,111 @@ def _baseline(
     raise ValueError(f"unknown OOD baseline {name!r}")
 
 
-def run(ctx: TaskContext) -> TaskOutput:
+@dataclass(frozen=True)
+class _OodSplit:
+    """One split seed's validation and test rows: in-distribution (label 0) from the held-out
+    rows, OOD (label 1) from the outside set, equal numbers of each."""
+
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    test_ids: np.ndarray
+
+
+def _ood_split(
+    inside: np.ndarray,
+    outside: np.ndarray,
+    held: np.ndarray,
+    proto: Any,
+    rng: np.random.Generator,
+) -> _OodSplit:
+    n_val = min(proto.val_size // 2, len(held) // 3, len(outside) // 3)
+    n_test = min(proto.test_size // 2, len(held) - n_val, len(outside) - n_val)
+    h = rng.permutation(held)
+    o = rng.permutation(len(outside))
+    test_in, test_out = h[n_val : n_val + n_test], o[n_val : n_val + n_test]
+    return _OodSplit(
+        X_val=np.concatenate([inside[h[:n_val]], outside[o[:n_val]]]),
+        y_val=np.r_[np.zeros(n_val), np.ones(n_val)].astype(np.int64),
+        X_test=np.concatenate([inside[test_in], outside[test_out]]),
+        y_test=np.r_[np.zeros(n_test), np.ones(n_test)].astype(np.int64),
+        # outside rows are numbered after the inside ones
+        test_ids=np.r_[test_in, len(inside) + test_out],
+    )
+
+
+def _raw_mahalanobis_run(
+    fit_X: np.ndarray, split: _OodSplit, budget: int, rng: np.random.Generator
+) -> MethodRun:
+    """The raw-dimension control: Mahalanobis distance on the highest-variance dimensions."""
+    var_order = np.argsort(-fit_X.var(0), kind="mergesort")
+    n_query = len(split.X_val) + len(split.X_test)
+
+    def raw_maha(config: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+        cols = var_order[: config["n_dims"]]
+        score = _mahalanobis(fit_X[:, cols], config["shrinkage"])
+        return lambda X: score(X[:, cols])
+
+    grid = budgeted_grid(
+        {"n_dims": _column_counts(fit_X.shape[1]), "shrinkage": SHRINKAGE}, budget, rng
+    )
+    learner = _scorer_learner(
+        raw_maha, functools.partial(_raw_mahalanobis_flops, len(fit_X), n_query)
+    )
+    return _choose(grid, learner, split.X_val, split.y_val, split.X_test)
+
+
+def _seed_cell_runs(
+    ctx: TaskContext,
+    cell: Cell,
+    fit_X: np.ndarray,
+    split: _OodSplit,
+    s: int,
+    seed: int,
+    rng: np.random.Generator,
+) -> None:
+    """Every method's run on one split seed, added to ``cell`` (the rng is shared, in order)."""
     from replication.harness.sae import encode_numpy
 
+    proto = ctx.spec.protocol
+    sae_i = ctx.sae_for_seed(s)
+    scored: dict[str, MethodRun] = {}
+    for label, sae in (
+        ("sae", ctx.saes[sae_i]),
+        ("random_dictionary", ctx.random_saes[sae_i % len(ctx.random_saes)]),
+    ):
+        runs = _latent_scorers(
+            sae,
+            fit_X,
+            functools.partial(encode_numpy, sae),
+            label,
+            proto.tuning_budget,
+            rng,
+            split.X_val,
+            split.X_test,
+            split.y_val,
+        )
+        if label == "sae":
+            scored.update(runs)
+        else:
+            scored[CONTROLS[0]] = max(runs.values(), key=lambda r: r.val_metric)
+    scored[CONTROLS[1]] = _raw_mahalanobis_run(fit_X, split, proto.tuning_budget, rng)
+    for name in ctx.spec.baselines:
+        scored[name] = _baseline(
+            name, fit_X, split.X_val, split.X_test, proto.tuning_budget, rng, seed, split.y_val
+        )
+    for name, run_ in scored.items():
+        run_.extra["fpr_at_95_tpr"] = fpr_at_tpr(split.y_test, run_.test_scores)
+        cell.add(name, run_)
+    cell.labels.append(split.y_test)
+    cell.groups.append(None)
+    cell.test_ids.append(split.test_ids)
+
+
+def run(ctx: TaskContext) -> TaskOutput:
     spec = ctx.spec
     proto = spec.protocol
-    baselines = list(spec.baselines)
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
@@ -320,93 +420,21 @@ def run(ctx: TaskContext) -> TaskOutput:
         inside, outside = _split_in_out(ds)
         fit_idx = _fit_rows(spec, len(inside))
         held = np.setdiff1d(np.arange(len(inside)), fit_idx)
-        fit_X = inside[fit_idx]
         if len(held) < 4 or len(outside) < 4:
             raise DataError(f"dataset {ds.name!r}: too few held-out or OOD rows for OOD detection")
         cell = Cell(regime="normal", dataset=ds.name)
         for s in range(proto.split_seeds):
             seed = ctx.split_seed(d_index, s)
             rng = np.random.default_rng(seed)
-            n_val = min(proto.val_size // 2, len(held) // 3, len(outside) // 3)
-            n_test = min(proto.test_size // 2, len(held) - n_val, len(outside) - n_val)
-            h = rng.permutation(held)
-            o = rng.permutation(len(outside))
-            Xva = np.concatenate([inside[h[:n_val]], outside[o[:n_val]]])
-            yva = np.r_[np.zeros(n_val), np.ones(n_val)].astype(np.int64)
-            Xte = np.concatenate(
-                [inside[h[n_val : n_val + n_test]], outside[o[n_val : n_val + n_test]]]
-            )
-            yte = np.r_[np.zeros(n_test), np.ones(n_test)].astype(np.int64)
-            sae_i = ctx.sae_for_seed(s)
-            trained = ctx.saes[sae_i]
-            random = ctx.random_saes[sae_i % len(ctx.random_saes)]
-            sae_runs = _latent_scorers(
-                trained,
-                fit_X,
-                functools.partial(encode_numpy, trained),
-                "sae",
-                proto.tuning_budget,
-                rng,
-                Xva,
-                Xte,
-                yva,
-            )
-            rnd_runs = _latent_scorers(
-                random,
-                fit_X,
-                functools.partial(encode_numpy, random),
-                "random_dictionary",
-                proto.tuning_budget,
-                rng,
-                Xva,
-                Xte,
-                yva,
-            )
-            for name, run_ in sae_runs.items():
-                cell.add(name, run_)
-            best_random = max(rnd_runs.values(), key=lambda r: r.val_metric)
-            cell.add(CONTROLS[0], best_random)
-            var_order = np.argsort(-fit_X.var(0), kind="mergesort")
-            n_fit, n_query = len(fit_X), len(Xva) + len(Xte)
-            counts = _column_counts(fit_X.shape[1])
-
-            def raw_maha(
-                config: dict[str, Any], var_order=var_order, fit_X=fit_X
-            ) -> Callable[[np.ndarray], np.ndarray]:
-                cols = var_order[: config["n_dims"]]
-                score = _mahalanobis(fit_X[:, cols], config["shrinkage"])
-                return lambda X: score(X[:, cols])
-
-            cell.add(
-                CONTROLS[1],
-                _choose(
-                    budgeted_grid(
-                        {"n_dims": counts, "shrinkage": SHRINKAGE},
-                        proto.tuning_budget,
-                        rng,
-                    ),
-                    _scorer_learner(
-                        raw_maha,
-                        functools.partial(_raw_mahalanobis_flops, n_fit, n_query),
-                    ),
-                    Xva,
-                    yva,
-                    Xte,
-                ),
-            )
-            for name in baselines:
-                cell.add(
-                    name, _baseline(name, fit_X, Xva, Xte, proto.tuning_budget, rng, seed, yva)
-                )
-            for runs in cell.runs.values():
-                runs[-1].extra["fpr_at_95_tpr"] = fpr_at_tpr(yte, runs[-1].test_scores)
-            cell.labels.append(yte)
-            cell.groups.append(None)
-            test_out = len(inside) + o[n_val : n_val + n_test]
-            cell.test_ids.append(np.r_[h[n_val : n_val + n_test], test_out])
+            split = _ood_split(inside, outside, held, proto, rng)
+            _seed_cell_runs(ctx, cell, inside[fit_idx], split, s, seed, rng)
             done += 1
             ctx.progress(done / total, f"OOD detection: {ds.name} / seed {s}")
         cells.append(cell)
+    return _output(ctx, list(spec.baselines), cells)
+
+
+def _output(ctx: TaskContext, baselines: list[str], cells: list[Cell]) -> TaskOutput:
     sae_methods = [f"sae_{m.removeprefix('sae_')}" for m in SAE_METHODS]
     return TaskOutput(
         metric="auroc",
@@ -418,7 +446,7 @@ def run(ctx: TaskContext) -> TaskOutput:
             "fit_fraction": FIT_FRACTION,
             "in_distribution": "the dataset's rows if it has an OOD set, else class 0",
             "sae_pool": "in-distribution fit rows of every dataset",
-            "tuning_budget": proto.tuning_budget,
+            "tuning_budget": ctx.spec.protocol.tuning_budget,
             "grids": grid_notes(
                 {
                     name: axes
