@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -117,8 +117,9 @@ def transform_datasets(spec: Spec, datasets: list[Any]) -> list[Any]:
                 spec.data.max_rows,
                 spec.protocol.seed,
             )
-            z_join = np.asarray([other_label[t.strip()] for t in joined.texts or []],
-                                dtype=np.int64)
+            z_join = np.asarray(
+                [other_label[t.strip()] for t in joined.texts or []], dtype=np.int64
+            )
             meta = {**joined.meta, "spurious_dataset": name, "pairing": "joined on text"}
             paired.append(replace(joined, groups=z_join, meta=meta))
             continue
@@ -240,87 +241,111 @@ def _ablation_learner(
     return learn
 
 
-def run(ctx: TaskContext) -> TaskOutput:
+@dataclass(frozen=True)
+class _SeedTuning:
+    """Tuning by cross-validation over the validation rows, the only ones where z is seen
+    (training rows are ambiguous by design). Methods receive row ids, so every matrix is
+    computed once per seed; folds keep the four (y, z) groups."""
+
+    ids_dev: np.ndarray
+    yz_dev: np.ndarray
+    ids_test: np.ndarray
+    folds: Any
+
+    @classmethod
+    def of(
+        cls, y: np.ndarray, z: np.ndarray, va: np.ndarray, te: np.ndarray, proto: Any, seed: int
+    ) -> _SeedTuning:
+        return cls(
+            ids_dev=va[:, None],
+            yz_dev=np.column_stack([y[va], z[va]]),
+            ids_test=te[:, None],
+            folds=dev_folds(2 * y[va] + z[va], len(va), proto, seed),
+        )
+
+    def tuned(self, configs: list[dict[str, Any]], learn: Learner) -> MethodRun:
+        return select_cv(
+            configs, learn, self.ids_dev, self.yz_dev, self.ids_test, _metric, self.folds
+        )
+
+
+def _raw_ablation_learner(X: np.ndarray, y: np.ndarray, tr: np.ndarray) -> Learner:
+    """The raw-dimension control: zero the m dimensions whose means differ most between the
+    attribute's groups on the fit rows, then probe."""
+    centred = X - X[tr].mean(0)
+    orders = FoldCache()
+
+    def learn(config: dict[str, Any], ids: np.ndarray, yz: np.ndarray) -> Fitted:
+        def order() -> np.ndarray:
+            fit, zf = centred[ids[:, 0]], yz[:, 1]
+            return np.argsort(-np.abs(fit[zf == 1].mean(0) - fit[zf == 0].mean(0)))
+
+        R = centred.copy()
+        R[:, orders.get(ids, order)[: config["m"]]] = 0.0
+        return _probe(R[tr], y[tr], config["C"], lambda ids_: R[ids_[:, 0]])
+
+    return learn
+
+
+def _seed_cell_runs(
+    ctx: TaskContext,
+    cell: Cell,
+    grids: dict[str, Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    s: int,
+    seed: int,
+) -> None:
+    """Every method's run on one split seed, added to ``cell`` (one rng, drawn in order)."""
     from replication.harness.sae import encode_numpy
 
+    proto = ctx.spec.protocol
+    rng = np.random.default_rng(seed)
+    tr, va, te = _splits(y, z, proto, float(ctx.spec.option("train_correlation")), seed)
+    tuning = _SeedTuning.of(y, z, va, te, proto, seed)
+    sae_i = ctx.sae_for_seed(s)
+    encode_cost = fl.sae_encode_flops(X.shape[1], ctx.width, len(X))
+    for name, model in (
+        (SAE_METHOD, ctx.saes[sae_i]),
+        (CONTROLS[0], ctx.random_saes[sae_i % len(ctx.random_saes)]),
+    ):
+        result = tuning.tuned(
+            budgeted_grid(grids[name], proto.tuning_budget, rng),
+            _ablation_learner(model, X, tr, y, z, encode_numpy(model, X)),
+        )
+        result.flops += encode_cost
+        cell.add(name, result)
+    cell.add(
+        CONTROLS[1],
+        tuning.tuned(
+            budgeted_grid(grids[CONTROLS[1]], proto.tuning_budget, rng),
+            _raw_ablation_learner(X, y, tr),
+        ),
+    )
+    c_values = [c["C"] for c in budgeted_grid({"C": C_GRID}, proto.tuning_budget, rng)]
+    for name in ctx.spec.baselines:
+        cell.add(name, tuning.tuned([{"C": c} for c in c_values], _baseline(name, X, y, z, tr)))
+    cell.labels.append(y[te])
+    cell.groups.append(2 * y[te] + z[te])
+    cell.test_ids.append(te)
+
+
+def run(ctx: TaskContext) -> TaskOutput:
     spec = ctx.spec
     proto = spec.protocol
-    correlation = float(spec.option("train_correlation"))
-    max_m = int(spec.option("max_ablated"))
     baselines = list(spec.baselines)
-    grids = method_grids(max_m, ctx.width, ctx.pool.shape[1], baselines)
+    grids = method_grids(int(spec.option("max_ablated")), ctx.width, ctx.pool.shape[1], baselines)
     cells: list[Cell] = []
     total = len(ctx.datasets) * proto.split_seeds
     done = 0
     for d_index, ds in enumerate(ctx.datasets):
         if ds.groups is None:
             raise DataError(f"dataset {ds.name!r} has no spurious attribute")
-        X, y = ds.X, ds.y
         z = (np.asarray(ds.groups) == np.unique(ds.groups)[-1]).astype(np.int64)
         cell = Cell(regime="normal", dataset=ds.name)
         for s in range(proto.split_seeds):
-            seed = ctx.split_seed(d_index, s)
-            rng = np.random.default_rng(seed)
-            tr, va, te = _splits(y, z, proto, correlation, seed)
-            # Tuning by cross-validation over the validation rows, the only ones where z is
-            # seen (training rows are ambiguous by design). Methods receive row ids, so
-            # every matrix is computed once per seed; folds keep the four (y, z) groups.
-            ids_dev, ids_test = va[:, None], te[:, None]
-            yz_dev = np.column_stack([y[va], z[va]])
-            folds = dev_folds(2 * y[va] + z[va], len(va), proto, seed)
-
-            def tuned(
-                configs: list[dict[str, Any]],
-                learn: Learner,
-                ids_dev=ids_dev,
-                yz_dev=yz_dev,
-                ids_test=ids_test,
-                folds=folds,
-            ) -> MethodRun:
-                return select_cv(configs, learn, ids_dev, yz_dev, ids_test, _metric, folds)
-
-            sae_i = ctx.sae_for_seed(s)
-            encode_cost = fl.sae_encode_flops(X.shape[1], ctx.width, len(X))
-            for name, model in (
-                (SAE_METHOD, ctx.saes[sae_i]),
-                (CONTROLS[0], ctx.random_saes[sae_i % len(ctx.random_saes)]),
-            ):
-                result = tuned(
-                    budgeted_grid(grids[name], proto.tuning_budget, rng),
-                    _ablation_learner(model, X, tr, y, z, encode_numpy(model, X)),
-                )
-                result.flops += encode_cost
-                cell.add(name, result)
-            centred = X - X[tr].mean(0)
-            raw_orders = FoldCache()
-
-            def raw_learn(
-                config: dict[str, Any],
-                ids: np.ndarray,
-                yz: np.ndarray,
-                raw_orders=raw_orders,
-                tr=tr,
-                centred=centred,
-                y=y,
-            ) -> Fitted:
-                def order() -> np.ndarray:
-                    fit, zf = centred[ids[:, 0]], yz[:, 1]
-                    return np.argsort(-np.abs(fit[zf == 1].mean(0) - fit[zf == 0].mean(0)))
-
-                R = centred.copy()
-                R[:, raw_orders.get(ids, order)[: config["m"]]] = 0.0
-                return _probe(R[tr], y[tr], config["C"], lambda ids_: R[ids_[:, 0]])
-
-            cell.add(
-                CONTROLS[1],
-                tuned(budgeted_grid(grids[CONTROLS[1]], proto.tuning_budget, rng), raw_learn),
-            )
-            c_values = [c["C"] for c in budgeted_grid({"C": C_GRID}, proto.tuning_budget, rng)]
-            for name in baselines:
-                cell.add(name, tuned([{"C": c} for c in c_values], _baseline(name, X, y, z, tr)))
-            cell.labels.append(y[te])
-            cell.groups.append(2 * y[te] + z[te])
-            cell.test_ids.append(te)
+            _seed_cell_runs(ctx, cell, grids, ds.X, ds.y, z, s, ctx.split_seed(d_index, s))
             done += 1
             ctx.progress(done / total, f"spurious correlation: {ds.name} / seed {s}")
         cells.append(cell)
@@ -331,7 +356,7 @@ def run(ctx: TaskContext) -> TaskOutput:
         controls=CONTROLS,
         cells=cells,
         notes={
-            "train_correlation": correlation,
+            "train_correlation": float(spec.option("train_correlation")),
             "attribute_labels_seen": "validation only",
             "tuning_budget": proto.tuning_budget,
             "grids": grid_notes(grids),
