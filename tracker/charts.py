@@ -126,6 +126,135 @@ def _or_a_note(draw: Callable[..., str]) -> Callable[..., str]:
     return drawn
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """The plotting area of a time chart and how values and dates map into it."""
+
+    axis: Axis
+    width: int
+    height: int
+
+    @property
+    def w(self) -> int:
+        return self.width - LEFT - RIGHT
+
+    @property
+    def h(self) -> int:
+        return self.height - TOP - BOTTOM
+
+    def y_of(self, value: float) -> float:
+        axis = self.axis
+        clamped = min(max(value, axis.low), axis.high)
+        return round(TOP + (axis.high - clamped) / (axis.high - axis.low) * self.h, 1)
+
+
+@dataclass(frozen=True)
+class _TimeRange:
+    low: float
+    high: float
+    plot: _Plot
+
+    def x_at(self, position: float) -> float:
+        return round(LEFT + (position - self.low) / (self.high - self.low) * self.plot.w, 1)
+
+    def x_of(self, value: dt.date | dt.datetime) -> float:
+        return self.x_at(_day(value))
+
+
+def _frame(plot: _Plot, chart_id: str, title: str, description: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {plot.width} {plot.height}" '
+        f'width="{plot.width}" height="{plot.height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot.w}" height="{plot.h}" fill="#fafafa" '
+        'stroke="#999"/>',
+    ]
+
+
+def _value_axis(plot: _Plot) -> list[str]:
+    out = []
+    for tick in plot.axis.ticks:
+        y = plot.y_of(tick)
+        out.append(f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + plot.w}" y2="{y}" stroke="#e4e4e4"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#333">'
+                   f'{escape(plot.axis.fmt(tick))}</text>')
+    if plot.axis.label:
+        mid = TOP + plot.h / 2
+        out.append(f'<text x="14" y="{mid}" text-anchor="middle" fill="#333" '
+                   f'transform="rotate(-90 14 {mid})">{escape(plot.axis.label)}</text>')
+    return out
+
+
+def _reference_lines(plot: _Plot, references: Sequence[Reference]) -> list[str]:
+    out = []
+    for ref in references:
+        y = plot.y_of(ref.value)
+        label_y = y + 14 if y < TOP + 20 else y - 5
+        out.append(f'<g class="reference"><title>{escape(ref.label)}</title>'
+                   f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + plot.w}" y2="{y}" '
+                   f'stroke="{ref.colour}" stroke-width="2" stroke-dasharray="5 3"/>'
+                   f'<text x="{LEFT + plot.w - 6}" y="{label_y}" text-anchor="end" '
+                   f'fill="{ref.colour}">{escape(ref.label)}</text></g>')
+    return out
+
+
+def _time_axis(time: _TimeRange) -> list[str]:
+    out = []
+    bottom = TOP + time.plot.h
+    for position, text in _month_ticks(time.low, time.high):
+        x = time.x_at(position)
+        out.append(f'<line x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 4}" stroke="#666"/>')
+        out.append(f'<text x="{x}" y="{bottom + 18}" text-anchor="middle" fill="#333">'
+                   f'{escape(text)}</text>')
+    return out
+
+
+def _marker_lines(time: _TimeRange, markers: Sequence[Marker]) -> list[str]:
+    out = []
+    for marker in markers:
+        x = time.x_of(marker.at)
+        out.append(f'<g class="marker"><title>{escape(marker.label)}</title>'
+                   f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{TOP + time.plot.h}" '
+                   f'stroke="{marker.colour}" stroke-width="2" stroke-dasharray="5 3"/>'
+                   f'<text x="{x - 4}" y="{TOP + 14}" text-anchor="end" '
+                   f'fill="{marker.colour}">{escape(marker.label)}</text></g>')
+    return out
+
+
+def _series_marks(time: _TimeRange, s: Series) -> list[str]:
+    out = []
+    y_of, x_of, fmt = time.plot.y_of, time.x_of, time.plot.axis.fmt
+    points = sorted(s.points, key=lambda p: _day(p.at))
+    if s.line and len(points) > 1:
+        # A step line: a market's price holds until the next trade.
+        path = [f"M{x_of(points[0].at)},{y_of(points[0].value)}"]
+        for point in points[1:]:
+            path.append(f"H{x_of(point.at)}V{y_of(point.value)}")
+        out.append(f'<path d="{"".join(path)}" fill="none" stroke="{s.colour}" '
+                   'stroke-width="2"/>')
+    if s.dots:
+        for point in points:
+            tip = point.label or f"{s.name}: {fmt(point.value)} on {point.at:%Y-%m-%d}"
+            out.append(f'<circle cx="{x_of(point.at)}" cy="{y_of(point.value)}" r="4" '
+                       f'fill="{s.colour}"><title>{escape(tip)}</title></circle>')
+    return out
+
+
+def _legend(plot: _Plot, series: Sequence[Series]) -> list[str]:
+    if len(series) < 2:
+        return []
+    out = []
+    x = LEFT + 8
+    for s in series:
+        out.append(f'<rect x="{x}" y="{plot.height - 14}" width="10" height="10" '
+                   f'fill="{s.colour}"/>')
+        out.append(f'<text x="{x + 14}" y="{plot.height - 5}" fill="#333">{escape(s.name)}</text>')
+        x += 24 + 7 * len(s.name)
+    return out
+
+
 @_or_a_note
 def time_series_svg(*, chart_id: str, title: str, description: str, series: Sequence[Series],
                     axis: Axis | None = None, markers: Sequence[Marker] = (),
@@ -136,89 +265,20 @@ def time_series_svg(*, chart_id: str, title: str, description: str, series: Sequ
     axis = axis or Axis()
     if axis.high <= axis.low:
         raise ChartError(f"The axis runs from {axis.low} to {axis.high}: nothing to draw.")
+    plot = _Plot(axis, width, height)
+    out = _frame(plot, chart_id, title, description)
+    out += _value_axis(plot)
+    out += _reference_lines(plot, references)
     days = [_day(p.at) for s in series for p in s.points] + [_day(m.at) for m in markers]
-    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
-
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
-        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
-        'stroke="#999"/>',
-    ]
-
-    def y_of(value: float) -> float:
-        clamped = min(max(value, axis.low), axis.high)
-        return round(TOP + (axis.high - clamped) / (axis.high - axis.low) * plot_h, 1)
-
-    for tick in axis.ticks:
-        y = y_of(tick)
-        out.append(f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + plot_w}" y2="{y}" stroke="#e4e4e4"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#333">'
-                   f'{escape(axis.fmt(tick))}</text>')
-    if axis.label:
-        mid = TOP + plot_h / 2
-        out.append(f'<text x="14" y="{mid}" text-anchor="middle" fill="#333" '
-                   f'transform="rotate(-90 14 {mid})">{escape(axis.label)}</text>')
-
-    for ref in references:
-        y = y_of(ref.value)
-        label_y = y + 14 if y < TOP + 20 else y - 5
-        out.append(f'<g class="reference"><title>{escape(ref.label)}</title>'
-                   f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + plot_w}" y2="{y}" '
-                   f'stroke="{ref.colour}" stroke-width="2" stroke-dasharray="5 3"/>'
-                   f'<text x="{LEFT + plot_w - 6}" y="{label_y}" text-anchor="end" '
-                   f'fill="{ref.colour}">{escape(ref.label)}</text></g>')
-
     if not days:
-        out.append(f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" '
+        out.append(f'<text x="{LEFT + plot.w / 2}" y="{TOP + plot.h / 2}" text-anchor="middle" '
                    'fill="#333">No data yet</text>')
-        out.append("</svg>")
-        return "\n".join(out)
-
-    low, high = _date_range(days)
-
-    def x_of(value: dt.date | dt.datetime) -> float:
-        return round(LEFT + (_day(value) - low) / (high - low) * plot_w, 1)
-
-    for position, text in _month_ticks(low, high):
-        x = round(LEFT + (position - low) / (high - low) * plot_w, 1)
-        out.append(f'<line x1="{x}" y1="{TOP + plot_h}" x2="{x}" y2="{TOP + plot_h + 4}" '
-                   'stroke="#666"/>')
-        out.append(f'<text x="{x}" y="{TOP + plot_h + 18}" text-anchor="middle" fill="#333">'
-                   f'{escape(text)}</text>')
-
-    for marker in markers:
-        x = x_of(marker.at)
-        out.append(f'<g class="marker"><title>{escape(marker.label)}</title>'
-                   f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{TOP + plot_h}" '
-                   f'stroke="{marker.colour}" stroke-width="2" stroke-dasharray="5 3"/>'
-                   f'<text x="{x - 4}" y="{TOP + 14}" text-anchor="end" '
-                   f'fill="{marker.colour}">{escape(marker.label)}</text></g>')
-
-    for s in series:
-        points = sorted(s.points, key=lambda p: _day(p.at))
-        if s.line and len(points) > 1:
-            # A step line: a market's price holds until the next trade.
-            path = [f"M{x_of(points[0].at)},{y_of(points[0].value)}"]
-            for point in points[1:]:
-                path.append(f"H{x_of(point.at)}V{y_of(point.value)}")
-            out.append(f'<path d="{"".join(path)}" fill="none" stroke="{s.colour}" '
-                       'stroke-width="2"/>')
-        if s.dots:
-            for point in points:
-                tip = point.label or f"{s.name}: {axis.fmt(point.value)} on {point.at:%Y-%m-%d}"
-                out.append(f'<circle cx="{x_of(point.at)}" cy="{y_of(point.value)}" r="4" '
-                           f'fill="{s.colour}"><title>{escape(tip)}</title></circle>')
-
-    if len(series) > 1:
-        x = LEFT + 8
+    else:
+        time = _TimeRange(*_date_range(days), plot=plot)
+        out += _time_axis(time)
+        out += _marker_lines(time, markers)
         for s in series:
-            out.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" '
-                       f'fill="{s.colour}"/>')
-            out.append(f'<text x="{x + 14}" y="{height - 5}" fill="#333">{escape(s.name)}</text>')
-            x += 24 + 7 * len(s.name)
+            out += _series_marks(time, s)
+        out += _legend(plot, series)
     out.append("</svg>")
     return "\n".join(out)
