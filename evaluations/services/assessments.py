@@ -6,6 +6,7 @@ stale) in the same transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from evaluations.models import Assessment
 from evaluations.services.conflicts import ConflictOfInterest, find_conflict
 from evaluations.services.roles import (
+    Account,
     NotYourAssessment,
     User,
     can_resolve,
@@ -117,20 +119,7 @@ def record_assessment(
             raise ValidationError(
                 f"Criterion {criterion.key!r} belongs to another market than this candidacy."
             )
-        conflict = find_conflict(user=adjudicator, paper=candidacy.paper)
-        if conflict_waiver and not source_url:
-            raise ValidationError(
-                "A conflict waiver is allowed only on a transcription of a published "
-                "judgement (give its source URL)."
-            )
-        if conflict and not conflict_waiver:
-            raise ConflictOfInterest(conflict)
-        if conflict and not can_resolve(adjudicator):
-            # A conflict found from authorship (or declared) is overridden only by a
-            # resolver recording the waiver, never by the conflicted adjudicator alone.
-            raise ConflictOfInterest(
-                f"{conflict} Only a resolver may record a conflict waiver."
-            )
+        conflict = _check_conflict(adjudicator, candidacy, source_url, conflict_waiver)
         _check_answer(criterion, verdict, confidence, rationale.strip(), evidence_urls,
                       transcribed=bool(source_url))
         values = {
@@ -150,31 +139,65 @@ def record_assessment(
             candidacy=candidacy, criterion=criterion, adjudicator=adjudicator
         ).first()
         if existing is None:
-            if expected_version is not None:
-                raise StaleAssessment(GONE)
-            try:
-                with transaction.atomic():
-                    probe.save()
-            except IntegrityError:
-                if not Assessment.objects.filter(
-                    candidacy=candidacy, criterion=criterion, adjudicator=adjudicator
-                ).exists():
-                    raise
-                raise StaleAssessment(stale_message(criterion)) from None
-            assessment = probe
+            assessment = _create(probe, expected_version)
         else:
-            if expected_version != existing.version:
-                raise StaleAssessment(stale_message(criterion))
-            if existing.is_submitted and (lacking := incomplete_message(probe, criterion)):
-                raise ValidationError(f"A submitted answer stays complete: {lacking}.")
-            changed = Assessment.objects.filter(pk=existing.pk, version=expected_version).update(
-                **values, version=F("version") + 1, updated_at=timezone.now()
-            )
-            if changed != 1:
-                raise StaleAssessment(stale_message(criterion))
-            assessment = Assessment.objects.get(pk=existing.pk)
+            assessment = _update(existing, probe, values, expected_version)
         refresh_verdict(candidacy=candidacy)
     return assessment
+
+
+def _check_conflict(
+    adjudicator: Account, candidacy: Candidacy, source_url: str, conflict_waiver: str
+) -> str:
+    """The adjudicator's conflict with the paper ("" if none), once it is allowed: a waiver
+    only on a transcription, and only recorded by a resolver."""
+    conflict = find_conflict(user=adjudicator, paper=candidacy.paper)
+    if conflict_waiver and not source_url:
+        raise ValidationError(
+            "A conflict waiver is allowed only on a transcription of a published "
+            "judgement (give its source URL)."
+        )
+    if conflict and not conflict_waiver:
+        raise ConflictOfInterest(conflict)
+    if conflict and not can_resolve(adjudicator):
+        # A conflict found from authorship (or declared) is overridden only by a
+        # resolver recording the waiver, never by the conflicted adjudicator alone.
+        raise ConflictOfInterest(f"{conflict} Only a resolver may record a conflict waiver.")
+    return conflict or ""
+
+
+def _create(probe: Assessment, expected_version: int | None) -> Assessment:
+    """A first answer; a form opened on an answer that is now gone, or a second writer that
+    got there first, is told so instead of writing."""
+    if expected_version is not None:
+        raise StaleAssessment(GONE)
+    try:
+        with transaction.atomic():
+            probe.save()
+    except IntegrityError:
+        if not Assessment.objects.filter(
+            candidacy=probe.candidacy, criterion=probe.criterion, adjudicator=probe.adjudicator
+        ).exists():
+            raise
+        raise StaleAssessment(stale_message(probe.criterion)) from None
+    return probe
+
+
+def _update(
+    existing: Assessment, probe: Assessment, values: dict[str, Any], expected_version: int | None
+) -> Assessment:
+    """A conditional update at the version the form was opened at (never a lost write)."""
+    criterion = probe.criterion
+    if expected_version != existing.version:
+        raise StaleAssessment(stale_message(criterion))
+    if existing.is_submitted and (lacking := incomplete_message(probe, criterion)):
+        raise ValidationError(f"A submitted answer stays complete: {lacking}.")
+    changed = Assessment.objects.filter(pk=existing.pk, version=expected_version).update(
+        **values, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if changed != 1:
+        raise StaleAssessment(stale_message(criterion))
+    return Assessment.objects.get(pk=existing.pk)
 
 
 def stale_message(criterion: Criterion) -> str:
