@@ -22,8 +22,9 @@ database: a write that commits after it can only make the page newer than its ke
 older. It is read for every table at once (content_version.snapshot); a page is keyed by
 the stamp of the tables this URL's renders read (tracker/page_reads.py: the union of what
 its renders read, remembered per URL), so a write expires only the pages that read its
-table. The health pages are never kept. Hits on API URLs still pass the
-view's throttles (tracker/api_throttle.py). PAGE_CACHE_SECONDS (0 turns it off) bounds how
+table. The health pages are never kept. DRF's answers are never kept here: a hit here
+would skip DRF's authentication, permissions and throttles; DRF views cache inside DRF
+(tracker/api_cache.py), after those ran, with the stamp read here. PAGE_CACHE_SECONDS (0 turns it off) bounds how
 long an entry lives; the stamp, not the timeout, is what keeps pages fresh.
 """
 
@@ -37,7 +38,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 
-from tracker import api_throttle, content_version, page_reads, page_store
+from tracker import content_version, page_reads, page_store
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +67,13 @@ class PublishedPageCache:
         known = known_reads(request)
         if shared and known is not None and \
                 (stored := page_store.read(page_key(request, found, known))) is not None:
-            return api_throttle.refusal(request) or page_store.restore(stored)
+            return page_store.restore(stored)
         reads = page_reads.Reads(known)
         setattr(request, READS_ATTRIBUTE, reads)
         with page_reads.watching(reads):
             response = self.get_response(request)
+        if answered_by_drf(response):
+            return response  # cached inside DRF, or not at all (tracker/api_cache.py)
         if shared and is_shared_response(response):
             page_store.keep(page_key(request, found, reads.tables), response)
         remember_reads(request, known, reads.tables)
@@ -104,13 +107,19 @@ def for_viewer(request: HttpRequest, render: Callable[[], HttpResponse]) -> Http
     known = known_reads(request)
     if known is not None and \
             (stored := page_store.read(viewer_key(request, found, known))) is not None:
-        return api_throttle.refusal(request) or page_store.restore(stored)
+        return page_store.restore(stored)
     response = render()
     if isinstance(response, SimpleTemplateResponse):
         response.render()  # rendered here so its content can be kept
-    if is_viewer_response(request, response):
+    if is_viewer_response(request, response) and not answered_by_drf(response):
         page_store.keep(viewer_key(request, found, reads.tables), response)
     return response
+
+
+def answered_by_drf(response: HttpResponse) -> bool:
+    from rest_framework.response import Response
+
+    return isinstance(response, Response)
 
 
 def may_be_kept(request: HttpRequest) -> bool:

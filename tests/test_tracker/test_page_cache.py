@@ -268,14 +268,17 @@ def test_a_key_names_the_deployed_code(settings, db, tmp_path, build_read_anew):
         page_store.source_digest(tmp_path / "other")
 
 
-def test_a_signed_in_readers_key_follows_accept(client, db):
+def test_a_cached_api_answer_is_rendered_for_each_accept(client, db):
+    """The API keeps the payload, not the bytes: a hit is rendered for the request's Accept
+    by DRF, and its ETag differs per Accept."""
     user = User.objects.create_user("reader", password="pw-long-enough-1")
     client.force_login(user)
     as_json = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert cached(as_json) == "miss"
     assert cached(client.get("/api/schema/", HTTP_ACCEPT="application/json")) == "hit"
     other = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
-    assert cached(other) == "miss" and other["Content-Type"] != as_json["Content-Type"]
+    assert cached(other) == "hit" and other["Content-Type"] != as_json["Content-Type"]
+    assert other.content != as_json.content and other["ETag"] != as_json["ETag"]
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed in"])
