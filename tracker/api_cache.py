@@ -70,9 +70,9 @@ def answer(request: Request, render: Callable[[], HttpResponseBase]) -> HttpResp
             return Response(status=304, headers={"ETag": tag})
         if (stored := page_store.read(key)) is not None:
             status, data, headers = stored
-            response = Response(data, status=status, headers=dict(headers))
-            response["ETag"], response[page_store.HIT_HEADER] = tag, "hit"
-            return response
+            kept = Response(data, status=status, headers=dict(headers))
+            kept["ETag"], kept[page_store.HIT_HEADER] = tag, "hit"
+            return kept
     reads = page_reads.Reads(known)
     with page_reads.watching(reads):
         response = render()

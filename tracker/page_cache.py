@@ -24,8 +24,9 @@ the stamp of the tables this URL's renders read (tracker/page_reads.py: the unio
 its renders read, remembered per URL), so a write expires only the pages that read its
 table. The health pages are never kept. DRF's answers are never kept here: a hit here
 would skip DRF's authentication, permissions and throttles; DRF views cache inside DRF
-(tracker/api_cache.py), after those ran, with the stamp read here. PAGE_CACHE_SECONDS (0 turns it off) bounds how
-long an entry lives; the stamp, not the timeout, is what keeps pages fresh.
+(tracker/api_cache.py), after those ran, with the stamp read here. PAGE_CACHE_SECONDS
+(0 turns it off) bounds how long an entry lives; the stamp, not the timeout, is what keeps
+pages fresh.
 """
 
 from __future__ import annotations

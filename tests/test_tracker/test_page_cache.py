@@ -502,18 +502,22 @@ def test_an_unreachable_page_cache_costs_renders_not_pages(client, seed_market, 
     assert page.status_code == 200 and cached(page) is None
 
 
-def test_a_running_replications_progress_is_on_its_page(client, seed_market):
-    """A worker's progress write (through the service it calls) makes the run page a miss."""
+def test_a_running_replications_progress_is_on_its_fragment_and_its_page_stays_cached(
+        client, seed_market):
+    """A worker's progress write (through the service it calls) changes the run's progress
+    fragment, read afresh, and leaves the run page cached."""
     from replication import services
     from tests.replication_specs import make_spec
 
     candidacy = seed_market.candidacies.get(paper__slug="sieve")
     run = services.create_run(spec=make_spec(key="progress-page", candidacy=candidacy))
     attempt = services.claim_run(run_id=run.pk, worker_host="w")
-    url = run.get_absolute_url()
-    client.get(url)
-    assert cached(client.get(url)) == "hit"
+    url, fragment = run.get_absolute_url(), f"/replications/{run.pk}/progress/"
+    for each in (url, fragment):
+        client.get(each)
+        assert cached(client.get(each)) == "hit"
     services.record_progress(run_id=run.pk, attempt=attempt, fraction=0.5,
                              message="Training the SAE: step 250 of 500")
-    page = client.get(url)
-    assert cached(page) == "miss" and "step 250 of 500" in page.content.decode()
+    assert cached(client.get(url)) == "hit"
+    shown = client.get(fragment)
+    assert cached(shown) == "miss" and "step 250 of 500" in shown.content.decode()
