@@ -21,7 +21,9 @@ requests each URL one at a time (p50/p95 over --requests, at most --seconds per 
 
 - "cache off": PAGE_CACHE_SECONDS=0, every request renders (the first reader after a write);
 - "cache on (no writes)": the page cache as deployed, an idle site;
-- "cache on + write mix": the same while a thread writes as a live site does (`WriteMix`).
+- "cache on + write mix": the same while a thread writes as a live site does (`WriteMix`);
+- "cache on + write mix + ETag" (asked for by --modes): the same, each client sending back
+  the last ETag it got as If-None-Match (a 304 counts as a hit).
 
 Each mode ends with a concurrency pass: 8 clients on the market page, then 8 on
 /health/live/, requests/s each. The hit rate comes from the responses' X-Page-Cache header.
@@ -560,33 +562,42 @@ def start_gunicorn(port: int, timeout: int, env: dict[str, str] | None = None) -
     raise SystemExit("gunicorn did not answer /health/live/ or /health/ within 60 s")
 
 
-def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int, str]:
-    """(status, bytes, the X-Page-Cache header: hit, miss or empty where not cached)"""
+def fetch(port: int, path: str, cookie: str | None,
+          etag: str = "") -> tuple[int, int, str, str]:
+    """(status, bytes, the X-Page-Cache header: hit, miss or empty where not cached, and the
+    ETag); `etag` is sent as If-None-Match, as a client that kept the last answer does."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {"Host": "127.0.0.1"}
     if cookie:  # a browser that has visited before also holds a CSRF cookie
         headers["Cookie"] = f"sessionid={cookie}; csrftoken={CSRF_SECRET}"
+    if etag:
+        headers["If-None-Match"] = etag
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         size = 0
         while chunk := response.read(65536):
             size += len(chunk)
-        return response.status, size, response.getheader("X-Page-Cache") or ""
+        return (response.status, size, response.getheader("X-Page-Cache") or "",
+                response.getheader("ETag") or "")
     finally:
         connection.close()
 
 
-def time_url(port, path, cookie, n, seconds) -> tuple[list[float], int, str, int]:
-    """Times, response bytes, statuses seen, and how many answers were page-cache hits."""
-    fetch(port, path, cookie)  # warm-up: not counted
+def time_url(port, path, cookie, n, seconds,
+             conditional: bool = False) -> tuple[list[float], int, str, int]:
+    """Times, response bytes, statuses seen, and how many answers were page-cache hits (a
+    304 to a `conditional` client, which sends back the last ETag it got, counts as one)."""
+    _, _, _, etag = fetch(port, path, cookie)  # warm-up: not counted
     times, statuses, size, hits = [], set(), 0, 0
     started = time.perf_counter()
     while len(times) < n and (len(times) < 3 or time.perf_counter() - started < seconds):
         t0 = time.perf_counter()
         try:
-            status, size, cache = fetch(port, path, cookie)
-            hits += cache == "hit"
+            status, got, cache, tag = fetch(port, path, cookie, etag if conditional else "")
+            size = got if status != 304 else size
+            etag = tag or etag
+            hits += cache == "hit" or status == 304
         except (OSError, http.client.HTTPException):
             status = "dropped"
         times.append((time.perf_counter() - t0) * 1000)
@@ -699,17 +710,18 @@ def concurrent_rate(port: int, path: str, clients: int, seconds: float) -> tuple
 
 # --- One mode: a server, every URL, the references first and last ------------------------------
 
-MODES = {  # name: (server environment, write mix on)
-    "cache off": ({"PAGE_CACHE_SECONDS": "0"}, False),
-    "cache on (no writes)": ({}, False),
-    "cache on + write mix": ({}, True),
+MODES = {  # name: (server environment, write mix on, clients send If-None-Match)
+    "cache off": ({"PAGE_CACHE_SECONDS": "0"}, False, False),
+    "cache on (no writes)": ({}, False, False),
+    "cache on + write mix": ({}, True, False),
+    "cache on + write mix + ETag": ({}, True, True),
 }
 
 
 def run_mode(mode: str, targets, cookie: str, args) -> dict:
     import contextlib
 
-    env, writing = MODES[mode]
+    env, writing, conditional = MODES[mode]
     server = start_gunicorn(args.port, args.timeout, env)
     loads, rows = [os.getloadavg()[0]], {}
     live = live_path() or reference_path()
@@ -719,7 +731,8 @@ def run_mode(mode: str, targets, cookie: str, args) -> dict:
             for label, path, as_adjudicator in [("live", live, False), *targets,
                                                 ("live", live, False)]:
                 measured = summarise(*time_url(args.port, path, cookie if as_adjudicator
-                                               else None, args.requests, args.seconds))
+                                               else None, args.requests, args.seconds,
+                                               conditional and label != "live"))
                 if label == "live":
                     pooled += [measured["p95"]]
                 else:
@@ -780,7 +793,7 @@ def main() -> int:
     parser.add_argument("--var-dir", default=str(Path(tempfile.gettempdir()) / "perfbench"))
     parser.add_argument("--rebuild", action="store_true", help="flush and build again")
     parser.add_argument("--only", default="", help="comma-separated substrings of labels")
-    parser.add_argument("--modes", default=",".join(MODES),
+    parser.add_argument("--modes", default=",".join(list(MODES)[:3]),
                         help=f"comma-separated, of: {', '.join(MODES)}")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--build-only", action="store_true", help="build the tenant, time nothing")

@@ -16,6 +16,7 @@ from evaluations import services
 from evaluations.aggregates import market_agreement
 from evaluations.leaderboard import Row, ranked, rows_for, sight
 from evaluations.serializers import LeaderboardRowSerializer
+from tracker import api_cache
 from tracker.models import Market
 from tracker.pagination import page_of
 from tracker.views import site_404
@@ -50,6 +51,7 @@ def market_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     })
 
 
+@api_cache.cached
 class MarketLeaderboardAPI(generics.GenericAPIView):
     serializer_class = LeaderboardRowSerializer
 

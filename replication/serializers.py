@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from replication import results as R
 from replication.models import ReplicationRun
+from tracker import content_version, page_reads
 from tracker.models import Paper
 from tracker.serializers import CandidacyOfPaperSerializer, PaperSummarySerializer
 
@@ -32,6 +33,14 @@ class ReplicationRunSerializer(serializers.ModelSerializer):
             "queued_at", "started_at", "finished_at", "error", "results_url",
             "origin", "submitted_by", "provenance", "reproduces",
         ]
+
+    def to_representation(self, run: ReplicationRun) -> dict[str, Any]:
+        # The live columns change without moving the runs table's version: a cached answer
+        # showing them is keyed by their own (tracker/content_version.py, LIVE_COLUMNS).
+        table = ReplicationRun._meta.db_table
+        if set(content_version.LIVE_COLUMNS.get(table, ())) & set(self.fields):
+            page_reads.note(content_version.live_name(table))
+        return super().to_representation(run)
 
     def _results(self, run: ReplicationRun) -> dict[str, Any] | None:
         result = run.result_or_none

@@ -34,6 +34,16 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "replication/run.html", {"run": run, "result": run.result_or_none})
 
 
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A run's progress block, read afresh: the pages that show a run are cached under the
+    runs table's version, which progress writes do not move; static/tracker/progress.js
+    puts this block in their place (templates/replication/_progress.html)."""
+    run = get_object_or_404(ReplicationRun.objects.only(
+        "pk", "status", "started_at", "progress", "progress_message"), pk=run_id)
+    return render(request, "replication/progress.html",
+                  {"run": run, "compact": request.GET.get("compact") == "1"})
+
+
 def deltas_png(request: HttpRequest, run_id: int) -> FileResponse:
     """The per-dataset deltas plot the harness wrote beside results.json."""
     result = ReplicationResult.objects.filter(run_id=run_id).first()

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -14,13 +15,19 @@ from rest_framework.views import APIView
 
 from evaluations.serializers import MarketDetailSerializer
 from replication.serializers import PaperDetailSerializer
-from tracker import queries, serializers
+from tracker import api_cache, queries, serializers
 from tracker.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from tracker.models import Market
 from tracker.pagination import ApiPagination
 from tracker.views import looks_like_arxiv_id, paper_page
 
 
+@api_cache.cached
+class Schema(SpectacularAPIView):
+    """The OpenAPI schema, kept as the other answers are (it changes with the code)."""
+
+
+@api_cache.cached
 class ApiRoot(APIView):
     """What the API offers: each list's address, and the form of the detail addresses."""
 
@@ -49,11 +56,13 @@ class ApiRoot(APIView):
         })
 
 
+@api_cache.cached
 class MarketList(generics.ListAPIView):
     serializer_class = serializers.MarketSummarySerializer
     queryset = queries.markets()
 
 
+@api_cache.cached
 class MarketDetail(generics.RetrieveAPIView):
     serializer_class = MarketDetailSerializer
     queryset = Market.objects.prefetch_related("criteria")
@@ -77,6 +86,7 @@ class MarketDetail(generics.RetrieveAPIView):
         return Response(data)
 
 
+@api_cache.cached
 class PaperDetail(generics.RetrieveAPIView):
     serializer_class = PaperDetailSerializer
 

@@ -28,6 +28,14 @@ touches no row move nothing, so an idle site keeps its cached pages.
 Each row names its table, so a page can be keyed by the versions of the tables it reads
 (`stamp_of`, tracker/page_reads.py): a replication's progress then expires the
 pages that show runs, not the forecasters' pages.
+
+Live columns (LIVE_COLUMNS: a running replication's progress and heartbeat, rewritten every
+few seconds) are counted apart: an UPDATE that changes only those adds a row under the
+table's live name (`live_name`), not under the table, so the pages that read runs (the
+market page, the paper pages, the run pages) stay cached while a run reports progress.
+What shows those columns either reads them uncached (the progress fragment,
+replication/views.py) or notes the live name as read (`page_reads.note`, the run
+serializer), and its cached answer expires with them.
 """
 
 from __future__ import annotations
@@ -50,6 +58,10 @@ POSTGRES_UPDATE_TRIGGER = "tracker_content_row_updated"  # UPDATE that changes t
 POSTGRES_TRIGGERS = (POSTGRES_TRIGGER, POSTGRES_ROW_TRIGGER, POSTGRES_UPDATE_TRIGGER)
 SQLITE_EVENTS = ("INSERT", "UPDATE", "DELETE")
 SQLITE_PREFIX = "content_row_"  # before issue 27: content_changed_ (an UPDATE of no change counted)
+POSTGRES_LIVE_TRIGGER = "tracker_content_row_live"  # UPDATE that changes a live column
+SQLITE_LIVE = "live"
+LIVE_COLUMNS = {"replication_replicationrun": ("progress", "progress_message", "heartbeat_at")}
+LIVE_SUFFIX = "__live"
 COMPACT_LOCK = 0x7C0_17E17  # pg advisory lock key: one compaction at a time
 
 
@@ -63,6 +75,20 @@ def covered_tables() -> list[str]:
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
         if model._meta.label_lower not in ignored and not model._meta.proxy
     })
+
+
+def live_name(table: str) -> str:
+    """The name a change to only `table`'s live columns is counted under."""
+    return table + LIVE_SUFFIX
+
+
+def _postgres_triggers(table: str) -> set[str]:
+    return {*POSTGRES_TRIGGERS, *([POSTGRES_LIVE_TRIGGER] if table in LIVE_COLUMNS else [])}
+
+
+def _sqlite_triggers(table: str) -> set[str]:
+    events = [*SQLITE_EVENTS, *([SQLITE_LIVE] if table in LIVE_COLUMNS else [])]
+    return {_sqlite_trigger(table, event) for event in events}
 
 
 def current(using: str = "default") -> int:
@@ -127,18 +153,19 @@ def installed_tables(using: str = "default") -> set[str]:
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = ANY(%s) "
-                "GROUP BY tgrelid HAVING COUNT(DISTINCT tgname) = %s",
-                [list(POSTGRES_TRIGGERS), len(POSTGRES_TRIGGERS)])
-            return {name.strip('"') for (name,) in cursor.fetchall()}
-        cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
-        names = cursor.fetchall()
+            cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                           "WHERE tgname = ANY(%s)",
+                           [[*POSTGRES_TRIGGERS, POSTGRES_LIVE_TRIGGER]])
+            names = [(table.strip('"'), name) for table, name in cursor.fetchall()]
+            wanted = _postgres_triggers
+        else:
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+            names = cursor.fetchall()
+            wanted = _sqlite_triggers
     by_table: dict[str, set[str]] = {}
     for table, name in names:
         by_table.setdefault(table, set()).add(name)
-    return {table for table, found in by_table.items()
-            if found >= {_sqlite_trigger(table, event) for event in SQLITE_EVENTS}}
+    return {table for table, found in by_table.items() if found >= wanted(table)}
 
 
 def compact(using: str = "default") -> int:
@@ -172,12 +199,13 @@ def compact(using: str = "default") -> int:
 POSTGRES_ROW_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {POSTGRES_ROW_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  flag text := 'tracker_content.' || TG_TABLE_NAME;
+  counted text := COALESCE(TG_ARGV[0], TG_TABLE_NAME);  -- the live trigger names its own
+  flag text := 'tracker_content.' || counted;
   statement text := statement_timestamp()::text;
 BEGIN
   IF COALESCE(current_setting(flag, true), '') <> statement THEN
     PERFORM set_config(flag, statement, true);
-    INSERT INTO {LOG_TABLE} (weight, table_name) VALUES (1, TG_TABLE_NAME);
+    INSERT INTO {LOG_TABLE} (weight, table_name) VALUES (1, counted);
   END IF;
   RETURN NULL;
 END $$"""
@@ -203,10 +231,26 @@ def _install_postgres(connection, tables: list[str]) -> list[str]:
             cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_ROW_TRIGGER} AFTER INSERT OR "
                            f"DELETE ON {on} FOR EACH ROW EXECUTE FUNCTION "
                            f"{POSTGRES_ROW_TRIGGER}()")
+            live = LIVE_COLUMNS.get(table, ())
+            # jsonb less the live keys: any column a later migration adds is compared too.
+            rest = ("OLD.* IS DISTINCT FROM NEW.*" if not live else
+                    f"(to_jsonb(OLD) - {_pg_array(live)}) IS DISTINCT FROM "
+                    f"(to_jsonb(NEW) - {_pg_array(live)})")
             cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_UPDATE_TRIGGER} AFTER UPDATE "
-                           f"ON {on} FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) "
+                           f"ON {on} FOR EACH ROW WHEN ({rest}) "
                            f"EXECUTE FUNCTION {POSTGRES_ROW_TRIGGER}()")
+            if live:
+                old = ", ".join(f"OLD.{quote(column)}" for column in live)
+                new = ", ".join(f"NEW.{quote(column)}" for column in live)
+                cursor.execute(f"CREATE OR REPLACE TRIGGER {POSTGRES_LIVE_TRIGGER} AFTER "
+                               f"UPDATE ON {on} FOR EACH ROW WHEN (ROW({old}) IS DISTINCT "
+                               f"FROM ROW({new})) EXECUTE FUNCTION "
+                               f"{POSTGRES_ROW_TRIGGER}('{live_name(table)}')")
     return missing
+
+
+def _pg_array(names: tuple[str, ...]) -> str:
+    return "ARRAY[" + ", ".join(f"'{name}'" for name in names) + "]::text[]"
 
 
 def _install_sqlite(connection, tables: list[str]) -> list[str]:
@@ -215,24 +259,37 @@ def _install_sqlite(connection, tables: list[str]) -> list[str]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for table in missing:
-            for event in SQLITE_EVENTS:
-                when = _sqlite_changed(connection, cursor, table) if event == "UPDATE" else ""
+            live = LIVE_COLUMNS.get(table, ())
+            events = [*SQLITE_EVENTS, *([SQLITE_LIVE] if live else [])]
+            for event in events:
+                counted, on = table, event
+                when = ""
+                if event == "UPDATE":
+                    columns = [column for column in _sqlite_columns(connection, cursor, table)
+                               if column not in live]
+                    when = _sqlite_changed(connection, columns)
+                elif event == SQLITE_LIVE:
+                    counted, on, when = live_name(table), "UPDATE", \
+                        _sqlite_changed(connection, list(live))
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS {quote(_sqlite_trigger(table, event))} "
-                    f"AFTER {event} ON {quote(table)} {when} BEGIN "
+                    f"AFTER {on} ON {quote(table)} {when} BEGIN "
                     f"INSERT INTO {LOG_TABLE} (weight, table_name) "
-                    f"SELECT COALESCE(SUM(weight), 0) + 1, '{table}' FROM {LOG_TABLE} "
-                    f"WHERE table_name = '{table}'; "
-                    f"DELETE FROM {LOG_TABLE} WHERE table_name = '{table}' "
+                    f"SELECT COALESCE(SUM(weight), 0) + 1, '{counted}' FROM {LOG_TABLE} "
+                    f"WHERE table_name = '{counted}'; "
+                    f"DELETE FROM {LOG_TABLE} WHERE table_name = '{counted}' "
                     "AND id < last_insert_rowid(); END"
                 )
     return missing
 
 
-def _sqlite_changed(connection, cursor, table: str) -> str:
+def _sqlite_columns(connection, cursor, table: str) -> list[str]:
+    return [column.name for column in
+            connection.introspection.get_table_description(cursor, table)]
+
+
+def _sqlite_changed(connection, columns: list[str]) -> str:
     """WHEN some column's new value differs from its old one (IS NOT: NULL-safe)."""
-    columns = [column.name for column in
-               connection.introspection.get_table_description(cursor, table)]
     quote = connection.ops.quote_name
     return "WHEN " + " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in columns)
 
@@ -250,7 +307,8 @@ def drop_triggers(using: str = "default") -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-                           "WHERE tgname = ANY(%s)", [list(POSTGRES_TRIGGERS)])
+                           "WHERE tgname = ANY(%s)",
+                           [[*POSTGRES_TRIGGERS, POSTGRES_LIVE_TRIGGER]])
             for table, name in cursor.fetchall():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             return

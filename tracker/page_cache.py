@@ -8,23 +8,24 @@ the content stamp, the URL, host, scheme, Accept and the deployed code (tracker/
 and served again until any write commits: never stale, and with no list of which write
 invalidates which page to keep up to date.
 
-- Shared (`PublishedPageCache`, before sessions): what is the same for every reader. GET
-  requests without a session, messages or Authorization, answered 200 without setting a
-  cookie and without Cache-Control private/no-cache/no-store. Never the admin.
-- Per viewer (`for_viewer`; `SignedInPageCache` applies it to a signed-in reader's public
-  pages, API answers and the admin's index, and the adjudicators' admin lists and scoring
-  page call it): also keyed by the user and their CSRF cookie (a page's forms carry a token
-  for that cookie's secret; a page that made a new secret is not kept), and never while
-  they have messages waiting to be shown.
+Shared pages only (`PublishedPageCache`, before sessions): what is the same for every
+reader. GET requests without a session, messages or Authorization, answered 200 without
+setting a cookie and without Cache-Control private/no-cache/no-store. Never the admin.
+A signed-in reader's pages are always rendered (issue 27 removed the per-viewer copies:
+an adjudicator's own saves expire the very pages they come back to, so those copies were
+served on reloads only, for a key that had to track the viewer, their CSRF secret and
+their messages).
 
 The stamp is read once, first thing in the request, before anything else is read from the
 database: a write that commits after it can only make the page newer than its key, never
 older. It is read for every table at once (content_version.snapshot); a page is keyed by
 the stamp of the tables this URL's renders read (tracker/page_reads.py: the union of what
 its renders read, remembered per URL), so a write expires only the pages that read its
-table. The health pages are never kept. Hits on API URLs still pass the
-view's throttles (tracker/api_throttle.py). PAGE_CACHE_SECONDS (0 turns it off) bounds how
-long an entry lives; the stamp, not the timeout, is what keeps pages fresh.
+table. The health pages are never kept. DRF's answers are never kept here: a hit here
+would skip DRF's authentication, permissions and throttles; DRF views cache inside DRF
+(tracker/api_cache.py), after those ran, with the stamp read here. PAGE_CACHE_SECONDS
+(0 turns it off) bounds how long an entry lives; the stamp, not the timeout, is what keeps
+pages fresh.
 """
 
 from __future__ import annotations
@@ -35,9 +36,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.template.response import SimpleTemplateResponse
 
-from tracker import api_throttle, content_version, page_reads, page_store
+from tracker import content_version, page_reads, page_store
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +45,13 @@ ADMIN_PREFIX = "/admin/"
 MESSAGES_COOKIE = "messages"
 UNCACHEABLE_DIRECTIVES = ("private", "no-cache", "no-store")
 STAMP_ATTRIBUTE = "content_snapshot"  # set on the request by PublishedPageCache
-READS_ATTRIBUTE = "content_reads"  # page_reads.Reads of this request's render
 
 
 class PublishedPageCache:
     """Middleware: placed before the session middleware, so a hit skips sessions, CSRF,
-    authentication and the view, and a response that sets any cookie is seen as such."""
+    authentication and the view, and a response that sets any cookie is seen as such.
+    It reads the stamp for every GET it may answer, signed in or not: the API's own cache
+    (tracker/api_cache.py) keys a viewer's answers by it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -59,58 +60,28 @@ class PublishedPageCache:
         if not may_be_kept(request):
             return self.get_response(request)
         found = read_snapshot()
-        setattr(request, STAMP_ATTRIBUTE, found)  # for for_viewer, further in
-        if found is None:
+        setattr(request, STAMP_ATTRIBUTE, found)  # for tracker/api_cache.py, further in
+        if found is None or not is_shared_request(request):
             return self.get_response(request)
-        shared = is_shared_request(request)
         known = known_reads(request)
-        if shared and known is not None and \
+        if known is not None and \
                 (stored := page_store.read(page_key(request, found, known))) is not None:
-            return api_throttle.refusal(request) or page_store.restore(stored)
+            return page_store.restore(stored)
         reads = page_reads.Reads(known)
-        setattr(request, READS_ATTRIBUTE, reads)
         with page_reads.watching(reads):
             response = self.get_response(request)
-        if shared and is_shared_response(response):
+        if answered_by_drf(response):
+            return response  # cached inside DRF, or not at all (tracker/api_cache.py)
+        if is_shared_response(response):
             page_store.keep(page_key(request, found, reads.tables), response)
         remember_reads(request, known, reads.tables)
         return response
 
 
-class SignedInPageCache:
-    """Middleware, after authentication and messages: a signed-in reader's public pages, API
-    answers and the admin's index, kept per viewer (`for_viewer`). The rest of the admin
-    opts in view by view (the adjudicators' lists and scoring sheet); its other pages are
-    always rendered."""
+def answered_by_drf(response: HttpResponse) -> bool:
+    from rest_framework.response import Response
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        # The admin's index (an adjudicator's queue counts) is a page like the others.
-        path = request.path_info
-        if path.startswith(ADMIN_PREFIX) and path != ADMIN_PREFIX:
-            return self.get_response(request)
-        return for_viewer(request, lambda: self.get_response(request))
-
-
-def for_viewer(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
-    """The signed-in viewer's page at this URL from the cache, or `render()` kept there.
-    For views whose content depends only on the database and the viewer."""
-    found = getattr(request, STAMP_ATTRIBUTE, None)
-    reads = getattr(request, READS_ATTRIBUTE, None)
-    if found is None or reads is None or not is_viewer_request(request):
-        return render()
-    known = known_reads(request)
-    if known is not None and \
-            (stored := page_store.read(viewer_key(request, found, known))) is not None:
-        return api_throttle.refusal(request) or page_store.restore(stored)
-    response = render()
-    if isinstance(response, SimpleTemplateResponse):
-        response.render()  # rendered here so its content can be kept
-    if is_viewer_response(request, response):
-        page_store.keep(viewer_key(request, found, reads.tables), response)
-    return response
+    return isinstance(response, Response)
 
 
 def may_be_kept(request: HttpRequest) -> bool:
@@ -151,49 +122,11 @@ def is_shared_response(response: HttpResponse) -> bool:
     )
 
 
-def is_viewer_request(request: HttpRequest) -> bool:
-    from django.contrib import messages
-
-    user = getattr(request, "user", None)
-    return (
-        may_be_kept(request)
-        and user is not None and user.is_authenticated
-        and len(messages.get_messages(request)) == 0
-    )
-
-
-def is_viewer_response(request: HttpRequest, response: HttpResponse) -> bool:
-    from django.contrib import messages
-
-    # A page whose forms carry a CSRF token fits the secret in the key (the request's
-    # cookie) only: not one the render made because the request had none. The admin's
-    # csrf_protect renews the cookie on the response: the same secret is fine, any other
-    # cookie is not.
-    secret = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-    renewed = {settings.CSRF_COOKIE_NAME: secret}
-    return (
-        response.status_code == 200
-        and not response.streaming
-        and request.META.get("CSRF_COOKIE", "") == secret
-        and all(renewed.get(name) == morsel.value for name, morsel in response.cookies.items())
-        and not getattr(messages.get_messages(request), "added_new", False)
-        and len(response.content) <= page_store.MAX_BYTES
-    )
-
-
 def page_key(request: HttpRequest, found: content_version.Snapshot,
              tables: frozenset[str]) -> str:
     # Host and scheme: the API writes absolute `next` links. Accept: DRF negotiates on it.
     return page_store.key("page", *_stamped(found, tables), request.scheme, request.get_host(),
                           request.get_full_path(), request.META.get("HTTP_ACCEPT", ""))
-
-
-def viewer_key(request: HttpRequest, found: content_version.Snapshot,
-               tables: frozenset[str]) -> str:
-    return page_store.key("viewer", *_stamped(found, tables), request.user.pk, request.scheme,
-                          request.get_host(), request.get_full_path(),
-                          request.META.get("HTTP_ACCEPT", ""),
-                          request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""))
 
 
 def _stamped(found: content_version.Snapshot, tables: frozenset[str]) -> tuple[str, str]:

@@ -18,6 +18,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connections
@@ -45,12 +46,29 @@ class Reads:
 
     def __call__(self, execute: Callable, sql: str, params: Any, many: bool,
                  context: dict) -> Any:
-        if found := tables_in(sql) - self.tables:
-            self.tables = self.tables | found
+        self.add(tables_in(sql))
         return execute(sql, params, many, context)
+
+    def add(self, names: set[str]) -> None:
+        if found := names - self.tables:
+            self.tables = self.tables | found
+
+
+_watching: ContextVar[tuple[Reads, ...]] = ContextVar("page_reads", default=())
 
 
 @contextmanager
 def watching(reads: Reads, using: str = "default") -> Iterator[Reads]:
-    with connections[using].execute_wrapper(reads):
-        yield reads
+    token = _watching.set((*_watching.get(), reads))
+    try:
+        with connections[using].execute_wrapper(reads):
+            yield reads
+    finally:
+        _watching.reset(token)
+
+
+def note(*names: str) -> None:
+    """Counts `names` as read by every render being watched: for what the SQL does not
+    say, the live columns of a row (content_version.live_name) that a render shows."""
+    for reads in _watching.get():
+        reads.add(set(names))

@@ -78,12 +78,15 @@ def keep(cache_key: str, response: HttpResponse) -> None:
     response[HIT_HEADER] = "miss"
 
 
-def remember(cache_key: str, value: object) -> None:
-    """Keeps a small value (a URL's tables) as long as the pages; nothing when away."""
+def remember(cache_key: str, value: object) -> bool:
+    """Keeps a value (a URL's tables, an API answer's payload) as long as the pages;
+    False, and nothing kept, when the cache is away."""
     try:
         caches[CACHE_ALIAS].set(cache_key, value, settings.PAGE_CACHE_SECONDS)
     except Exception as exc:
         logger.warning("Page cache unreachable, %s not kept: %s", cache_key.split(":")[0], exc)
+        return False
+    return True
 
 
 def freeze(response: HttpResponse) -> Stored:

@@ -75,8 +75,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # A signed-in reader's pages, kept per viewer (the admin opts in view by view).
-    "tracker.page_cache.SignedInPageCache",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tracker.request_guard.RefuseNulInQuery",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.

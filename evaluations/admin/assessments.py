@@ -25,7 +25,6 @@ from evaluations.services.assessments import (
     stale_message,
     verdict_choices,
 )
-from tracker import page_cache
 from tracker.models import Candidacy
 
 
@@ -123,11 +122,6 @@ class AssessmentAdmin(RoleGuardMixin, admin.ModelAdmin):
     ordering = ["candidacy_id", "criterion_id", "adjudicator_id"]
     show_full_result_count = False  # one COUNT a page, not two
     list_per_page = 50  # as the scoring list: half the rows to render a page
-
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        # Kept per viewer until the next write (tracker.page_cache.for_viewer).
-        return page_cache.for_viewer(request, lambda: super(AssessmentAdmin, self)
-                                     .changelist_view(request, extra_context))
 
     def get_queryset(self, request: HttpRequest):
         return services.assessments_visible_to(request.user).select_related(

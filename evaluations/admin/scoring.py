@@ -22,7 +22,6 @@ from evaluations.admin.common import (
 from evaluations.aggregates import candidacy_agreements
 from evaluations.comparison import compare
 from evaluations.models import CandidacyScoring
-from tracker import page_cache
 from tracker.models import Candidacy, Market
 from tracker.pagination import NarrowPaginator
 
@@ -170,13 +169,9 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         # the title, and its slug would take a third of a 1,280 px screen.
         return columns + [market] if Market.objects.count() > 1 else columns
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        # Kept per viewer until the next write (tracker.page_cache.for_viewer).
-        return page_cache.for_viewer(request, lambda: self._changelist(request, extra_context))
-
     change_list_template = "evaluations/admin/scoring_list.html"
 
-    def _changelist(self, request: HttpRequest, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context=None):
         markets = list(Market.objects.values_list("slug", flat=True)[:2])
         title = "My scoring queue"
         if len(markets) == 1:
@@ -192,10 +187,10 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             raise Http404("No such candidacy.")
         if not self.has_view_permission(request, candidacy):
             raise PermissionDenied("Adjudicators and resolvers only.")
-        if request.method != "POST":  # kept per viewer until the next write
-            return page_cache.for_viewer(request, lambda: self._sheet_page(
+        if request.method != "POST":
+            return self._sheet_page(
                 request, candidacy, scoresheet.load_sheet(user=request.user, candidacy=candidacy),
-                errors=[]))
+                errors=[])
         if not services.is_adjudicator(request.user):
             raise PermissionDenied("Only adjudicators score candidacies.")
         errors: list[str] = []

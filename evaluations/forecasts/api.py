@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from evaluations.forecasts import queries
 from evaluations.forecasts.models import Forecaster, PredictionSet
+from tracker import api_cache
 from tracker.pagination import ApiPagination
 
 
@@ -88,6 +89,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+@api_cache.cached
 class ForecasterList(generics.ListAPIView):
     serializer_class = ForecasterScoresSerializer
 
@@ -109,6 +111,7 @@ class ForecasterList(generics.ListAPIView):
         )
 
 
+@api_cache.cached
 class ForecasterDetail(APIView):
     @extend_schema(responses=ForecasterScoresSerializer)
     def get(self, request: Request, slug: str) -> Response:
@@ -116,6 +119,7 @@ class ForecasterDetail(APIView):
         return Response(queries.summary_dict(queries.forecaster_row(forecaster)))
 
 
+@api_cache.cached
 class PredictionSetDetail(APIView):
     @extend_schema(
         responses=PredictionSetSerializer,

@@ -48,19 +48,56 @@ def _run(seed_market):
     return run, services.claim_run(run_id=run.pk, worker_host="w")
 
 
-def test_a_replications_progress_keeps_the_forecasters_pages(client, seed_market):
+def test_a_replications_progress_keeps_the_pages_that_show_runs(client, seed_market):
+    """Progress and heartbeat writes move the runs table's live name only: the pages that
+    read runs stay cached (their progress comes from the fragment); the runs API, which
+    shows progress, and the fragment follow it; a change of state expires the pages."""
     from replication import services
 
     run, attempt = _run(seed_market)
-    forecasters, runs = "/forecasters/", run.get_absolute_url()
-    for url in (forecasters, runs):
-        assert cached(client.get(url)) == "miss"
-        assert cached(client.get(url)) == "hit"
+    paper = Paper.objects.get(slug="sieve")
+    pages = ["/forecasters/", run.get_absolute_url(), "/replications/",
+             f"/papers/{paper.public_id}/", f"/markets/{SLUG}/", f"/api/papers/{paper.public_id}/"]
+    live = [f"/replications/{run.pk}/progress/", f"/api/replications/{run.pk}/",
+            "/api/replications/"]
+    for url in pages + live:
+        assert cached(client.get(url)) == "miss", url
+        assert cached(client.get(url)) == "hit", url
     services.record_progress(run_id=run.pk, attempt=attempt, fraction=0.5,
                              message="Training the SAE: step 250 of 500")
-    assert cached(client.get(forecasters)) == "hit"
-    page = client.get(runs)
-    assert cached(page) == "miss" and "step 250 of 500" in page.content.decode()
+    services.touch_heartbeat(run_id=run.pk, attempt=attempt)
+    for url in pages:
+        assert cached(client.get(url)) == "hit", url
+    for url in live:
+        answer = client.get(url)
+        assert cached(answer) == "miss" and "step 250 of 500" in answer.content.decode(), url
+    services.cancel_run(run_id=run.pk)
+    for url in pages[1:3]:
+        assert cached(client.get(url)) == "miss", url
+
+
+@pytest.mark.parametrize(("change", "moves"), [
+    ({"progress": 40, "progress_message": "step 4"}, {"live"}),
+    ({"heartbeat_at": timezone.now()}, {"live"}),
+    ({"progress": 50, "error": "x"}, {"table", "live"}),
+    ({"error": "y"}, {"table"}),
+    ({}, set()),  # an UPDATE to the values the row has: nothing
+], ids=["progress", "heartbeat", "progress and more", "other column", "no change"])
+def test_which_version_an_update_of_a_run_moves(seed_market, change, moves):
+    from replication.models import ReplicationRun
+
+    run, _ = _run(seed_market)
+    table = ReplicationRun._meta.db_table
+    names = {"table": table, "live": content_version.live_name(table)}
+    ReplicationRun.objects.filter(pk=run.pk).update(progress=30, progress_message="step 3",
+                                                    error="")
+    before = content_version.snapshot()
+    current = ReplicationRun.objects.values("progress", "progress_message", "error").get(
+        pk=run.pk)
+    ReplicationRun.objects.filter(pk=run.pk).update(**(change or current))
+    after = content_version.snapshot()
+    moved = {what for what, name in names.items() if after.get(name) != before.get(name)}
+    assert moved == moves
 
 
 def test_a_write_to_a_table_the_page_reads_is_on_its_next_answer(client, seed_market):

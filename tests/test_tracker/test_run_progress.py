@@ -46,7 +46,10 @@ def test_duration_words(seconds, words):
 
 
 @pytest.mark.django_db
-def test_the_run_page_and_the_runs_list_show_the_bar_elapsed_time_and_estimate(client):
+def test_the_run_page_and_the_runs_list_fill_the_bar_from_the_progress_fragment(client):
+    """The pages carry a placeholder (they are cached, and progress writes do not expire
+    them); the run's progress fragment, which static/tracker/progress.js puts in its place,
+    shows the bar, the elapsed time and the estimate as they are now."""
     from replication import services
     from replication.models import ReplicationRun
     from tests.replication_specs import make_spec
@@ -57,11 +60,21 @@ def test_the_run_page_and_the_runs_list_show_the_bar_elapsed_time_and_estimate(c
         started_at=timezone.now() - dt.timedelta(minutes=4))
     services.record_progress(run_id=run.pk, attempt=attempt, fraction=0.08,
                              message="encoding 5_hist_fig_ismale (1/9 datasets)")
+    fragment_url = f"/replications/{run.pk}/progress/"
     page = client.get(f"/replications/{run.pk}/").content.decode()
-    assert f'<progress max="100" value="8" aria-label="Run {run.pk}: 8% done">' in page
-    assert "encoding 5_hist_fig_ismale (1/9 datasets)" in page
-    assert 'running for <span class="elapsed">4 min 0 s</span>' in page \
-        or 'running for <span class="elapsed">4 min 1 s</span>' in page
-    assert "left at the pace so far" in page
+    assert f'data-progress-url="{fragment_url}"' in page and "<progress" not in page
+    assert "tracker/progress.js" in page
+    fragment = client.get(fragment_url).content.decode()
+    assert f'<progress max="100" value="8" aria-label="Run {run.pk}: 8% done">' in fragment
+    assert "encoding 5_hist_fig_ismale (1/9 datasets)" in fragment
+    assert 'running for <span class="elapsed">4 min 0 s</span>' in fragment \
+        or 'running for <span class="elapsed">4 min 1 s</span>' in fragment
+    assert "left at the pace so far" in fragment and 'data-running="1"' in fragment
     listing = client.get("/replications/").content.decode()
-    assert f'id="run-{run.pk}-progress"' in listing and 'value="8"' in listing
+    assert f'data-progress-url="{fragment_url}?compact=1"' in listing
+    compact = client.get(f"{fragment_url}?compact=1").content.decode()
+    assert f'id="run-{run.pk}-progress"' in compact and 'value="8"' in compact
+    assert "encoding 5_hist_fig_ismale" not in compact  # the list's short form
+    services.cancel_run(run_id=run.pk)
+    ended = client.get(fragment_url).content.decode()
+    assert 'data-running="0"' in ended and "<progress" not in ended

@@ -13,13 +13,23 @@ register = template.Library()
 
 
 @register.inclusion_tag("replication/_progress.html")
-def run_progress(run, compact: bool = False) -> dict:
-    """A running replication's progress bar, elapsed time and estimate of what is left."""
+def run_progress(run, compact: bool = False, live: bool = False) -> dict:
+    """A running replication's progress bar, elapsed time and estimate of what is left:
+    read afresh (`live`, the run's progress fragment), or on a page a placeholder that
+    static/tracker/progress.js fills from the fragment. A page never shows the live columns
+    itself: they change without expiring it (tracker/content_version.py, LIVE_COLUMNS)."""
     from django.utils import timezone
 
+    from tracker import content_version, page_reads
     from tracker.progress import progress_of
 
-    return {"run": run, "progress": progress_of(run, timezone.now()), "compact": compact}
+    url = reverse("replication:run-progress", args=[run.pk]) + ("?compact=1" if compact else "")
+    context = {"run": run, "compact": compact, "live": live, "url": url}
+    if live:
+        # What a cache keeps of this is keyed by the live columns' own version.
+        page_reads.note(content_version.live_name(run._meta.db_table))
+        context["progress"] = progress_of(run, timezone.now())
+    return context
 
 
 @register.simple_tag(takes_context=True)
