@@ -135,7 +135,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) for the test database, so a worker process in the
     # tests sees the same rows as the test.
     _db["TEST"] = {"NAME": str(VAR_DIR / "test-tracker.sqlite3")}
-    _db.setdefault("OPTIONS", {})["timeout"] = 20
+    # Several processes write one file (web, workers, beat): a transaction takes the write
+    # lock when it begins (IMMEDIATE), so a writer waits up to `timeout` for another instead
+    # of failing at once with "database is locked" when its read lock cannot be upgraded;
+    # WAL lets readers go on while one writes.
+    _db.setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

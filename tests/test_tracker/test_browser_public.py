@@ -64,10 +64,13 @@ def chromium():
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"axe-core is missing at {AXE}: run `npm ci --prefix tests/browser`.")
         pytest.skip("axe-core is not installed (npm ci --prefix tests/browser).")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+    # beside one unless told. Only for this module: a later test (the deploy check) would
+    # see the variable and fail.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
