@@ -8,6 +8,9 @@ adds seeds. The next stage is planned from the standard error seen so far: enoug
 detect ``protocol.smallest_effect`` beyond the margin with 80% power, at least double the seeds,
 at most the budget. The look times are fixed by the seeds, never by the observed delta. Every
 look (seeds, its alpha, its verdict, delta and CI) is recorded in results.json (``looks``).
+A look where some comparison has no positive standard error (identical outputs, every method
+at the metric's bound on every seed: "no effect measurable") also stops the run: more seeds of
+the same kind would only spend the budget on a result no look can decide (rule 4).
 
 A task looks in stages only when it can add seeds cheaply and honestly: it has ``run_seeds`` and
 every split seed shares one fit pool (a transductive fit or a loaded checkpoint). With one SAE
@@ -54,14 +57,24 @@ def run(task: Any, ctx: TaskContext, rule: Rule, *, seed: int) -> tuple[TaskOutp
         spent += level
         core = compare(output, rule=rule.at_level(level), seed=seed)
         looks.append(_look(core, n, level))
-        if core["verdict"] in DECIDED or n >= most:
+        if core["verdict"] in DECIDED or n >= most or not _measurable(core):
             break
         nxt = _next_stage(core, n, most, proto.smallest_effect, rule.alpha)
         output = merge(output, task.run_seeds(ctx, range(n, nxt)))
     core["looks"] = looks
-    stop = "decided" if core["verdict"] in DECIDED else "seed budget spent"
+    if core["verdict"] in DECIDED:
+        stop = "decided"
+    elif not _measurable(core):
+        stop = "no effect measurable"
+    else:
+        stop = "seed budget spent"
     core["design"] = _design(first, most, rule, proto.smallest_effect, stop)
     return output, core
+
+
+def _measurable(core: dict[str, Any]) -> bool:
+    """Whether the look's headline comparisons all had a positive standard error."""
+    return bool(core["overall"].get("verdict_possible", True))
 
 
 def _n_seeds(output: TaskOutput) -> int:

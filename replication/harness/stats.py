@@ -44,7 +44,9 @@ from scipy.special import stdtr, stdtrit
 #: 1: absolute margin, bootstrap p, "loses" without a p-value. 2: t-based p-values, relative
 #: margin. 3: an absolute floor under the margin, equivalence against every comparator, no
 #: verdict without a positive standard error, alpha spent over looks at growing seed counts.
-RULE_VERSION = 3
+#: 4: staged seeds stop at a look with no positive standard error (no effect measurable)
+#: rather than spending the seed budget on it.
+RULE_VERSION = 4
 #: The default absolute floor under the margin (metric units; see docs/REPLICATIONS.md).
 MARGIN_FLOOR = 0.01
 #: Below this many datasets the across-datasets test treats the datasets as fixed (the
