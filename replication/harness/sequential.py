@@ -1,9 +1,10 @@
 """Seeds by design: add split seeds in stages until the verdict is decided or the budget is spent.
 
 The spec's ``protocol.split_seeds`` is the first look and ``protocol.max_split_seeds`` the most
-the run may use. After each look the harness compares what it has with the share of alpha that
-O'Brien-Fleming spending (Lan-DeMets, information = seeds / most seeds; :func:`stats.look_alphas`)
-gives that look; a decided verdict (beats, loses, equivalent) stops the run, an inconclusive one
+the run may use. After each look the harness compares what it has at the nominal level of that
+look's exact group-sequential boundary under O'Brien-Fleming spending (Lan-DeMets, information
+= seeds / most seeds; :func:`stats.look_alphas`: over all looks a false verdict has chance
+alpha); a decided verdict (beats, loses, equivalent) stops the run, an inconclusive one
 adds seeds. The next stage is planned from the standard error seen so far: enough seeds to
 detect ``protocol.smallest_effect`` beyond the margin with 80% power, at least double the seeds,
 at most the budget. The look times are fixed by the seeds, never by the observed delta. Every
@@ -50,11 +51,10 @@ def run(task: Any, ctx: TaskContext, rule: Rule, *, seed: int) -> tuple[TaskOutp
         return output, core
     output = task.run_seeds(ctx, range(first))
     looks: list[dict[str, Any]] = []
-    spent = 0.0
     while True:
         n = _n_seeds(output)
-        level = stats.obf_spent(n / most, rule.alpha) - spent
-        spent += level
+        # this look's level from the exact boundaries given the looks before it
+        level = stats.look_alphas([*(look["seeds"] for look in looks), n], rule.alpha, most)[-1]
         core = compare(output, rule=rule.at_level(level), seed=seed)
         looks.append(_look(core, n, level))
         if core["verdict"] in DECIDED or n >= most or not _measurable(core):
@@ -103,6 +103,7 @@ def _look(core: dict[str, Any], n: int, level: float) -> dict[str, Any]:
         "seeds": n,
         "alpha": level,
         "verdict": core["verdict"],
+        "measurable": _measurable(core),
         **{k: o.get(k) for k in ("delta", "ci_low", "ci_high", "se", "margin")},
     }
 
@@ -113,7 +114,8 @@ def _design(first: int, most: int, rule: Rule, effect: float, stop: str) -> dict
         "max_split_seeds": most,
         "smallest_effect": effect,
         "spending": "Lan-DeMets O'Brien-Fleming, information = seeds / max_split_seeds; "
-        "each look's alpha is the increment spent (levels sum to alpha)",
+        "each look's alpha is the nominal level of its exact group-sequential boundary "
+        "(recursive integration; the chance of crossing at any look is alpha)",
         "alpha": rule.alpha,
         "stopped": stop,
     }
