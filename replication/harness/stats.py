@@ -642,9 +642,9 @@ def _stay_inside(fractions: Sequence[float], bounds: Sequence[float], points: in
 
 def _simpson(grid: np.ndarray) -> np.ndarray:
     """Simpson's weights over an evenly spaced grid with an odd number of points."""
-    w = np.ones(len(grid))
+    w: np.ndarray = np.ones(len(grid))
     w[1:-1:2], w[2:-1:2] = 4.0, 2.0
-    return w * (grid[1] - grid[0]) / 3
+    return w * float(grid[1] - grid[0]) / 3
 
 
 def _next_bound(fractions: Sequence[float], bounds: Sequence[float], inside: float) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from replication.harness import stats
 from replication.harness.compare import Rule, compare
 from replication.harness.context import Cell, TaskOutput
 from replication.harness.errors import SpecError
@@ -87,7 +88,7 @@ def test_the_results_keep_the_keys_the_pages_read_and_add_the_rules():
         assert key in comp and key in result["overall"]
     assert {"n_datasets", "test"} <= set(result["overall"])
     assert set(result["win_tie_loss"]) == {"n", "won", "tied", "lost", "inconclusive"}
-    assert result["rule"]["version"] == 3
+    assert result["rule"]["version"] == 4
     assert result["rule"]["margin_floor"] == 0.01
     method = result["datasets"]["d1"]["regimes"]["normal"]["methods"]["sae"]
     assert method["selection"] == "kfold"
@@ -161,7 +162,7 @@ def _spec(**protocol):
 
 def test_the_rule_version_is_in_the_resolved_spec_and_its_hash():
     spec = _spec()
-    assert spec.to_dict()["protocol"]["rule_version"] == 3
+    assert spec.to_dict()["protocol"]["rule_version"] == stats.RULE_VERSION == 4
     assert spec.protocol.margin_kind == "relative_error" and spec.protocol.relative_margin == 0.05
     assert spec.protocol.margin_floor == 0.01
     assert spec_hash(_spec(margin_kind="absolute")) != spec_hash(spec)
@@ -172,7 +173,7 @@ def test_the_rule_version_is_in_the_resolved_spec_and_its_hash():
 @pytest.mark.parametrize(
     ("protocol", "field", "message"),
     [
-        ({"rule_version": 2}, "protocol.rule_version", "must be one of 3"),
+        ({"rule_version": 2}, "protocol.rule_version", "must be one of 4"),
         ({"margin_floor": -0.01}, "protocol.margin_floor", "must be >= 0.0"),
         ({"max_split_seeds": -1}, "protocol.max_split_seeds", "must be >= 0"),
         ({"margin_kind": "percent"}, "protocol.margin_kind", "relative_error, absolute, both"),
