@@ -185,3 +185,24 @@ def test_bad_rule_settings_name_the_field(protocol, field, message):
     with pytest.raises(SpecError, match=message) as err:
         _spec(**protocol)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("main_delta", "hard_delta", "expected"),
+    [
+        (0.002, -0.010, "hard"),  # towards equivalent: the hardest comparator sets the need
+        (0.002, 0.001, "hard"),  # both inside the margin: still the larger need
+        (0.050, 0.001, "main"),  # towards a difference: the headline's own need
+    ],
+)
+def test_what_would_decide_follows_the_comparator_that_binds(main_delta, hard_delta, expected):
+    from replication.harness.compare import _to_resolve
+
+    parts = {"seed_var": 1e-3, "row_var": 1e-5}
+    main = stats.Estimate(main_delta, 0.004, 50.0, 0.025, n_seeds=10, components=parts)
+    hard = stats.Estimate(hard_delta, 0.012, 50.0, 0.025, n_seeds=10, components=parts)
+    got = _to_resolve(main, {"a": main, "b": hard}, 0.025, RULE)
+    want = stats.resolve_more(main if expected == "main" else hard, 0.025, RULE.power)
+    assert got == want
+    if expected == "hard":
+        assert got["seeds_needed"] > stats.resolve_more(main, 0.025, RULE.power)["seeds_needed"]
