@@ -8,9 +8,10 @@ Run from the repository root:
 
 The planted cases and how each replicate runs through ``run_spec`` (a ``source = "arrays"``
 sparse-probing spec, the path ``python -m replication run SPEC --out DIR`` takes) are in
-:mod:`replication.harness.calibration`: null (labels independent of the rows), win (atom 0's
-presence, 8 labelled rows), loss (a dense direction), ceiling (a strong atom, every method near
-AUROC 1.0); the default baselines (logistic regression, PCA + LR, kNN) and the spec's verdict
+:mod:`replication.harness.calibration`: null (labels independent of the rows), win (atom 0 or
+its opposite: two ReLU'd SAE latents read it, no linear probe can), loss (a dense direction),
+ceiling (a strong atom, every method near AUROC 1.0); 2,000 labelled rows and 640 test rows per
+seed; the default baselines (logistic regression, PCA + LR, kNN) and the spec's verdict
 rule with its defaults.
 
 The table gives per case: counts, rates with Wilson 95% intervals, the median delta against the

@@ -51,13 +51,15 @@ def _seeds_clause(results: Mapping[str, Any], n_seeds: Any) -> str:
     if n is None:
         return ""
     stopped = design.get("stopped")
-    if len(looks) > 1:
-        why = (
-            "it stopped once decided"
-            if stopped == "decided"
-            else f"it stopped at the spec's limit of {design.get('max_split_seeds')}"
-        )
-        return f"; {n} split seeds over {len(looks)} looks ({why})"
+    if len(looks) > 1 or stopped == "no effect measurable":
+        if stopped == "decided":
+            why = "it stopped once decided"
+        elif stopped == "no effect measurable":
+            why = "it stopped: no effect is measurable, so more seeds would not decide"
+        else:
+            why = f"it stopped at the spec's limit of {design.get('max_split_seeds')}"
+        look_s = "look" if len(looks) == 1 else "looks"
+        return f"; {n} split seeds over {len(looks)} {look_s} ({why})"
     return f"; {n} split seeds (the spec's fixed number)"
 
 
@@ -92,14 +94,30 @@ def verdict_sentence(results: Mapping[str, Any]) -> str:
         )
     if block.get("finding"):
         return f"not decided: {block['finding']}{tail}"
-    more = ""
-    needed = (block.get("to_resolve") or {}).get("seeds_needed")
-    if needed and block.get("n_seeds") and needed > block["n_seeds"]:
-        more = f"; about {needed - block['n_seeds']} more seeds would decide"
     return (
         f"not decided: the SAE is {gap}, but {corrected} the evidence is not strong "
-        f"enough (margin {margin:.3f}){tail}{more}"
+        f"enough (margin {margin:.3f}){tail}{_to_decide(results, block)}"
     )
+
+
+def _to_decide(results: Mapping[str, Any], block: Mapping[str, Any]) -> str:
+    """What would decide an inconclusive result: more seeds within the spec's limit, or,
+    where the seeds share their test rows and the limit cannot do it, more test rows."""
+    resolve = block.get("to_resolve") or {}
+    needed, have = resolve.get("seeds_needed"), block.get("n_seeds")
+    limit = (results.get("design") or {}).get("max_split_seeds")
+    if not (needed and have and needed > have):
+        return ""
+    if not limit or needed <= limit:
+        return f"; about {needed - have} more seeds would decide"
+    factor = resolve.get("test_rows_factor")
+    rows = (
+        f"; more seeds cannot shrink the part of the uncertainty from the test rows they "
+        f"share: about {factor:.1f} times as many test rows (a larger dataset) would decide"
+        if factor and factor > 1
+        else ""
+    )
+    return f"; about {needed} seeds would decide, beyond the spec's limit of {limit}{rows}"
 
 
 def dataset_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:

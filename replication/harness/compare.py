@@ -161,11 +161,25 @@ def judge_family(items: Sequence[Judged], rule: Rule) -> list[dict[str, Any]]:
         if len(real) > 1 or j.headline not in real:
             block["against"] = {k: v.as_dict(rule.level) for k, v in real.items()}
         if verdict == "inconclusive":
-            block["to_resolve"] = stats.resolve_more(
-                main, rule.alpha / block["n_comparisons"], rule.power
-            )
+            block["to_resolve"] = _to_resolve(main, real, rule.alpha / block["n_comparisons"], rule)
         blocks.append(block)
     return blocks
+
+
+def _to_resolve(
+    main: stats.Estimate, real: Mapping[str, stats.Estimate], alpha: float, rule: Rule
+) -> dict[str, Any]:
+    """What would decide an inconclusive result. Towards "equivalent" every comparator must
+    get there, so the hardest one sets the seeds and test rows needed (the headline's own
+    need can be far smaller); towards a difference, the headline's."""
+    own = stats.resolve_more(main, alpha, rule.power)
+    if own.get("towards") != "equivalent":
+        return own
+    needs = [stats.resolve_more(e, alpha, rule.power) for e in real.values()]
+    needs = [n for n in needs if n.get("towards") == "equivalent" and n["seeds_needed"]]
+    if not needs:
+        return own
+    return max(needs, key=lambda n: n["seeds_needed"])
 
 
 # --- the comparison ----------------------------------------------------------------------------

@@ -1,13 +1,17 @@
 """Seeds by design: add split seeds in stages until the verdict is decided or the budget is spent.
 
 The spec's ``protocol.split_seeds`` is the first look and ``protocol.max_split_seeds`` the most
-the run may use. After each look the harness compares what it has with the share of alpha that
-O'Brien-Fleming spending (Lan-DeMets, information = seeds / most seeds; :func:`stats.look_alphas`)
-gives that look; a decided verdict (beats, loses, equivalent) stops the run, an inconclusive one
+the run may use. After each look the harness compares what it has at the nominal level of that
+look's exact group-sequential boundary under O'Brien-Fleming spending (Lan-DeMets, information
+= seeds / most seeds; :func:`stats.look_alphas`: over all looks a false verdict has chance
+alpha); a decided verdict (beats, loses, equivalent) stops the run, an inconclusive one
 adds seeds. The next stage is planned from the standard error seen so far: enough seeds to
 detect ``protocol.smallest_effect`` beyond the margin with 80% power, at least double the seeds,
 at most the budget. The look times are fixed by the seeds, never by the observed delta. Every
 look (seeds, its alpha, its verdict, delta and CI) is recorded in results.json (``looks``).
+A look where some comparison has no positive standard error (identical outputs, every method
+at the metric's bound on every seed: "no effect measurable") also stops the run: more seeds of
+the same kind would only spend the budget on a result no look can decide (rule 4).
 
 A task looks in stages only when it can add seeds cheaply and honestly: it has ``run_seeds`` and
 every split seed shares one fit pool (a transductive fit or a loaded checkpoint). With one SAE
@@ -47,21 +51,30 @@ def run(task: Any, ctx: TaskContext, rule: Rule, *, seed: int) -> tuple[TaskOutp
         return output, core
     output = task.run_seeds(ctx, range(first))
     looks: list[dict[str, Any]] = []
-    spent = 0.0
     while True:
         n = _n_seeds(output)
-        level = stats.obf_spent(n / most, rule.alpha) - spent
-        spent += level
+        # this look's level from the exact boundaries given the looks before it
+        level = stats.look_alphas([*(look["seeds"] for look in looks), n], rule.alpha, most)[-1]
         core = compare(output, rule=rule.at_level(level), seed=seed)
         looks.append(_look(core, n, level))
-        if core["verdict"] in DECIDED or n >= most:
+        if core["verdict"] in DECIDED or n >= most or not _measurable(core):
             break
         nxt = _next_stage(core, n, most, proto.smallest_effect, rule.alpha)
         output = merge(output, task.run_seeds(ctx, range(n, nxt)))
     core["looks"] = looks
-    stop = "decided" if core["verdict"] in DECIDED else "seed budget spent"
+    if core["verdict"] in DECIDED:
+        stop = "decided"
+    elif not _measurable(core):
+        stop = "no effect measurable"
+    else:
+        stop = "seed budget spent"
     core["design"] = _design(first, most, rule, proto.smallest_effect, stop)
     return output, core
+
+
+def _measurable(core: dict[str, Any]) -> bool:
+    """Whether the look's headline comparisons all had a positive standard error."""
+    return bool(core["overall"].get("verdict_possible", True))
 
 
 def _n_seeds(output: TaskOutput) -> int:
@@ -90,6 +103,7 @@ def _look(core: dict[str, Any], n: int, level: float) -> dict[str, Any]:
         "seeds": n,
         "alpha": level,
         "verdict": core["verdict"],
+        "measurable": _measurable(core),
         **{k: o.get(k) for k in ("delta", "ci_low", "ci_high", "se", "margin")},
     }
 
@@ -100,7 +114,8 @@ def _design(first: int, most: int, rule: Rule, effect: float, stop: str) -> dict
         "max_split_seeds": most,
         "smallest_effect": effect,
         "spending": "Lan-DeMets O'Brien-Fleming, information = seeds / max_split_seeds; "
-        "each look's alpha is the increment spent (levels sum to alpha)",
+        "each look's alpha is the nominal level of its exact group-sequential boundary "
+        "(recursive integration; the chance of crossing at any look is alpha)",
         "alpha": rule.alpha,
         "stopped": stop,
     }

@@ -230,7 +230,10 @@ class ProtocolSpec:
         minimum=0.0,
     )
     rule_version: int = _field(
-        3, "verdict rule (part of the hash: results stay attributable to their rule)", (3,)
+        4,
+        "verdict rule (part of the hash: results stay attributable to their rule; the same "
+        "as replication.harness.stats.RULE_VERSION)",
+        (4,),
     )
     max_split_seeds: int = _field(
         30,

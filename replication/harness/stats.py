@@ -44,7 +44,10 @@ from scipy.special import stdtr, stdtrit
 #: 1: absolute margin, bootstrap p, "loses" without a p-value. 2: t-based p-values, relative
 #: margin. 3: an absolute floor under the margin, equivalence against every comparator, no
 #: verdict without a positive standard error, alpha spent over looks at growing seed counts.
-RULE_VERSION = 3
+#: 4: staged seeds stop at a look with no positive standard error (no effect measurable)
+#: rather than spending the seed budget on it; each look's level from the exact
+#: group-sequential boundaries instead of the spent increment (a union bound).
+RULE_VERSION = 4
 #: The default absolute floor under the margin (metric units; see docs/REPLICATIONS.md).
 MARGIN_FLOOR = 0.01
 #: Below this many datasets the across-datasets test treats the datasets as fixed (the
@@ -584,14 +587,78 @@ def obf_spent(fraction: float, alpha: float) -> float:
     return float(math.erfc(z / math.sqrt(2)))
 
 
-def look_alphas(seeds: Sequence[int], alpha: float) -> list[float]:
-    """The level of each look at ``seeds[i]`` split seeds out of ``seeds[-1]``: the alpha the
-    spending function adds at that look. The levels sum to alpha, so whichever look decides,
-    the chance of any false verdict over all looks stays at most alpha (a union bound: a
-    little conservative, as it ignores the looks' correlation)."""
-    most = seeds[-1]
-    spent = [obf_spent(n / most, alpha) for n in seeds]
-    return [s - p for s, p in zip(spent, [0.0, *spent[:-1]], strict=True)]
+def look_alphas(seeds: Sequence[int], alpha: float, most: int | None = None) -> list[float]:
+    """The nominal two-sided level of each look at ``seeds[i]`` split seeds out of ``most``
+    (default: the last look's): the exact group-sequential boundaries of O'Brien-Fleming
+    spending.
+
+    Look k's boundary c_k solves P(no earlier look crossed, |Z_k| >= c_k) = the alpha spent
+    between looks k - 1 and k, for z-statistics with the canonical joint distribution
+    (corr(Z_i, Z_j) = sqrt(n_i / n_j): a mean over seeds that grows); its level is
+    2 (1 - Phi(c_k)). So over all looks the chance of a false verdict is the spent alpha, no
+    more, without the union bound's waste: with looks at 10, 20 and 30 seeds the last look
+    tests at about 0.045 rather than the 0.034 left after the earlier increments (rule 4)."""
+    most = most or seeds[-1]
+    fractions = [min(1.0, n / most) for n in seeds]
+    spent = [obf_spent(t, alpha) for t in fractions]
+    bounds: list[float] = []
+    levels = []
+    for k, total in enumerate(spent):
+        if k == 0:
+            c = _t_quantile(1 - total / 2, math.inf) if total > 0 else math.inf
+        else:
+            c = _next_bound(fractions[: k + 1], bounds, 1 - total)
+        bounds.append(c)
+        levels.append(float(math.erfc(c / math.sqrt(2))) if math.isfinite(c) else 0.0)
+    return levels
+
+
+def _stay_inside(fractions: Sequence[float], bounds: Sequence[float], points: int = 401) -> float:
+    """P(|Z_i| < bounds[i] for every look i) under the null, by recursive numerical
+    integration (Armitage, McPherson and Rowe): the score S_i = Z_i sqrt(t_i) is a Brownian
+    motion at the information fractions t_i, so each look convolves the last one's density
+    (kept inside its boundary) with a normal step."""
+    from scipy.special import ndtr
+
+    def edge(i: int) -> float:  # the boundary on the score scale (8 sd where none)
+        return (bounds[i] if math.isfinite(bounds[i]) else 8.0) * math.sqrt(fractions[i])
+
+    grid = np.linspace(-edge(0), edge(0), points)
+    density = np.exp(-(grid**2) / (2 * fractions[0])) / math.sqrt(2 * math.pi * fractions[0])
+    for i in range(1, len(fractions)):
+        weights = _simpson(grid)
+        step = math.sqrt(fractions[i] - fractions[i - 1])
+        inner = np.linspace(-edge(i), edge(i), points)
+        kernel = np.exp(-((inner[:, None] - grid[None, :]) ** 2) / (2 * step**2))
+        density, grid = kernel @ (weights * density) / (math.sqrt(2 * math.pi) * step), inner
+    return (
+        float(np.sum(_simpson(grid) * density))
+        if len(fractions) > 1
+        else float(
+            ndtr(edge(0) / math.sqrt(fractions[0])) - ndtr(-edge(0) / math.sqrt(fractions[0]))
+        )
+    )
+
+
+def _simpson(grid: np.ndarray) -> np.ndarray:
+    """Simpson's weights over an evenly spaced grid with an odd number of points."""
+    w: np.ndarray = np.ones(len(grid))
+    w[1:-1:2], w[2:-1:2] = 4.0, 2.0
+    return w * float(grid[1] - grid[0]) / 3
+
+
+def _next_bound(fractions: Sequence[float], bounds: Sequence[float], inside: float) -> float:
+    """The boundary of the last look that leaves P(no look crossed) = ``inside``."""
+    from scipy.optimize import brentq
+
+    before = _stay_inside(fractions[:-1], bounds)
+    if inside >= before - 1e-12:
+        return math.inf  # nothing left to spend at this look
+
+    def gap(c: float) -> float:
+        return _stay_inside(fractions, [*bounds, c]) - inside
+
+    return float(brentq(gap, 1e-3, 8.0, xtol=1e-6))
 
 
 def resolve_more(estimate: Estimate, alpha: float, power: float = 0.8) -> dict[str, Any]:

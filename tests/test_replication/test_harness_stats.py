@@ -247,10 +247,28 @@ def test_the_floor_keeps_a_gap_of_a_thousandth_from_counting_near_the_ceiling():
 
 def test_obrien_fleming_spending_keeps_most_alpha_for_the_last_look():
     levels = stats.look_alphas([10, 20, 40], 0.05)
-    assert sum(levels) == pytest.approx(0.05)
-    assert levels[0] < 0.001 < levels[1] < levels[2]
+    assert levels[0] == pytest.approx(stats.obf_spent(0.25, 0.05))
+    assert levels[0] < 0.001 < levels[1] < levels[2] < 0.05
+    # exact boundaries: the last look keeps more than the union bound's leftover increment
+    assert levels[2] > 0.05 - stats.obf_spent(0.5, 0.05)
     assert stats.look_alphas([10], 0.05) == [pytest.approx(0.05)]
     assert stats.obf_spent(0.5, 0.05) == pytest.approx(0.00558, abs=1e-4)
+    # the levels of looks so far do not depend on looks still to come
+    assert stats.look_alphas([10, 20], 0.05, most=40) == pytest.approx(levels[:2])
+
+
+@pytest.mark.parametrize("seeds", [[10, 20, 30], [3, 6, 8], [10, 30], [5, 10, 20, 40]])
+def test_group_sequential_levels_spend_exactly_alpha_over_all_looks(seeds):
+    """Simulated z-statistics of a mean over growing seeds under the null: the chance that
+    any look crosses its level is alpha (the union bound of increments would give less)."""
+    levels = stats.look_alphas(seeds, 0.05)
+    rng = np.random.default_rng(0)
+    steps = np.diff(np.r_[0, seeds])
+    scores = np.cumsum(rng.normal(size=(400_000, len(seeds))) * np.sqrt(steps), axis=1)
+    z = np.abs(scores / np.sqrt(seeds))
+    bounds = [stats._t_quantile(1 - level / 2, math.inf) for level in levels]
+    crossed = (z >= np.asarray(bounds)).any(axis=1).mean()
+    assert crossed == pytest.approx(0.05, abs=0.0015)
 
 
 def test_correct_applies_holm_to_each_kind_over_the_same_family():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from replication.harness import stats
 from replication.harness.compare import Rule, compare
 from replication.harness.context import Cell, TaskOutput
 from replication.harness.errors import SpecError
@@ -87,7 +88,7 @@ def test_the_results_keep_the_keys_the_pages_read_and_add_the_rules():
         assert key in comp and key in result["overall"]
     assert {"n_datasets", "test"} <= set(result["overall"])
     assert set(result["win_tie_loss"]) == {"n", "won", "tied", "lost", "inconclusive"}
-    assert result["rule"]["version"] == 3
+    assert result["rule"]["version"] == 4
     assert result["rule"]["margin_floor"] == 0.01
     method = result["datasets"]["d1"]["regimes"]["normal"]["methods"]["sae"]
     assert method["selection"] == "kfold"
@@ -161,7 +162,7 @@ def _spec(**protocol):
 
 def test_the_rule_version_is_in_the_resolved_spec_and_its_hash():
     spec = _spec()
-    assert spec.to_dict()["protocol"]["rule_version"] == 3
+    assert spec.to_dict()["protocol"]["rule_version"] == stats.RULE_VERSION == 4
     assert spec.protocol.margin_kind == "relative_error" and spec.protocol.relative_margin == 0.05
     assert spec.protocol.margin_floor == 0.01
     assert spec_hash(_spec(margin_kind="absolute")) != spec_hash(spec)
@@ -172,7 +173,7 @@ def test_the_rule_version_is_in_the_resolved_spec_and_its_hash():
 @pytest.mark.parametrize(
     ("protocol", "field", "message"),
     [
-        ({"rule_version": 2}, "protocol.rule_version", "must be one of 3"),
+        ({"rule_version": 2}, "protocol.rule_version", "must be one of 4"),
         ({"margin_floor": -0.01}, "protocol.margin_floor", "must be >= 0.0"),
         ({"max_split_seeds": -1}, "protocol.max_split_seeds", "must be >= 0"),
         ({"margin_kind": "percent"}, "protocol.margin_kind", "relative_error, absolute, both"),
@@ -184,3 +185,24 @@ def test_bad_rule_settings_name_the_field(protocol, field, message):
     with pytest.raises(SpecError, match=message) as err:
         _spec(**protocol)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("main_delta", "hard_delta", "expected"),
+    [
+        (0.002, -0.010, "hard"),  # towards equivalent: the hardest comparator sets the need
+        (0.002, 0.001, "hard"),  # both inside the margin: still the larger need
+        (0.050, 0.001, "main"),  # towards a difference: the headline's own need
+    ],
+)
+def test_what_would_decide_follows_the_comparator_that_binds(main_delta, hard_delta, expected):
+    from replication.harness.compare import _to_resolve
+
+    parts = {"seed_var": 1e-3, "row_var": 1e-5}
+    main = stats.Estimate(main_delta, 0.004, 50.0, 0.025, n_seeds=10, components=parts)
+    hard = stats.Estimate(hard_delta, 0.012, 50.0, 0.025, n_seeds=10, components=parts)
+    got = _to_resolve(main, {"a": main, "b": hard}, 0.025, RULE)
+    want = stats.resolve_more(main if expected == "main" else hard, 0.025, RULE.power)
+    assert got == want
+    if expected == "hard":
+        assert got["seeds_needed"] > stats.resolve_more(main, 0.025, RULE.power)["seeds_needed"]

@@ -29,6 +29,19 @@ def _results(verdict, **overall):
             "comparisons the evidence is not strong enough (margin 0.010); 20 split seeds over "
             "2 looks (it stopped at the spec's limit of 20); about 9 more seeds would decide",
         ),
+        (
+            "inconclusive",
+            {"to_resolve": {"seeds_needed": 60, "test_rows_factor": 2.44}},
+            "about 60 seeds would decide, beyond the spec's limit of 20; more seeds cannot "
+            "shrink the part of the uncertainty from the test rows they share: about 2.4 "
+            "times as many test rows (a larger dataset) would decide",
+        ),
+        (
+            "inconclusive",
+            {"to_resolve": {"seeds_needed": 60, "test_rows_factor": None}},
+            "(margin 0.010); 20 split seeds over 2 looks (it stopped at the spec's limit of "
+            "20); about 60 seeds would decide, beyond the spec's limit of 20",
+        ),
         ("loses", {}, "the SAE method loses: 0.065 behind logreg, more than the margin of 0.010"),
         ("beats", {"delta": 0.04}, "the SAE method beats every baseline: 0.040 ahead of logreg"),
         ("equivalent", {"delta": 0.002}, "matches every baseline within the margin of 0.010"),
@@ -39,6 +52,17 @@ def test_the_sentence_says_what_was_found_how_sure_and_how_many_seeds(verdict, o
     sentence = R.verdict_sentence(_results(verdict, **overall))
     assert expected in sentence
     assert "20 split seeds" in sentence
+
+
+def test_a_run_stopped_on_no_measurable_effect_says_so():
+    results = _results("inconclusive", finding="no effect measurable")
+    results["looks"] = [{"seeds": 10}]
+    results["design"] = {"stopped": "no effect measurable", "max_split_seeds": 30}
+    sentence = R.verdict_sentence(results)
+    assert sentence == (
+        "not decided: no effect measurable; 10 split seeds over 1 look (it stopped: no effect "
+        "is measurable, so more seeds would not decide)"
+    )
 
 
 def test_an_invalid_run_says_why():
