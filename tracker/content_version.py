@@ -312,8 +312,10 @@ def drop_triggers(using: str = "default") -> None:
             for table, name in cursor.fetchall():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             return
+        # Both patterns as parameters: a literal % beside a placeholder breaks the query's
+        # logging under DEBUG (it is %-formatted).
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                       "AND (name LIKE 'content_changed_%' OR name LIKE %s)",
-                       [f"{SQLITE_PREFIX}%"])
+                       "AND (name LIKE %s OR name LIKE %s)",
+                       ["content_changed_%", f"{SQLITE_PREFIX}%"])
         for (name,) in cursor.fetchall():
             cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")

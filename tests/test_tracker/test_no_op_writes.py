@@ -122,3 +122,19 @@ def test_an_assessment_write_stores_the_agreement_once_it_commits(
     for callback in callbacks:
         callback()  # the commit: the task runs (eagerly in the tests)
     assert not stale.exists()
+
+
+def test_the_triggers_reinstall_with_queries_logged_as_debug_logs_them():
+    """`make run DEBUG=1` migrates on a fresh folder with every query %-formatted for the
+    log: dropping and installing the triggers must survive that (a literal % beside a
+    placeholder did not)."""
+    connection.force_debug_cursor = True
+    try:
+        content_version.drop_triggers()
+        installed = content_version.install_triggers()
+    finally:
+        connection.force_debug_cursor = False
+    assert installed
+    before = content_version.current()
+    Paper.objects.create(title="A paper", slug="a-paper-for-the-triggers")
+    assert content_version.current() != before
