@@ -160,13 +160,15 @@ def test_the_ci_spec_states_its_size(tmp_path):
     from replication.harness.spec import canonical_json, load_spec_file, spec_hash
 
     spec = load_spec_file("replication/specs/ci_steering.toml")
-    assert spec.task == "steering" and len(spec.data.datasets) == 2
-    assert spec.option("n_prompts") == 8 and spec.option("max_new_tokens") == 24
+    assert spec.task == "steering" and spec.data.datasets == ["ocean"]
+    assert spec.option("n_prompts") == 6 and spec.option("max_new_tokens") == 16
+    assert spec.option("n_validation") == 2 and spec.option("modes") == ["steer", "suppress"]
     assert spec.option("sae_methods") == ["sae_clamp"]
+    # budget 3: two span points and one inside the bracket, so the search is exercised
     assert (spec.protocol.split_seeds, spec.protocol.sae_seeds,
-            spec.protocol.tuning_budget) == (1, 1, 2)
+            spec.protocol.tuning_budget) == (1, 1, 3)
     stored = json.loads(canonical_json(spec))
-    assert stored["task_options"]["n_prompts"] == 8
-    assert stored["task_options"]["max_new_tokens"] == 24
-    assert list(stored["data"]["datasets"]) == ["ocean", "cooking"]
+    assert stored["task_options"]["n_prompts"] == 6
+    assert stored["task_options"]["max_new_tokens"] == 16
+    assert list(stored["data"]["datasets"]) == ["ocean"]
     assert spec_hash(spec_from_dict(stored)) == spec_hash(spec)

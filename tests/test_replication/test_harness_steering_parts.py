@@ -181,3 +181,22 @@ def test_curated_suppression_prompts_pair_each_request_with_a_concept_neutral_on
     pairs = dict(zip(CURATED["ocean"].elicit, CURATED["ocean"].neutral, strict=True))
     assert len(cd.prompts["suppress"]) == 56
     assert all(pairs[p.asked] == p.neutral for p in cd.prompts["suppress"])
+
+
+def test_embeddings_are_memoised_per_text_and_the_memo_is_bounded(monkeypatch):
+    """The memo returns what a fresh embedding would (repeats, blanks, order kept) and
+    starts over rather than grow past its bound."""
+    texts = ["The tide came in over the sand.", "Two tips about sleep.", "", "Two tips about sleep."]
+    fresh = jd.embed(texts, "cpu")
+    assert fresh.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(fresh, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(fresh[1], fresh[3])
+    assert np.array_equal(jd.embed(texts[::-1], "cpu"), fresh[::-1])
+    assert jd.embed([], "cpu").shape == (0, 384)
+    monkeypatch.setattr(jd, "_MEMO_MAX", 3)
+    jd.embed(["one new text", "another new text"], "cpu")
+    assert len(jd._MEMO["cpu"]) <= 3
+    # each text embedded alone, memo cleared: what the memo handed out for it in a batch
+    for i, text in enumerate(texts):
+        jd._MEMO.clear()
+        assert np.allclose(jd.embed([text], "cpu")[0], fresh[i], atol=1e-5), text

@@ -31,16 +31,32 @@ if TYPE_CHECKING:  # embed() imports activations when first called
 
 
 def embed(texts: Sequence[str], device: str) -> np.ndarray:
-    """Unit-norm MiniLM sentence embeddings (not cached: generated text is seen once)."""
+    """Unit-norm MiniLM sentence embeddings, memoised per text in this process: scoring
+    embeds each response twice (concept and relevance) and the same requests for every
+    setting, and identical generations recur (no-op settings, repeated seeds); MiniLM was
+    most of a steering run's scoring time before the memo."""
     from replication.harness.activations import _minilm_encoder
 
     encoder = _ENCODERS.get(device) or _minilm_encoder(ActivationSpec(model="minilm"), device)
     _ENCODERS[device] = encoder
-    X = encoder([t if t.strip() else "." for t in texts], None)
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-8)
+    keys = [t if t.strip() else "." for t in texts]
+    memo = _MEMO.setdefault(device, {})
+    missing = list(dict.fromkeys(k for k in keys if k not in memo))
+    if missing:
+        if len(memo) + len(missing) > _MEMO_MAX:
+            memo.clear()  # bounded memory: a long run starts over rather than grows
+        X = encoder(missing, None)
+        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-8)
+        memo.update(zip(missing, X.astype(np.float32), strict=True))
+    if not keys:
+        return np.zeros((0, 384), np.float32)
+    return np.stack([memo[k] for k in keys])
 
 
 _ENCODERS: dict[str, Encoder] = {}
+#: At most this many texts' embeddings are kept (384 floats each: about 30 MB).
+_MEMO_MAX = 20_000
+_MEMO: dict[str, dict[str, np.ndarray]] = {}
 
 
 @dataclass
