@@ -54,7 +54,7 @@ def test_the_replicate_action_says_the_queue_cannot_be_reached(admin_client, spe
 
     assert response.status_code == 200
     assert "The task queue cannot be reached" in response.content.decode()
-    run = ReplicationRun.objects.get(spec=spec)
+    run = ReplicationRun.objects.get(spec=spec, origin="here")  # beside the seed's record
     assert run.status == ReplicationRun.Status.QUEUED
     assert run.dispatched_at is None
     assert run.dispatch_error

@@ -157,8 +157,12 @@ def test_the_run_page_and_list_serve(client, finished_run):
 def test_the_paper_api_lists_the_runs_with_their_verdicts(client, finished_run, candidacy):
     body = client.get(f"/api/papers/{candidacy.paper.arxiv_id}/").json()
 
-    (run,) = body["replication_runs"]
-    assert run["id"] == finished_run.pk
+    # this run, and the seed's recorded run of the same candidacy
+    runs = {run["id"]: run for run in body["replication_runs"]}
+    recorded = ReplicationRun.objects.get(spec__candidacy=candidacy, origin="recorded")
+    assert set(runs) == {finished_run.pk, recorded.pk}
+    assert runs[recorded.pk]["verdict"] == recorded.result.verdict
+    run = runs[finished_run.pk]
     assert run["verdict"] == "loses"
     assert run["spec"]["spec_hash"] == finished_run.spec.spec_hash
     assert run["seeds"]["split_seeds"] == 10
