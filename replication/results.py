@@ -94,9 +94,58 @@ def verdict_sentence(results: Mapping[str, Any]) -> str:
         )
     if block.get("finding"):
         return f"not decided: {block['finding']}{tail}"
+    alpha = _num((results.get("design") or {}).get("alpha"))
+    if split := _no_single_baseline(block, margin, alpha):
+        return f"not decided: {split}{tail}"
     return (
         f"not decided: the SAE is {gap}, but {corrected} the evidence is not strong "
         f"enough (margin {margin:.3f}){tail}{_to_decide(results, block)}"
+    )
+
+
+def _no_single_baseline(
+    block: Mapping[str, Any], margin: float, alpha: float | None
+) -> str:
+    """Where the headline (each dataset's best baseline) is beyond the margin but the verdict
+    is not: "loses" needs one baseline ahead by more than the margin, "beats" needs every
+    baseline behind, each on its own evidence and after the correction for multiple
+    comparisons. Names the baseline nearest to deciding and what it lacks."""
+    low, high, delta = (_num(block.get(key)) for key in ("ci_low", "ci_high", "delta"))
+    rows = {
+        name: interval(row) for name, row in (block.get("against") or {}).items()
+        if isinstance(row, Mapping)
+    }
+    rows = {name: row for name, row in rows.items()
+            if None not in (row["delta"], row["ci_low"], row["ci_high"])}
+    if low is None or high is None or delta is None or not rows:
+        return ""
+    if high < -margin:
+        name, row = min(rows.items(), key=lambda item: item[1]["ci_high"])
+        side, verdict, p = "behind", "loses", _num(block.get("p_loses_holm"))
+        shown = (-row["delta"], -row["ci_high"], -row["ci_low"])
+        beyond = row["ci_high"] < -margin
+        lacks = "needs one baseline ahead by more than the margin on its own, and none is"
+        nearest = f"the nearest, {name}, is {shown[0]:.3f} ahead"
+    elif low > margin:
+        name, row = min(rows.items(), key=lambda item: item[1]["ci_low"])
+        side, verdict, p = "ahead of", "beats", _num(block.get("p_beats_holm"))
+        shown = (row["delta"], row["ci_low"], row["ci_high"])
+        beyond = row["ci_low"] > margin
+        lacks = "needs every baseline behind by more than the margin, and one is not"
+        nearest = f"{name}: the SAE is {shown[0]:.3f} ahead"
+    else:
+        return ""
+    where = f"{shown[1]:.3f} to {shown[2]:.3f}"
+    if beyond and p is not None:
+        return (
+            f"the SAE is {abs(delta):.3f} {side} {name} (95% interval {where}), beyond the "
+            f"margin of {margin:.3f}, but \"{verdict}\" also needs the one-sided test past the "
+            f"margin to hold after the correction for multiple comparisons: p = {p:.3f}"
+            + (f", not below {alpha:g}" if alpha is not None else "")
+        )
+    return (
+        f"the SAE is {abs(delta):.3f} {side} the best baseline of each dataset, more than the "
+        f"margin of {margin:.3f}, but \"{verdict}\" {lacks}: {nearest} (95% interval {where})"
     )
 
 

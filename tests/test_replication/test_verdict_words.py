@@ -46,6 +46,40 @@ def _results(verdict, **overall):
         ("beats", {"delta": 0.04}, "the SAE method beats every baseline: 0.040 ahead of logreg"),
         ("equivalent", {"delta": 0.002}, "matches every baseline within the margin of 0.010"),
         ("inconclusive", {"finding": "no effect measurable"}, "not decided: no effect measurable"),
+        (
+            "inconclusive",
+            {"delta": -0.027, "ci_low": -0.039, "ci_high": -0.015, "against": {
+                "mahalanobis": {"delta": -0.013, "ci_low": -0.028, "ci_high": 0.002},
+                "knn": {"delta": -0.017, "ci_low": -0.031, "ci_high": -0.002}}},
+            "not decided: the SAE is 0.027 behind the best baseline of each dataset, more than "
+            "the margin of 0.010, but \"loses\" needs one baseline ahead by more than the "
+            "margin on its own, and none is: the nearest, knn, is 0.017 ahead (95% interval "
+            "0.002 to 0.031)",
+        ),
+        (
+            "inconclusive",
+            {"delta": 0.05, "ci_low": 0.02, "ci_high": 0.08, "against": {
+                "logreg": {"delta": 0.06, "ci_low": 0.03, "ci_high": 0.09},
+                "pca": {"delta": 0.01, "ci_low": -0.01, "ci_high": 0.03}}},
+            "the SAE is 0.050 ahead of the best baseline of each dataset, more than the margin "
+            "of 0.010, but \"beats\" needs every baseline behind by more than the margin, and "
+            "one is not: pca: the SAE is 0.010 ahead (95% interval -0.010 to 0.030)",
+        ),
+        (  # beyond the margin against its one baseline, short of it after the correction
+            "inconclusive",
+            {"delta": -0.141, "ci_low": -0.227, "ci_high": -0.056, "p_loses_holm": 0.052,
+             "margin": 0.033, "against": {
+                 "balanced": {"delta": -0.141, "ci_low": -0.227, "ci_high": -0.056}}},
+            "the SAE is 0.141 behind balanced (95% interval 0.056 to 0.227), beyond the margin "
+            "of 0.033, but \"loses\" also needs the one-sided test past the margin to hold "
+            "after the correction for multiple comparisons: p = 0.052",
+        ),
+        (  # a headline inside the margin: the general sentence
+            "inconclusive",
+            {"delta": -0.005, "ci_low": -0.02, "ci_high": 0.01, "against": {
+                "knn": {"delta": -0.005, "ci_low": -0.02, "ci_high": 0.01}}},
+            "the evidence is not strong enough (margin 0.010)",
+        ),
     ],
 )
 def test_the_sentence_says_what_was_found_how_sure_and_how_many_seeds(verdict, overall, expected):
