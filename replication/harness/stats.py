@@ -391,11 +391,38 @@ def paired_estimate(
     """
     if not seeds:
         raise ValueError("no seeds to compare")
-    score = WEIGHTED_METRICS[metric]
     ids = _row_ids(seeds)
     universe, position = np.unique(np.concatenate(ids), return_inverse=True)
     counts = _resample_counts(len(universe), n_boot, rng)
-    point, draws = [], np.empty((len(seeds), n_boot))
+    deltas, draws = _seed_deltas(seeds, WEIGHTED_METRICS[metric], counts, position)
+    finite = np.isfinite(deltas)
+    if not finite.any():
+        return Estimate(float("nan"), float("nan"), float("nan"), margin, len(seeds), 0)
+    deltas, draws = deltas[finite], draws[finite]
+    n_seeds = len(deltas)
+    seed_var, row_var, within = _variance_parts(deltas, draws)
+    seed_part = seed_var / n_seeds
+    var = seed_part + row_var
+    df_rows = max(len(universe) - 1, 1)
+    denom = (seed_part**2 / (n_seeds - 1) if n_seeds > 1 else 0.0) + row_var**2 / df_rows
+    df = var**2 / denom if denom > 0 else float("inf")
+    return Estimate(
+        delta=float(deltas.mean()),
+        se=math.sqrt(var),
+        df=float(df),
+        margin=margin,
+        n_seeds=n_seeds,
+        n_rows=len(universe),
+        components={"seed_var": seed_var, "row_var": row_var, "per_seed_row_var": within},
+    )
+
+
+def _seed_deltas(
+    seeds: Sequence[SeedOutcome], score: Any, counts: np.ndarray, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each seed's delta on its test rows, and its delta under every bootstrap draw of the
+    row identities (one draw shared by every seed)."""
+    point, draws = [], np.empty((len(seeds), counts.shape[0]))
     offset = 0
     for i, s in enumerate(seeds):
         n = len(s.labels)
@@ -411,11 +438,11 @@ def paired_estimate(
         draws[i] = score(s.labels, s.scores_a, s.groups, w) - score(
             s.labels, s.scores_b, s.groups, w
         )
-    deltas = np.asarray(point)
-    finite = np.isfinite(deltas)
-    if not finite.any():
-        return Estimate(float("nan"), float("nan"), float("nan"), margin, len(seeds), 0)
-    deltas, draws = deltas[finite], draws[finite]
+    return np.asarray(point), draws
+
+
+def _variance_parts(deltas: np.ndarray, draws: np.ndarray) -> tuple[float, float, float]:
+    """(seed variance, shared-row variance of the mean, mean per-seed row variance)."""
     n_seeds = len(deltas)
     with np.errstate(invalid="ignore"):
         mean_var = float(np.nanvar(np.nanmean(draws, axis=0), ddof=1))
@@ -428,21 +455,7 @@ def paired_estimate(
         row_var = max(0.0, shared) if np.isfinite(shared) else 0.0
     else:  # one seed: its own row bootstrap is all there is
         row_var = mean_var if np.isfinite(mean_var) else 0.0
-    within = float(np.nanmean(per_seed))
-    seed_part = seed_var / n_seeds
-    var = seed_part + row_var
-    df_rows = max(len(universe) - 1, 1)
-    denom = (seed_part**2 / (n_seeds - 1) if n_seeds > 1 else 0.0) + row_var**2 / df_rows
-    df = var**2 / denom if denom > 0 else float("inf")
-    return Estimate(
-        delta=float(deltas.mean()),
-        se=math.sqrt(var),
-        df=float(df),
-        margin=margin,
-        n_seeds=n_seeds,
-        n_rows=len(universe),
-        components={"seed_var": seed_var, "row_var": row_var, "per_seed_row_var": within},
-    )
+    return seed_var, row_var, float(np.nanmean(per_seed))
 
 
 def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
