@@ -448,9 +448,25 @@ def _check_bounds(value: Any, meta: Any, path: str) -> None:
 
 
 def _check_semantics(spec: Spec) -> None:
+    """What a well-formed spec may still get wrong, section by section, in the order a
+    reader of the file meets them (the first problem is the one reported)."""
     if not spec.task:
         raise SpecError("task", f"is required (one of {', '.join(TASKS)})")
-    sae = spec.sae
+    _check_sae(spec.sae)
+    for key in spec.scope:
+        if key not in ("tests", "does_not_test") or not isinstance(spec.scope[key], str):
+            raise SpecError(f"scope.{key}", "scope holds two strings: tests and does_not_test")
+    _check_data_and_model(spec)
+    _check_protocol(spec)
+    _check_task_options(spec)
+    device = spec.device
+    if device not in ("auto", "cpu", "cuda") and not (
+        device.startswith("cuda:") and device[5:].isdigit()
+    ):
+        raise SpecError("device", f"must be auto, cpu, cuda or cuda:N; got {device!r}")
+
+
+def _check_sae(sae: SAESpec) -> None:
     if (
         not sae.checkpoint
         and sae.architecture in ("topk", "batchtopk")
@@ -458,9 +474,9 @@ def _check_semantics(spec: Spec) -> None:
         and sae.k > sae.width
     ):
         raise SpecError("sae.k", f"must not exceed sae.width ({sae.width}), got {sae.k}")
-    for key in spec.scope:
-        if key not in ("tests", "does_not_test") or not isinstance(spec.scope[key], str):
-            raise SpecError(f"scope.{key}", "scope holds two strings: tests and does_not_test")
+
+
+def _check_data_and_model(spec: Spec) -> None:
     data = spec.data
     if not data.datasets:
         raise SpecError("data.datasets", "must name at least one dataset")
@@ -473,6 +489,9 @@ def _check_semantics(spec: Spec) -> None:
         )
     if model == "arrays" and data.source not in ("arrays", "synthetic"):
         raise SpecError("activations.model", "arrays needs data.source = 'arrays' or 'synthetic'")
+
+
+def _check_protocol(spec: Spec) -> None:
     proto = spec.protocol
     for i, regime in enumerate(proto.regimes):
         if regime not in REGIMES:
@@ -488,6 +507,9 @@ def _check_semantics(spec: Spec) -> None:
                 f"protocol.baselines[{i}]",
                 f"unknown baseline for {spec.task} (known: {', '.join(known)}); got {name!r}",
             )
+
+
+def _check_task_options(spec: Spec) -> None:
     options = TASK_OPTIONS[spec.task]
     for key, value in spec.task_options.items():
         if key not in options:
@@ -519,11 +541,6 @@ def _check_semantics(spec: Spec) -> None:
         "continuous",
     ):
         raise SpecError("task_options.target", "must be binary or continuous")
-    device = spec.device
-    if device not in ("auto", "cpu", "cuda") and not (
-        device.startswith("cuda:") and device[5:].isdigit()
-    ):
-        raise SpecError("device", f"must be auto, cpu, cuda or cuda:N; got {device!r}")
 
 
 # --- hashing ---------------------------------------------------------------------------------
