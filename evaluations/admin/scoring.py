@@ -167,7 +167,10 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         columns = [paper, my_status, verdict, agreement, conflict]
         # The market column only where there is a choice of markets: with one, it is in
         # the title, and its slug would take a third of a 1,280 px screen.
-        return columns + [market] if Market.objects.count() > 1 else columns
+        cache = request_cache(request)
+        if cache.markets is None:
+            cache.markets = Market.objects.count()
+        return columns + [market] if cache.markets > 1 else columns
 
     change_list_template = "evaluations/admin/scoring_list.html"
 
