@@ -171,10 +171,11 @@ def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[
     for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=ids,
                                                     run__status="succeeded")
                    .select_related("run__spec").order_by("-run__finished_at", "-pk")
-                   # What the row shows: not the run's history and provenance, the spec's
-                   # config or the result's artifacts (JSON decoded for every run, unused).
-                   .only("verdict", "results", "run__id", "run__spec__candidacy_id",
-                         "run__spec__note")):
+                   # What the evidence shows: not the run's history and provenance, the
+                   # spec's text or the result's artifacts (JSON decoded for every run).
+                   .only("verdict", "results", "spec_hash", "run__id", "run__finished_at",
+                         "run__spec__candidacy_id", "run__spec__note", "run__spec__key",
+                         "run__spec__version")):
         candidacy_id = result.run.spec.candidacy_id
         if candidacy_id is None or candidacy_id in found:  # never None: filtered by it
             continue
