@@ -53,14 +53,17 @@ class Comparison:
         return sum(1 for row in self.rows if row.disagree)
 
 
-def compare(*, viewer, candidacy: Candidacy) -> Comparison | None:
+def compare(*, viewer, candidacy: Candidacy,
+            seen: services.Sight | None = None) -> Comparison | None:
     """The side-by-side view, or None while blind review (or the under-review rule) hides
-    the others' assessments from `viewer`."""
+    the others' assessments from `viewer` (`seen`: the viewer's Sight over the market, when
+    the caller holds it: read once, not once per check)."""
     market = candidacy.market
     if candidacy.pk in services.blind_candidacy_ids(viewer=viewer, market=market,
-                                                    candidacies=[candidacy]):
+                                                    candidacies=[candidacy], seen=seen):
         return None
-    submitted = [a for a in services.visible_assessments(viewer=viewer, candidacy=candidacy)
+    submitted = [a for a in services.visible_assessments(viewer=viewer, candidacy=candidacy,
+                                                         seen=seen)
                  if a.status == Assessment.Status.SUBMITTED]
     names: dict[int, str] = {}
     for a in submitted:

@@ -20,7 +20,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -33,7 +32,7 @@ from evaluations.agreement import Agreement
 from evaluations.models import Assessment, CandidacyVerdict
 from evaluations.services.visibility import Sight, sight
 from replication.status import latest_run_labels
-from tracker.models import Authorship, Candidacy, Market
+from tracker.models import Candidacy, Market
 from tracker.queries import shown_name
 
 ORDER = {"qualifies": 0, "undecided": 1, "falls_short": 2}
@@ -93,12 +92,10 @@ def ranked(*, market: Market, viewer, seen: Sight | None = None) -> QuerySet[Can
         met = Case(When(visible, then=met), default=Value(0))
         not_met = Case(When(visible, then=not_met), default=Value(0))
         unassessed = Case(When(visible, then=unassessed), default=Value(1))
+    # No authors: neither the page nor the API shows them (a query and a few hundred
+    # objects a page); a caller that shows them prefetches them itself.
     return (
         market.candidacies.select_related("paper", "verdict")
-        .prefetch_related(Prefetch(
-            "paper__authorships",
-            queryset=Authorship.objects.select_related("author").order_by("position"),
-        ))
         .annotate(rank_unassessed=unassessed, rank_outcome=outcome, rank_met=met,
                   rank_not_met=not_met)
         .order_by("rank_unassessed", "rank_outcome", "-rank_met", "rank_not_met",

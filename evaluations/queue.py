@@ -72,13 +72,37 @@ def my_status(candidacy: ProgressCandidacy, conflicted: set[int]) -> str:
 
 def queue_counts(user) -> dict[str, int]:
     """How many candidacies are awaiting the adjudicator, in draft, done, and (when there
-    are any) closed before they began."""
+    are any) closed before they began: the same sets as ``in_queue``, counted from the
+    candidacies the adjudicator touched or is conflicted with (few, whatever the tenant's
+    size) and one count of all candidacies, settled or not. Every other candidacy has none
+    of the adjudicator's assessments and no conflict, so it is awaiting (under review) or
+    closed (settled): four per-row subquery counts over every candidacy, as this was, grew
+    with the tenant."""
+    from django.db.models import BooleanField, Case, Count, Q, Value, When
+
+    from evaluations.models import Assessment
+
     if not services.is_adjudicator(user):
         return {}
     conflicted = services.conflicted_candidacy_ids(user=user)
-    base = with_my_progress(Candidacy.objects.all(), user)
-    counts = {which: in_queue(base, user, which, conflicted).count()
-              for which in (AWAITING, DRAFTS, DONE, CLOSED)}
+    settled = services.settled_candidacies()
+    totals = Candidacy.objects.order_by().aggregate(
+        all=Count("pk"), settled=Count("pk", filter=settled))
+    touched = Assessment.objects.filter(adjudicator=user).order_by().values("candidacy_id")
+    rows = with_my_progress(
+        Candidacy.objects.filter(Q(pk__in=touched) | Q(pk__in=sorted(conflicted))), user,
+    ).annotate(settled=Case(When(settled, then=Value(True)), default=Value(False),
+                            output_field=BooleanField())).order_by()
+    counts = {AWAITING: totals["all"] - totals["settled"], DRAFTS: 0, DONE: 0,
+              CLOSED: totals["settled"]}
+    for my_total, my_submitted, criteria_total, is_settled in rows.values_list(
+            "my_total", "my_submitted", "criteria_total", "settled"):
+        # Touched or conflicted: neither awaiting nor closed (in_queue's filters).
+        counts[CLOSED if is_settled else AWAITING] -= 1
+        if my_total and my_submitted < criteria_total:
+            counts[DRAFTS] += 1
+        if criteria_total and my_submitted >= criteria_total:
+            counts[DONE] += 1
     if not counts[CLOSED]:
         del counts[CLOSED]
     return counts

@@ -170,7 +170,12 @@ def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[
     ids = [c.pk for c in candidacies]
     for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=ids,
                                                     run__status="succeeded")
-                   .select_related("run__spec").order_by("-run__finished_at", "-pk")):
+                   .select_related("run__spec").order_by("-run__finished_at", "-pk")
+                   # What the evidence shows: not the run's history and provenance, the
+                   # spec's text or the result's artifacts (JSON decoded for every run).
+                   .only("verdict", "results", "spec_hash", "run__id", "run__finished_at",
+                         "run__spec__candidacy_id", "run__spec__note", "run__spec__key",
+                         "run__spec__version")):
         candidacy_id = result.run.spec.candidacy_id
         if candidacy_id is None or candidacy_id in found:  # never None: filtered by it
             continue
@@ -579,7 +584,11 @@ def latest_replications(candidacy_ids) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
     for result in (ReplicationResult.objects.filter(run__spec__candidacy_id__in=list(candidacy_ids),
                                                     run__status="succeeded")
-                   .select_related("run__spec").order_by("-run__finished_at", "-pk")):
+                   .select_related("run__spec").order_by("-run__finished_at", "-pk")
+                   # What the row shows: not the run's history and provenance, the spec's
+                   # config or the result's artifacts (JSON decoded for every run, unused).
+                   .only("verdict", "results", "run__id", "run__spec__candidacy_id",
+                         "run__spec__note")):
         candidacy_id = result.run.spec.candidacy_id
         if candidacy_id is not None and candidacy_id not in found:  # never None: filtered
             found[candidacy_id] = {

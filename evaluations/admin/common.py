@@ -26,6 +26,7 @@ class RequestCache:
     conflicted_ids: set[int] | None = None
     scoring_page: list[Candidacy] = field(default_factory=list)  # the rows this page shows
     scoring_figures: dict[str, Any] | None = None
+    markets: int | None = None  # how many markets (the scoring list's columns ask twice)
 
 
 _request_caches: WeakKeyDictionary[HttpRequest, RequestCache] = WeakKeyDictionary()

@@ -167,7 +167,10 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
         columns = [paper, my_status, verdict, agreement, conflict]
         # The market column only where there is a choice of markets: with one, it is in
         # the title, and its slug would take a third of a 1,280 px screen.
-        return columns + [market] if Market.objects.count() > 1 else columns
+        cache = request_cache(request)
+        if cache.markets is None:
+            cache.markets = Market.objects.count()
+        return columns + [market] if cache.markets > 1 else columns
 
     change_list_template = "evaluations/admin/scoring_list.html"
 
@@ -181,7 +184,10 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
 
     # The scoring sheet replaces the change form.
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        # The paper's authors (the sheet's byline: one query per author without this)
+        # and the market's criteria (read by the sheet, the comparison and its kappa) once.
         candidacy = (Candidacy.objects.select_related("paper", "market")
+                     .prefetch_related("paper__authorships__author", "market__criteria")
                      .filter(pk=object_id).first() if str(object_id).isdigit() else None)
         if candidacy is None:
             raise Http404("No such candidacy.")
@@ -228,8 +234,12 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
                                 self._sheet_context(request, candidacy, sheet, errors))
 
     def _sheet_context(self, request, candidacy, sheet, errors) -> dict:
+        # The viewer's Sight is read once for the three blind-review checks below (five
+        # queries each), and not at all for a settled candidacy (nothing is hidden).
+        seen = None if services.is_settled(candidacy, candidacy.market) else services.sight(
+            viewer=request.user, market=candidacy.market)
         hidden = services.hidden_candidacies(viewer=request.user, market=candidacy.market,
-                                             candidacies=[candidacy])
+                                             candidacies=[candidacy], seen=seen)
         why = hidden.get(candidacy.pk)
         frozen = sheet.state == scoresheet.FROZEN
         return {
@@ -245,7 +255,7 @@ class CandidacyScoringAdmin(RoleGuardMixin, admin.ModelAdmin):
             "claims": list(candidacy.claims.all()),
             "sheet": sheet,
             "errors": errors,
-            "comparison": compare(viewer=request.user, candidacy=candidacy),
+            "comparison": compare(viewer=request.user, candidacy=candidacy, seen=seen),
             "hidden_message": services.HIDDEN_MESSAGES[why] if why else "",
             "frozen_message": scoresheet.frozen_explanation(candidacy.market, sheet.resolution)
             if frozen else "",

@@ -116,20 +116,24 @@ def sight(*, viewer: User | None, market: Market | None = None) -> Sight:
 
 
 def hidden_candidacies(*, viewer: User | None, market: Market,
-                       candidacies: Iterable[Candidacy]) -> dict[int, str]:
+                       candidacies: Iterable[Candidacy],
+                       seen: Sight | None = None) -> dict[int, str]:
     """Candidacies of `market` whose others' assessments, verdict and agreement `viewer`
-    must not see, each with why (BLIND or UNDER_REVIEW): `sight` applied to these rows."""
+    must not see, each with why (BLIND or UNDER_REVIEW): `sight` applied to these rows
+    (`seen`: the viewer's Sight over `market` when the caller already holds it)."""
     pending = [c for c in candidacies if not is_settled(c, market)]
     if not pending:
         return {}
-    seen = sight(viewer=viewer, market=market)
+    seen = seen or sight(viewer=viewer, market=market)
     return {c.id: why for c in pending if (why := seen.why(c, market))}
 
 
 def blind_candidacy_ids(*, viewer: User | None, market: Market,
-                        candidacies: Iterable[Candidacy]) -> set[int]:
+                        candidacies: Iterable[Candidacy],
+                        seen: Sight | None = None) -> set[int]:
     """The ids of `hidden_candidacies` (whatever the reason)."""
-    return set(hidden_candidacies(viewer=viewer, market=market, candidacies=candidacies))
+    return set(hidden_candidacies(viewer=viewer, market=market, candidacies=candidacies,
+                                  seen=seen))
 
 
 def assessments_visible_to(viewer: User | None) -> QuerySet[Assessment]:
@@ -159,13 +163,16 @@ def can_view_assessment(*, viewer: User | None, assessment: Assessment,
     return assessment.candidacy_id not in blind
 
 
-def visible_assessments(*, viewer: User | None, candidacy: Candidacy) -> list[Assessment]:
-    """The candidacy's assessments `viewer` may read, by criterion then adjudicator."""
+def visible_assessments(*, viewer: User | None, candidacy: Candidacy,
+                        seen: Sight | None = None) -> list[Assessment]:
+    """The candidacy's assessments `viewer` may read, by criterion then adjudicator
+    (`seen`: as for `hidden_candidacies`)."""
     rows = list(
         Assessment.objects.filter(candidacy=candidacy)
         .select_related("criterion", "adjudicator").order_by("criterion__order", "adjudicator")
     )
-    blind = blind_candidacy_ids(viewer=viewer, market=candidacy.market, candidacies=[candidacy])
+    blind = blind_candidacy_ids(viewer=viewer, market=candidacy.market, candidacies=[candidacy],
+                                seen=seen)
     return [a for a in rows if can_view_assessment(viewer=viewer, assessment=a, blind=blind)]
 
 

@@ -170,7 +170,8 @@ def _count(client, url: str) -> int:
 
 
 ADMIN_LISTS = ["/admin/evaluations/candidacyscoring/", "/admin/evaluations/assessment/",
-               "/admin/evaluations/marketresolution/"]
+               "/admin/evaluations/marketresolution/",
+               "/admin/"]  # the index: the adjudicator's queue counts
 
 
 @pytest.mark.parametrize("url", ADMIN_LISTS)
@@ -291,3 +292,69 @@ def test_an_adjudicators_figures_add_their_unsettled_candidacies_to_the_stored_s
         k: (pytest.approx(v["kappa"]), v["items"]) for k, v in expected["by_criterion"].items()}
     public = aggregates.market_agreement(market, None)
     assert mine.overall.items == public.overall.items + 2  # X's two rated criteria
+
+
+def test_the_scoring_sheet_query_count_stays_flat(client, three_raters, ada, ben, sam,
+                                                   no_page_cache):
+    """The sheet of one candidacy reads its paper's authors and its market's criteria once,
+    whatever their number, and nothing that grows with the market's other candidacies."""
+    from tracker.models import Author, Authorship, Criterion
+
+    candidacy = three_raters["x"]
+    url = f"/admin/evaluations/candidacyscoring/{candidacy.pk}/change/"
+    client.force_login(ada)
+    few = _count(client, url)
+    _grow(three_raters, ada, ben, 4)
+    start = candidacy.paper.authorships.count()
+    for n in range(5):
+        author = Author.objects.create(name=f"Extra Author {n}",
+                                       normalized_name=f"extra author {n}")
+        Authorship.objects.create(paper=candidacy.paper, author=author, position=start + n + 1)
+    Criterion.objects.create(market=three_raters["market"], key="extra", order=9,
+                             title="Extra", description="d",
+                             kind=Criterion.Kind.INFORMATIONAL)
+    # Ada answers it too, so that she still sees the comparison (a new criterion she has
+    # not submitted would make the candidacy blind to her again: a different page).
+    score(ada, Candidacy.objects.get(pk=candidacy.pk), {"extra": "met"})
+    page = client.get(url).content.decode()
+    assert "Extra Author 4" in page and "Extra" in page
+    assert _count(client, url) == few
+
+
+@pytest.mark.parametrize(("viewer", "url"), [
+    ("ada", "/markets/tiny/leaderboard/"), ("sam", "/markets/tiny/leaderboard/"),
+    ("rita", "/markets/tiny/leaderboard/"), (None, "/markets/tiny/leaderboard/"),
+    (None, "/markets/tiny/"), ("ada", "/markets/tiny/"),
+    (None, "/api/markets/tiny/leaderboard/"),
+])
+def test_the_leaderboard_query_count_stays_flat_with_runs(
+        client, three_raters, ada, ben, sam, rita, viewer, url, no_page_cache):
+    """The leaderboard (an adjudicator's: blind review, their conflicts, their agreement; a
+    resolver's; the public's) and the market page's evidence matrix: flat in the market's
+    candidacies, assessments and replication runs, succeeded ones included (their evidence
+    and labels read in the page's one query, no column loaded row by row)."""
+    from django.utils import timezone
+
+    from replication.models import ReplicationResult, ReplicationRun
+    from tests.replication_specs import make_spec, results_dict
+
+    if viewer:
+        client.force_login({"ada": ada, "sam": sam, "rita": rita}[viewer])
+    few = _count(client, url)
+    _grow(three_raters, ada, ben, 8)
+    for n, candidacy in enumerate(Candidacy.objects.filter(market=three_raters["market"])[:6]):
+        spec = make_spec(key=f"spec-{candidacy.pk}", candidacy=candidacy)
+        for _ in range(2):  # two runs each: the latest one labels the row
+            run = ReplicationRun.objects.create(spec=spec, status=ReplicationRun.Status.RUNNING,
+                                                progress=40)
+        if n % 2:
+            run.status = ReplicationRun.Status.SUCCEEDED
+            run.started_at = run.finished_at = timezone.now()
+            run.save()
+            ReplicationResult.objects.create(run=run, spec_hash=spec.spec_hash,
+                                             verdict="loses", results=results_dict(),
+                                             artifact_dir="", attempt=1)
+    if "leaderboard" in url:
+        page = client.get(url).content.decode()
+        assert "running 40%" in page and "loses" in page
+    assert _count(client, url) == few
