@@ -100,6 +100,14 @@ def task_name(key: str) -> str:
     return TASK_NAMES.get(key, (key or "").replace("_", " "))
 
 
+def p_value(p: float | None) -> str:
+    """A p-value as a reader takes it: four decimals, or "< 0.0001" rather than a "0.0000"
+    that reads as impossible."""
+    if p is None:
+        return ""
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
 def short_hash(value: str, length: int = 12) -> str:
     return (value or "")[:length]
 

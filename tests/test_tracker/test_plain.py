@@ -27,6 +27,18 @@ def test_method_names_are_spelled_out(key, words):
     assert plain.method_name(key) == words
 
 
+@pytest.mark.parametrize(("p", "text"), [
+    (0.0069, "0.0069"),
+    (0.00005, "< 0.0001"),
+    (0.0001, "0.0001"),
+    (0.0, "< 0.0001"),
+    (1.0, "1.0000"),
+    (None, ""),
+])
+def test_p_values_never_read_as_zero(p, text):
+    assert plain.p_value(p) == text
+
+
 def _harness_methods() -> set[str]:
     names = set()
     for task in harness_spec.BASELINES.values():

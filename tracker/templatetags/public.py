@@ -143,3 +143,8 @@ def venue_text(venue: str) -> str:
 @register.filter
 def venue_unconfirmed(venue: str) -> bool:
     return plain.venue_parts(venue)[1]
+
+
+@register.filter
+def p_value(p: float | None) -> str:
+    return plain.p_value(p)
