@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from evaluations.models import Assessment
 from replication import services
+from replication.models import ReplicationRun
 from tests.replication_specs import make_spec, results_dict
 from tracker.models import Candidacy
 
@@ -33,7 +34,11 @@ def test_the_leaderboard_shows_the_latest_run_verdict(client, probing_run):
 
     by_paper = {row["paper"]["arxiv_id"]: row for row in rows}
     assert by_paper["2502.16681"]["replication"] == f"loses (run {run.pk})"
-    assert by_paper["2502.04382"]["replication"] is None
+    # HypotheSAEs: the seed's recorded run; the auditing game: no replication at all
+    recorded = ReplicationRun.objects.get(spec__candidacy__paper__arxiv_id="2502.04382")
+    assert by_paper["2502.04382"]["replication"] == (
+        f"{recorded.result.verdict} (run {recorded.pk})")
+    assert by_paper["2503.10965"]["replication"] is None
 
 
 def test_an_adjudicator_sees_the_evidence_beside_the_form(client, probing_run, ada):
