@@ -3,14 +3,16 @@
 Run from the repository root:
 
     .venv/bin/python benchmarks/verdict_calibration.py --harness [--replicates 12]
-        [--cases null,win,loss,ceiling] [--out FILE]
+        [--cases null,win,loss,ceiling,win_2x,loss_2x] [--protocol KEY=VALUE] [--out FILE]
     .venv/bin/python benchmarks/verdict_calibration.py --table-from LOG [LOG ...]
 
 The planted cases and how each replicate runs through ``run_spec`` (a ``source = "arrays"``
 sparse-probing spec, the path ``python -m replication run SPEC --out DIR`` takes) are in
 :mod:`replication.harness.calibration`: null (labels independent of the rows), win (atom 0 or
 its opposite: two ReLU'd SAE latents read it, no linear probe can), loss (a dense direction),
-ceiling (a strong atom, every method near AUROC 1.0); 2,000 labelled rows and 640 test rows per
+ceiling (a strong atom, every method near AUROC 1.0), and win_2x / loss_2x (the win and the
+loss with a share of labels flipped, so the gap to the nearest baseline is about twice the
+margin); 2,000 labelled rows and 640 test rows per
 seed; the default baselines (logistic regression, PCA + LR, kNN) and the spec's verdict
 rule with its defaults.
 
@@ -49,8 +51,9 @@ VERDICTS = ("beats", "equivalent", "loses", "inconclusive")
 def table(rows_by_case: dict[str, list[dict[str, Any]]]) -> str:
     lines = [
         "| case | expected | n | " + " | ".join(VERDICTS) + " | median delta | median margin "
-        "| seeds used (median, range) | gate passed | base seeds |",
-        "|---" * 10 + "|",
+        "| worst baseline, in margins (median) | seeds used (median, range) | gate passed "
+        "| base seeds |",
+        "|---" * 11 + "|",
     ]
     for name, rows in rows_by_case.items():
         n = len(rows)
@@ -66,10 +69,16 @@ def table(rows_by_case: dict[str, list[dict[str, Any]]]) -> str:
             + " | ".join(cells)
             + f" | {np.median([r['delta'] for r in rows]):+.4f}"
             f" | {np.median([r['margin'] for r in rows]):.4f}"
+            f" | {_median(rows, 'worst_in_margins'):+.1f}"
             f" | {np.median(used):g} ({min(used)}-{max(used)})"
             f" | {sum(r['gate_passed'] for r in rows)}/{n} | {seeds[0]}-{seeds[-1]} |"
         )
     return "\n".join(lines)
+
+
+def _median(rows: list[dict[str, Any]], key: str) -> float:
+    values = [r[key] for r in rows if key in r]  # logs from before the column: nan
+    return float(np.median(values)) if values else float("nan")
 
 
 def method_means(rows_by_case: dict[str, list[dict[str, Any]]]) -> str:
@@ -84,19 +93,25 @@ def method_means(rows_by_case: dict[str, list[dict[str, Any]]]) -> str:
 REPLICATE = "replicate "
 
 
-def report(rows_by_case: dict[str, list[dict[str, Any]]], seconds: float) -> str:
+def report(
+    rows_by_case: dict[str, list[dict[str, Any]]], seconds: float, protocol: dict[str, Any]
+) -> str:
     load = Path("/proc/loadavg").read_text().split()[:3]
     n = max((len(rows) for rows in rows_by_case.values()), default=0)
+    changed = ", ".join(f"{k} = {v}" for k, v in protocol.items()) or "none"
     return (
         table(rows_by_case)
         + "\n\n"
         + method_means(rows_by_case)
-        + f"\n\nup to {n} replicates per case, first look at {PROTOCOL['split_seeds']} split "
-        f"seeds; {seconds:.0f} s; load average {' '.join(load)}"
+        + f"\n\nup to {n} replicates per case, first look at "
+        f"{protocol.get('split_seeds', PROTOCOL['split_seeds'])} split seeds; protocol changed "
+        f"from the defaults: {changed}; {seconds:.0f} s; load average {' '.join(load)}"
     )
 
 
-def run_harness(names: list[str], replicates: int, first_seed: int) -> str:
+def run_harness(
+    names: list[str], replicates: int, first_seed: int, protocol: dict[str, Any]
+) -> str:
     """Replicates seed by seed, every case in turn (so a run cut short covers every case);
     each replicate printed as one JSON line that ``--table-from`` can read back."""
     started = time.perf_counter()
@@ -107,11 +122,11 @@ def run_harness(names: list[str], replicates: int, first_seed: int) -> str:
         sae = planted_sae(atoms, work / "sae")
         for seed in range(first_seed, first_seed + replicates):
             for name in names:
-                row = one_run(CASES[name], atoms, sae, seed, work)
+                row = one_run(CASES[name], atoms, sae, seed, work, **protocol)
                 row.pop("results")
                 rows_by_case[name].append(row)
                 print(REPLICATE + json.dumps({"case": name, **row}), flush=True)
-    return report(rows_by_case, time.perf_counter() - started)
+    return report(rows_by_case, time.perf_counter() - started, protocol)
 
 
 def table_from(logs: list[str]) -> str:
@@ -123,7 +138,7 @@ def table_from(logs: list[str]) -> str:
                 row = json.loads(line[len(REPLICATE) :])
                 rows_by_case.setdefault(row.pop("case"), []).append(row)
     ordered = {name: rows_by_case[name] for name in CASES if name in rows_by_case}
-    return report(ordered, 0.0)
+    return report(ordered, 0.0, {})
 
 
 def main() -> None:
@@ -134,13 +149,19 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--out", default="")
     parser.add_argument("--table-from", nargs="*", default=[], help="logs of earlier runs")
+    parser.add_argument(
+        "--protocol", action="append", default=[], metavar="KEY=VALUE",
+        help="a protocol field changed for every case (a what-if, e.g. max_split_seeds=60); "
+        "the shipped defaults otherwise",
+    )
     args = parser.parse_args()
     if args.table_from:
         print(table_from(args.table_from))
         return
     if not args.harness:
         parser.error("only --harness is available: the simulation of a copy of the rule is gone")
-    text = run_harness(args.cases.split(","), args.replicates, args.first_seed)
+    protocol = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.protocol)}
+    text = run_harness(args.cases.split(","), args.replicates, args.first_seed, protocol)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
