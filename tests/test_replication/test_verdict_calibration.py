@@ -12,6 +12,7 @@ draws.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from replication.harness import calibration, stats
@@ -86,3 +87,40 @@ def test_near_the_ceiling_no_gap_of_thousandths_is_a_win_or_a_loss(planted):
     # a look with no measurable effect ends the run instead of spending the seed budget
     assert all(look["measurable"] for look in looks[:-1])
     assert (design["stopped"] == "no effect measurable") == (not looks[-1]["measurable"])
+
+
+def test_the_near_margin_cases_plant_what_they_say():
+    """win_2x: the unflipped win's rows with only about 28% of the positives carrying atom 0;
+    loss_2x: the loss's rows with about a quarter of the labels flipped."""
+    atoms, _ = calibration.world()
+    along = atoms[0]
+    win, win_2x = calibration.CASES["win"], calibration.CASES["win_2x"]
+    X_full, y_full = calibration.labelled_rows(win, atoms, 3)
+    X, y = calibration.labelled_rows(win_2x, atoms, 3)
+    assert (y == y_full).all()  # the same labels; only the atom's presence thins out
+    carrying = np.abs(X @ along - X_full @ along) < 1e-5
+    positives = y == 1
+    share = (np.abs(X[positives] @ along) > 0.4).mean()
+    assert 0.2 < share < 0.36, share
+    assert carrying[~positives].all()  # negatives never carry it in either case
+
+    loss, loss_2x = calibration.CASES["loss"], calibration.CASES["loss_2x"]
+    X_loss, y_loss = calibration.labelled_rows(loss, atoms, 3)
+    X2, y2 = calibration.labelled_rows(loss_2x, atoms, 3)
+    assert np.array_equal(X_loss, X2)
+    assert 0.22 < (y_loss != y2).mean() < 0.28
+
+
+@pytest.mark.parametrize(
+    ("against", "expected"),
+    [
+        ({"a": (0.05, 0.02), "b": (0.09, 0.03)}, 2.5),  # a win: the nearest baseline's lead
+        ({"a": (-0.06, 0.02), "b": (0.01, 0.02)}, -3.0),  # a loss: the one furthest ahead
+        ({"a": (0.01, 0.0)}, float("nan")),  # no margin: nothing to scale by
+        ({}, float("nan")),
+    ],
+)
+def test_the_worst_baseline_in_margins(against, expected):
+    overall = {"against": {k: {"delta": d, "margin": m} for k, (d, m) in against.items()}}
+    got = calibration.worst_in_margins(overall)
+    assert got == pytest.approx(expected, nan_ok=True)
