@@ -236,10 +236,12 @@ class ProtocolSpec:
         (4,),
     )
     max_split_seeds: int = _field(
-        30,
+        60,
         "most split seeds the harness may use: from split_seeds it doubles the seeds until the "
         "verdict is decided or this many are spent, with O'Brien-Fleming alpha spending over "
-        "the looks (0 or split_seeds: one look). Runs with one SAE per split seed look once",
+        "the looks (0 or split_seeds: one look). Runs with one SAE per split seed look once. "
+        "60, not 30: planted nulls reach 'equivalent' and wins of twice the margin 'beats' "
+        "often enough only past 30 (docs/BENCHMARKS.md, verdict calibration)",
         minimum=0,
     )
     smallest_effect: float = _field(
