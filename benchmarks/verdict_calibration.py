@@ -94,18 +94,23 @@ REPLICATE = "replicate "
 
 
 def report(
-    rows_by_case: dict[str, list[dict[str, Any]]], seconds: float, protocol: dict[str, Any]
+    rows_by_case: dict[str, list[dict[str, Any]]], seconds: float,
+    protocol: dict[str, Any] | None,
 ) -> str:
+    """The table and the means; ``protocol`` None: read back from logs (their own headers)."""
     load = Path("/proc/loadavg").read_text().split()[:3]
     n = max((len(rows) for rows in rows_by_case.values()), default=0)
-    changed = ", ".join(f"{k} = {v}" for k, v in protocol.items()) or "none"
+    first = (protocol or {}).get("split_seeds", PROTOCOL["split_seeds"])
+    changed = (
+        "as the logs' runs were started" if protocol is None
+        else ", ".join(f"{k} = {v}" for k, v in protocol.items()) or "none"
+    )
     return (
         table(rows_by_case)
         + "\n\n"
         + method_means(rows_by_case)
-        + f"\n\nup to {n} replicates per case, first look at "
-        f"{protocol.get('split_seeds', PROTOCOL['split_seeds'])} split seeds; protocol changed "
-        f"from the defaults: {changed}; {seconds:.0f} s; load average {' '.join(load)}"
+        + f"\n\nup to {n} replicates per case, first look at {first} split seeds; protocol "
+        f"changed from the defaults: {changed}; {seconds:.0f} s; load average {' '.join(load)}"
     )
 
 
@@ -138,7 +143,7 @@ def table_from(logs: list[str]) -> str:
                 row = json.loads(line[len(REPLICATE) :])
                 rows_by_case.setdefault(row.pop("case"), []).append(row)
     ordered = {name: rows_by_case[name] for name in CASES if name in rows_by_case}
-    return report(ordered, 0.0, {})
+    return report(ordered, 0.0, None)
 
 
 def main() -> None:
