@@ -285,14 +285,10 @@ def probability_chart(market: Market, current: ResolutionEvent | None) -> Probab
     """The market's price: imported Manifold history (a step line) and published snapshots
     (dots), with the resolution marked; each drawn from a bounded series (per day, week or
     month past price_series.MAX_POINTS values). None when there is no history at all."""
-    from evaluations.forecasts.models import Forecaster, Prediction, ProbabilityPoint
-
-    trades = price_series.history(
-        ProbabilityPoint.objects.filter(manifold_market__market=market), "at", "probability")
-    quotes = price_series.history(
-        Prediction.objects.filter(market=market,
-                                  prediction_set__forecaster__kind=Forecaster.Kind.CROWD),
-        "made_on", "probability")
+    # The counts, spans and (past MAX_POINTS values) bins from the stored series: the
+    # quotes and trades themselves are read only when there are few (at most MAX_POINTS).
+    found = price_series.stored(market)
+    trades, quotes = found["trade"], found["quote"]
     if not trades.count and not quotes.count:
         return None
     series = []
