@@ -231,3 +231,22 @@ def test_the_chart_reads_the_stored_bins_not_the_quotes(client, market, crowd_se
     reading_quotes = [q["sql"] for q in queries.captured_queries
                       if "forecasts_prediction" in q["sql"]]
     assert all("LIMIT" in sql for sql in reading_quotes), reading_quotes
+
+
+def test_the_market_pages_queries_do_not_grow_with_its_quotes(client, market, crowd_set):
+    """Flat in N: the page's query count is the same with 30 more quotes (drawn one by one)
+    and with 3,000 more (drawn as bins), and no query reads the quotes but with a LIMIT."""
+    from evaluations.forecasts.models import Prediction
+
+    def render():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/markets/{SLUG}/").status_code == 200
+        return queries
+
+    Prediction.objects.bulk_create(_many(crowd_set, market, 30, days=60))
+    few = render()
+    Prediction.objects.bulk_create(_many(crowd_set, market, 3000, days=900))
+    many = render()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert all("LIMIT" in q["sql"] for q in many.captured_queries
+               if "forecasts_prediction" in q["sql"])
