@@ -19,9 +19,10 @@ class TrackerConfig(AppConfig):
 
 
 def install_content_triggers(using: str = "default", **kwargs) -> None:
-    from tracker import content_version
+    from tracker import content_version, price_bins
 
     content_version.install_triggers(using=using)
+    price_bins.install_triggers(using=using)
 
 
 def make_var_dirs() -> None:

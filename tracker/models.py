@@ -548,3 +548,38 @@ class ContentChange(models.Model):
 
     def __str__(self) -> str:
         return f"content change {self.pk}"
+
+
+class PriceBin(models.Model):
+    """A market's price history stored as bins (issue 27): what the probability chart draws.
+
+    Per market, series (published quotes of the crowd, or Manifold trades) and unit (a day,
+    a week from Monday, a month, or `all`: the whole series, one row), the count, sum,
+    lowest and highest value and first and last day of the values in the bin. Database
+    triggers keep it in step with the quotes and trades in the write's own transaction,
+    whoever writes (tracker/price_bins.py); `manage.py rebuild_price_series` rebuilds it.
+    """
+
+    class Series(models.TextChoices):
+        QUOTE = "quote", "published quotes"
+        TRADE = "trade", "Manifold trades"
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="price_bins")
+    series = models.CharField(max_length=5, choices=Series.choices)
+    unit = models.CharField(max_length=5)  # day, week, month, all
+    start = models.DateField()  # the bin's first day (0001-01-01 for `all`)
+    count = models.PositiveIntegerField()
+    total = models.FloatField()  # the sum of the values: the mean is total / count
+    low = models.FloatField()
+    high = models.FloatField()
+    first_on = models.DateField()
+    last_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["market", "series", "unit", "start"],
+                                    name="price_bin_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market_id} {self.series} {self.unit} {self.start}: {self.count}"

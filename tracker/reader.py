@@ -8,6 +8,7 @@ rule lives there): `assessments_visible_to` and `blind_candidacy_ids`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -192,6 +193,11 @@ def _replication_evidence(market: Market, candidacies: list[Candidacy]) -> dict[
 
 
 MATRIX_ROWS = 25  # candidates a page of the evidence matrix shows
+# A row shows its paper's name, slug and link: not the abstracts, notes and JSON columns of
+# the papers and candidacies (decoded for every row, never shown).
+MATRIX_UNSHOWN = ("paper__abstract", "paper__notes", "paper__source_urls", "paper__categories",
+                  "paper__arxiv_comment", "notes", "baselines_compared", "relevance_signals",
+                  "dismissed_reason", "claimed_result", "task")
 
 
 def evidence_matrix(market: Market, viewer, number: int | str = 1,
@@ -209,7 +215,7 @@ def evidence_matrix(market: Market, viewer, number: int | str = 1,
     criteria, left_out = matrix_criteria(market)
     seen = sight(viewer=viewer, market=market)
     ordered = (ranked(market=market, viewer=viewer, seen=seen).prefetch_related(None)
-               .exclude(status=Candidacy.Status.DISMISSED))
+               .exclude(status=Candidacy.Status.DISMISSED).defer(*MATRIX_UNSHOWN))
     try:
         page = NarrowPaginator(ordered, size or MATRIX_ROWS).page(number or 1)
     except InvalidPage as exc:
@@ -285,14 +291,10 @@ def probability_chart(market: Market, current: ResolutionEvent | None) -> Probab
     """The market's price: imported Manifold history (a step line) and published snapshots
     (dots), with the resolution marked; each drawn from a bounded series (per day, week or
     month past price_series.MAX_POINTS values). None when there is no history at all."""
-    from evaluations.forecasts.models import Forecaster, Prediction, ProbabilityPoint
-
-    trades = price_series.history(
-        ProbabilityPoint.objects.filter(manifold_market__market=market), "at", "probability")
-    quotes = price_series.history(
-        Prediction.objects.filter(market=market,
-                                  prediction_set__forecaster__kind=Forecaster.Kind.CROWD),
-        "made_on", "probability")
+    # The counts, spans and (past MAX_POINTS values) bins from the stored series: the
+    # quotes and trades themselves are read only when there are few (at most MAX_POINTS).
+    found = price_series.stored(market)
+    trades, quotes = found["trade"], found["quote"]
     if not trades.count and not quotes.count:
         return None
     series = []
@@ -524,47 +526,74 @@ def timeline(market: Market, viewer, current: ResolutionEvent | None,
     visible = visible_filter(viewer=viewer, market=market)
     if visible is not None:
         decided = decided.filter(visible)
-    newest = _narrow(decided.order_by("-dated", "-pk"), limit + 1)
+    # What an entry shows (the paper's names, dates and link, the verdict's outcome): not
+    # the papers' abstracts and JSON columns, decoded for every row and never shown.
+    newest = _narrow(decided.order_by("-dated", "-pk").only(
+        "pk", "status", "market_id", "paper__id", "paper__slug", "paper__arxiv_id",
+        "paper__title", "paper__short_name", "paper__date_text", "paper__published",
+        "verdict__candidacy_id", "verdict__outcome"), limit + 1)
     blind = services.blind_candidacy_ids(viewer=viewer, market=market, candidacies=newest)
-    entries = []
+    # (sort key, how to build the entry): of the up to 3 x (limit + 1) read, only the
+    # shown `limit` are built (each a reverse() and a date in words).
+    entries: list[tuple[tuple, Any]] = []
+
+    def candidate(candidacy, text):
+        paper = candidacy.paper
+        label = labels.get(candidacy.verdict.outcome, candidacy.verdict.outcome)
+        return Change("candidate", None, plain.date_words(text), f"{paper} published",
+                      f"now {label.lower()}", paper.get_absolute_url(), f"paper-{paper.pk}",
+                      plain.date_sort_key(text))
+
+    def quote(p):
+        return Change("quote", _as_datetime(p.made_on), plain.date_words(
+            f"{p.made_on:%Y-%m-%d}"), f"Price quoted at {p.probability:.0%}",
+            p.prediction_set.title, p.prediction_set.get_absolute_url(), f"quote-{p.pk}",
+            (p.made_on.year, p.made_on.month, p.made_on.day))
+
+    def replication(run):
+        day = run.finished_at.date()
+        return Change(
+            "replication", run.finished_at, plain.date_words(f"{day:%Y-%m-%d}"),
+            f"Replication of {run.spec.candidacy.paper}: {run.verdict}",
+            run.spec.title or run.spec.key, run.get_absolute_url(), f"run-{run.pk}",
+            (day.year, day.month, day.day))
+
     for candidacy in newest:
         if candidacy.pk in blind:
             continue
         paper = candidacy.paper
         text = paper.date_text or (f"{paper.published:%Y-%m-%d}" if paper.published else "")
-        label = labels.get(candidacy.verdict.outcome, candidacy.verdict.outcome)
-        entries.append(Change("candidate", None, plain.date_words(text),
-                              f"{paper} published", f"now {label.lower()}",
-                              paper.get_absolute_url(), f"paper-{paper.pk}",
-                              plain.date_sort_key(text)))
+        entries.append((plain.date_sort_key(text), functools.partial(candidate, candidacy, text)))
     crowd = Forecaster.objects.filter(kind=Forecaster.Kind.CROWD).order_by("pk").first()
     for p in (Prediction.objects.filter(market=market,
                                         prediction_set__forecaster__kind=Forecaster.Kind.CROWD)
-              .select_related("prediction_set").order_by("-made_on", "-pk")[:limit + 1]):
-        entries.append(Change("quote", _as_datetime(p.made_on), plain.date_words(
-            f"{p.made_on:%Y-%m-%d}"), f"Price quoted at {p.probability:.0%}",
-            p.prediction_set.title, p.prediction_set.get_absolute_url(), f"quote-{p.pk}",
-            (p.made_on.year, p.made_on.month, p.made_on.day)))
+              .select_related("prediction_set").order_by("-made_on", "-pk")
+              .only("made_on", "probability", "prediction_set__title", "prediction_set__slug")
+              [:limit + 1]):
+        entries.append(((p.made_on.year, p.made_on.month, p.made_on.day),
+                        functools.partial(quote, p)))
     for run in (ReplicationRun.objects.filter(spec__candidacy__market=market,
                                               status=ReplicationRun.Status.SUCCEEDED)
                 .select_related("spec__candidacy__paper", "result")
-                .order_by("-finished_at", "-pk")[:limit + 1]):
+                .order_by("-finished_at", "-pk")
+                # The run's date, verdict and link, its spec's name and its paper's: not
+                # the run's history and provenance, the spec's text or the results JSON.
+                .only("finished_at", "status", "spec__key", "spec__title",
+                      "spec__candidacy__id", "spec__candidacy__paper__id",
+                      "spec__candidacy__paper__title", "spec__candidacy__paper__short_name",
+                      "result__id", "result__verdict")[:limit + 1]):
         if run.finished_at is None or run.spec.candidacy is None:
             continue  # never: a succeeded run has finished, and the filter joins the candidacy
         day = run.finished_at.date()
-        entries.append(Change(
-            "replication", run.finished_at, plain.date_words(f"{day:%Y-%m-%d}"),
-            f"Replication of {run.spec.candidacy.paper}: {run.verdict}",
-            run.spec.title or run.spec.key, run.get_absolute_url(), f"run-{run.pk}",
-            (day.year, day.month, day.day)))
+        entries.append(((day.year, day.month, day.day), functools.partial(replication, run)))
     if current is not None and (sourced := sourced_resolution_date(current)) is not None:
         day = sourced.date()
-        entries.append(Change("resolution", sourced,
-                              plain.date_words(f"{day:%Y-%m-%d}"),
-                              current.get_action_display(), "", market.get_absolute_url(),
-                              f"resolution-{current.pk}", (day.year, day.month, day.day)))
-    entries.sort(key=lambda c: c.sort_key)
-    shown = Timeline(entries[-limit:] if limit else [])
+        resolution = Change("resolution", sourced, plain.date_words(f"{day:%Y-%m-%d}"),
+                            current.get_action_display(), "", market.get_absolute_url(),
+                            f"resolution-{current.pk}", (day.year, day.month, day.day))
+        entries.append((resolution.sort_key, lambda: resolution))
+    entries.sort(key=lambda entry: entry[0])  # stable: ties keep the order read, as before
+    shown = Timeline(build() for _, build in (entries[-limit:] if limit else []))
     shown.older = len(entries) > limit
     shown.crowd = crowd
     return shown

@@ -50,6 +50,14 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
+# What the market page's candidate list and evidence matrix never show: the papers'
+# abstracts, notes and JSON columns, the candidacies' notes and triage signals (decoded for
+# every row before issue 27's last pass, and thrown away).
+UNSHOWN_COLUMNS = ("paper__abstract", "paper__notes", "paper__source_urls", "paper__categories",
+                   "paper__arxiv_comment", "notes", "baselines_compared", "relevance_signals",
+                   "dismissed_reason", "claimed_result")
+
+
 @site_404
 def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
     market = get_object_or_404(Market, slug=slug)
@@ -59,7 +67,7 @@ def market_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "market": market,
         "criteria": market.criteria.all(),
-        "page": _page(request, queries.market_candidacies(market)),
+        "page": _page(request, queries.market_candidacies(market).defer(*UNSHOWN_COLUMNS)),
         "current": current,
         "events": events,  # the resolution panel's history: read once
         "dates": reader.market_dates(market, current),
