@@ -90,12 +90,10 @@ def stored(market, series: tuple[str, ...] = ("trade", "quote"),
         which = Q()
         for name, unit in wanted.items():
             which |= Q(series=name, unit=unit)
-        for row in (PriceBin.objects.filter(which, market=market).order_by("series", "start")
-                    .values_list("series", "unit", "start", "count", "total", "low", "high")):
-            name, unit, start, count, total, low, high = row
-            bins[name].append(Bin(start, unit, count, total / count, low, high))
-    for name, row in spans.items():
-        found[name] = History(row["count"], row["first_on"], row["last_on"], bins.get(name))
+        for b in PriceBin.objects.filter(which, market=market).order_by("series", "start"):
+            bins[b.series].append(Bin(b.start, b.unit, b.count, b.total / b.count, b.low, b.high))
+    for name, span in spans.items():
+        found[name] = History(span["count"], span["first_on"], span["last_on"], bins.get(name))
     return found
 
 

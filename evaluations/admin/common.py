@@ -64,18 +64,6 @@ class RoleGuardMixin(_ModelAdminBase):
     def get_urls(self) -> list[URLPattern]:
         return [self._guard(pattern) for pattern in super().get_urls()]
 
-    def action_checkbox(self, obj) -> str:
-        """Each row's checkbox, the same HTML as Django's (a CheckboxInput rendered through
-        the form renderer's templates), written directly: that template render per row was
-        about a fifth of the changelists' time (issue 27, profiled)."""
-        from django.contrib.admin import helpers
-        from django.utils.html import format_html
-        from django.utils.translation import gettext
-
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
-        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" '
-                           'aria-label="{}">', helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
-
     @staticmethod
     def _guard(pattern: URLPattern) -> URLPattern:
         view = pattern.callback

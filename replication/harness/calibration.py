@@ -31,10 +31,11 @@ rows, labels and split seeds, never in the rule. Cases (:data:`CASES`):
   (:attr:`Case.carry`), and the loss with a share of its labels flipped (:attr:`Case.flip`),
   which pull the methods towards AUROC 0.5 and the gaps with them, until the SAE's lead over
   the nearest baseline (kNN) in the win, and logistic regression's over the SAE in the loss,
-  is about twice the margin (each comparison's own): the power the issue asks for at "a true win of at least twice
-  the margin", not at a gap many times larger. The shares were set from pilot runs (flipping
-  the win's labels instead starves the SAE probe's latent choice on 128 noisy rows); the
-  table's "worst baseline, in margins" column shows the ratio each run met.
+  is about twice the margin (each comparison's own): the power the issue asks for at "a
+  true win of at least twice the margin", not at a gap many times larger. The shares were
+  set from pilot runs (flipping the win's labels instead starves the SAE probe's latent
+  choice on 128 noisy rows); the table's "worst baseline, in margins" column shows the
+  ratio each run met.
 """
 
 from __future__ import annotations
